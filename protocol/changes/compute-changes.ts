@@ -1,0 +1,289 @@
+import { create } from 'jsondiffpatch';
+import type { CredentialFields } from '../credentials.js';
+import type { FlowNode, Flows } from '../flows.js';
+import { riskOf } from '../risk.js';
+import { deepEqual } from './deep-equal.js';
+import { diffEdges, edgesOf, sortEdges } from './edges.js';
+import { behaviourOf, layoutOf } from './properties.js';
+import type { Change, ChangeKind, FlowRef } from './types.js';
+
+const differ = create({
+  // Arrays of objects with ids (a group's members, say) match by id, not by position.
+  objectHash: (item: object, index?: number) => {
+    const id = (item as { id?: unknown }).id;
+    return typeof id === 'string' ? id : `$$index:${index ?? 0}`;
+  },
+});
+
+/** The group key of changes outside any tab or subflow. */
+const GLOBAL = '\u0000global';
+
+type Index = {
+  /** id → node; a repeated id keeps its last copy, as Node-RED's runtime does. */
+  byId: Map<string, FlowNode>;
+  /** ids in order of first appearance. */
+  order: string[];
+  /** ids that appear more than once → every copy. */
+  repeats: Map<string, FlowNode[]>;
+};
+
+function indexFlows(flows: Flows): Index {
+  const byId = new Map<string, FlowNode>();
+  const order: string[] = [];
+  const repeats = new Map<string, FlowNode[]>();
+  for (const node of flows) {
+    const seen = byId.get(node.id);
+    if (seen === undefined) order.push(node.id);
+    else repeats.set(node.id, [...(repeats.get(node.id) ?? [seen]), node]);
+    byId.set(node.id, node);
+  }
+  return { byId, order, repeats };
+}
+
+/** Tabs are kind `flow`, subflow definitions `subflow`, nodes without a flow or position `config`. */
+export function kindOf(node: FlowNode): Exclude<ChangeKind, 'wiring' | 'layout' | 'credentials'> {
+  if (node.type === 'tab') return 'flow';
+  if (node.type === 'subflow') return 'subflow';
+  if (typeof node.z !== 'string' || node.z === '' || node.x === undefined || node.y === undefined) {
+    return 'config';
+  }
+  return 'node';
+}
+
+function isContainer(node: FlowNode): boolean {
+  return node.type === 'tab' || node.type === 'subflow';
+}
+
+function labelOf(node: FlowNode): string {
+  const label = node.type === 'tab' ? node.label : node.name;
+  return typeof label === 'string' && label !== '' ? label : node.id;
+}
+
+function nodeRef(node: FlowNode): { id: string; type: string; name?: string } {
+  const name = node.type === 'tab' ? node.label : node.name;
+  return typeof name === 'string' && name !== ''
+    ? { id: node.id, type: node.type, name }
+    : { id: node.id, type: node.type };
+}
+
+/** The canonical text of every copy of a repeated id, sorted, so order does not matter. */
+function copiesOf(index: Index, id: string): string[] | undefined {
+  const copies = index.repeats.get(id);
+  if (copies === undefined) return undefined;
+  return copies
+    .map((node) =>
+      JSON.stringify(Object.entries(node).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    )
+    .sort();
+}
+
+type Bucket = {
+  own: Change[];
+  nodes: Change[];
+  removed: Change[];
+  layout: string[];
+  flow: FlowRef | null;
+};
+
+/**
+ * The change list of 5.2: what turns `base` into `target`, in a stable order (flows in the target's
+ * tab order, then within a flow by node order in target, then removed nodes in base order). Each node
+ * is compared once, by id; only nodes that differ are looked at property by property.
+ */
+export function computeChanges(
+  base: Flows,
+  target: Flows,
+  credentialFields: CredentialFields = {},
+): Change[] {
+  const before = indexFlows(base);
+  const after = indexFlows(target);
+  const buckets = new Map<string, Bucket>();
+
+  const containerRef = (id: string): FlowRef => {
+    const node = after.byId.get(id) ?? before.byId.get(id);
+    return { id, label: node !== undefined && isContainer(node) ? labelOf(node) : id };
+  };
+  const flowOf = (node: FlowNode): FlowRef | null => {
+    if (isContainer(node)) return { id: node.id, label: labelOf(node) };
+    return typeof node.z === 'string' && node.z !== '' ? containerRef(node.z) : null;
+  };
+  const bucketOf = (node: FlowNode): Bucket => {
+    const flow = flowOf(node);
+    const key = flow === null ? GLOBAL : flow.id;
+    let bucket = buckets.get(key);
+    if (bucket === undefined) {
+      bucket = { own: [], nodes: [], removed: [], layout: [], flow };
+      buckets.set(key, bucket);
+    }
+    return bucket;
+  };
+  const push = (node: FlowNode, change: Change, list: 'nodes' | 'removed'): void => {
+    const bucket = bucketOf(node);
+    (isContainer(node) && change.kind !== 'credentials' ? bucket.own : bucket[list]).push(change);
+  };
+
+  for (const id of after.order) {
+    const node = after.byId.get(id)!;
+    const old = before.byId.get(id);
+    const kind = kindOf(node);
+    const common = { flow: flowOf(node), node: nodeRef(node) };
+
+    if (old === undefined) {
+      const edges = sortEdges(edgesOf(node));
+      push(
+        node,
+        {
+          id: `${kind}:${id}`,
+          kind,
+          op: 'added',
+          ...common,
+          after: behaviourOf(node),
+          ...(edges.length > 0 ? { edges: { added: edges, removed: [] } } : {}),
+          risk: riskOf(kind, node.type),
+        },
+        'nodes',
+      );
+    } else {
+      const oldCopies = copiesOf(before, id);
+      const newCopies = copiesOf(after, id);
+      const copiesDiffer =
+        (oldCopies !== undefined || newCopies !== undefined) &&
+        !deepEqual(oldCopies ?? [], newCopies ?? []);
+      if (copiesDiffer || !deepEqual(old, node)) {
+        const oldBehaviour = behaviourOf(old);
+        const newBehaviour = behaviourOf(node);
+        const edges = diffEdges(edgesOf(old), edgesOf(node));
+        const behaviourChanged = !deepEqual(oldBehaviour, newBehaviour);
+        const edgesChanged = edges.added.length > 0 || edges.removed.length > 0;
+        if (behaviourChanged || copiesDiffer) {
+          const delta = differ.diff(oldBehaviour, newBehaviour);
+          push(
+            node,
+            {
+              id: `${kind}:${id}`,
+              kind,
+              op: 'changed',
+              ...common,
+              before: oldBehaviour,
+              after: newBehaviour,
+              ...(delta !== undefined ? { delta } : {}),
+              // Copies of one id that differ are ambiguous: which one runs depends on array order.
+              risk: copiesDiffer && !behaviourChanged ? 'high' : riskOf(kind, node.type),
+            },
+            'nodes',
+          );
+        }
+        if (edgesChanged) {
+          push(
+            node,
+            {
+              id: `wiring:${id}`,
+              kind: 'wiring',
+              op: 'changed',
+              ...common,
+              edges,
+              risk: riskOf('wiring', node.type),
+            },
+            'nodes',
+          );
+        }
+        if (
+          !behaviourChanged &&
+          !edgesChanged &&
+          !copiesDiffer &&
+          !deepEqual(layoutOf(old), layoutOf(node))
+        ) {
+          bucketOf(node).layout.push(id);
+        }
+      }
+    }
+
+    const fields = credentialFields[id];
+    if (fields !== undefined && fields.length > 0) {
+      push(
+        node,
+        credentialsChange(id, old === undefined ? 'added' : 'changed', fields, common),
+        'nodes',
+      );
+    }
+  }
+
+  for (const id of before.order) {
+    if (after.byId.has(id)) continue;
+    const node = before.byId.get(id)!;
+    const kind = kindOf(node);
+    const edges = sortEdges(edgesOf(node));
+    push(
+      node,
+      {
+        id: `${kind}:${id}`,
+        kind,
+        op: 'removed',
+        flow: flowOf(node),
+        node: nodeRef(node),
+        before: behaviourOf(node),
+        ...(edges.length > 0 ? { edges: { added: [], removed: edges } } : {}),
+        risk: riskOf(kind, node.type),
+      },
+      'removed',
+    );
+  }
+
+  // Credentials for a node the target does not hold (or Node-RED's encrypted set, `$`).
+  const orphans: Change[] = [];
+  for (const id of Object.keys(credentialFields).sort()) {
+    const fields = credentialFields[id]!;
+    if (after.byId.has(id) || fields.length === 0) continue;
+    orphans.push(credentialsChange(id, 'changed', fields, { flow: null }));
+  }
+
+  return [...orderBuckets(buckets, before, after), ...orphans];
+}
+
+function credentialsChange(
+  id: string,
+  op: 'added' | 'changed',
+  fields: string[],
+  common: { flow: FlowRef | null; node?: { id: string; type: string; name?: string } },
+): Change {
+  return {
+    id: `credentials:${id}`,
+    kind: 'credentials',
+    op,
+    ...common,
+    fields: [...new Set(fields)].sort(),
+    risk: riskOf('credentials', common.node?.type ?? 'credentials'),
+  };
+}
+
+/** Target tabs, target subflows, global config, then containers only the base had, then the rest. */
+function orderBuckets(buckets: Map<string, Bucket>, before: Index, after: Index): Change[] {
+  const keys: string[] = [];
+  const take = (key: string): void => {
+    if (buckets.has(key) && !keys.includes(key)) keys.push(key);
+  };
+  const containersOf = (index: Index, type: string): string[] =>
+    index.order.filter((id) => index.byId.get(id)!.type === type);
+  for (const id of containersOf(after, 'tab')) take(id);
+  for (const id of containersOf(after, 'subflow')) take(id);
+  take(GLOBAL);
+  for (const id of before.order) if (isContainer(before.byId.get(id)!)) take(id);
+  for (const key of buckets.keys()) take(key);
+
+  const out: Change[] = [];
+  for (const key of keys) {
+    const bucket = buckets.get(key)!;
+    out.push(...bucket.own, ...bucket.nodes, ...bucket.removed);
+    if (bucket.layout.length > 0) {
+      out.push({
+        id: `layout:${key === GLOBAL ? 'global' : key}`,
+        kind: 'layout',
+        op: 'changed',
+        flow: bucket.flow,
+        nodes: [...bucket.layout].sort(),
+        risk: 'low',
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+import type { FlowNode } from '../flows.js';
+import { LINK_TYPES } from './edges.js';
+
+/** Properties that only place a node on the canvas (5.2). A group's `style` joins them. */
+const LAYOUT_KEYS: ReadonlySet<string> = new Set(['x', 'y', 'w', 'h', 'l']);
+
+/** A subflow definition's port lists carry a position each; the rest of each port is behaviour. */
+const SUBFLOW_PORT_KEYS: ReadonlySet<string> = new Set(['in', 'out', 'status']);
+
+/** Sets an own property, even one named `__proto__` (JSON.parse makes those). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+function isLayoutKey(node: FlowNode, key: string): boolean {
+  return LAYOUT_KEYS.has(key) || (key === 'style' && node.type === 'group');
+}
+
+function isEdgeKey(node: FlowNode, key: string): boolean {
+  return key === 'wires' || (key === 'links' && LINK_TYPES.has(node.type));
+}
+
+function splitPort(port: unknown, keep: 'layout' | 'behaviour'): unknown {
+  if (typeof port !== 'object' || port === null || Array.isArray(port)) {
+    return keep === 'behaviour' ? port : undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(port)) {
+    if (LAYOUT_KEYS.has(key) === (keep === 'layout')) setOwn(out, key, value);
+  }
+  return out;
+}
+
+function splitPorts(value: unknown, keep: 'layout' | 'behaviour'): unknown {
+  if (Array.isArray(value)) return value.map((port) => splitPort(port, keep));
+  return splitPort(value, keep);
+}
+
+/**
+ * The behavioural properties of a node: everything but its id, layout, edges and credentials. These
+ * are what a review shows as `before` and `after`.
+ */
+export function behaviourOf(node: FlowNode): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(node)) {
+    if (key === 'id' || key === 'credentials') continue;
+    if (isLayoutKey(node, key) || isEdgeKey(node, key)) continue;
+    setOwn(
+      out,
+      key,
+      node.type === 'subflow' && SUBFLOW_PORT_KEYS.has(key)
+        ? splitPorts(node[key], 'behaviour')
+        : node[key],
+    );
+  }
+  return out;
+}
+
+/** The layout properties of a node, including the positions of a subflow definition's ports. */
+export function layoutOf(node: FlowNode): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(node)) {
+    if (isLayoutKey(node, key)) setOwn(out, key, node[key]);
+    else if (node.type === 'subflow' && SUBFLOW_PORT_KEYS.has(key)) {
+      setOwn(out, key, splitPorts(node[key], 'layout'));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import type { ChangeKind, Risk } from './changes/types.js';
+
+/**
+ * Node types that run code, touch files, spawn processes or reach networks (5.2). A change to one of
+ * these can do anything the Node-RED process can do.
+ */
+const HIGH: ReadonlySet<string> = new Set([
+  'function',
+  'exec',
+  'file',
+  'file in',
+  'watch',
+  'template',
+  'http in',
+  'http request',
+  'http proxy',
+  'tls-config',
+  'tcp in',
+  'tcp out',
+  'tcp request',
+  'udp in',
+  'udp out',
+  'websocket in',
+  'websocket out',
+  'websocket-listener',
+  'websocket-client',
+  'mqtt in',
+  'mqtt out',
+  'mqtt-broker',
+]);
+
+/** Types known to do little harm on their own: they annotate, or only shape the canvas. */
+const LOW: ReadonlySet<string> = new Set(['comment']);
+
+/** Node-RED's core types that are neither high nor low. */
+const MEDIUM: ReadonlySet<string> = new Set([
+  'tab',
+  'group',
+  'junction',
+  'inject',
+  'debug',
+  'complete',
+  'catch',
+  'status',
+  'link in',
+  'link out',
+  'link call',
+  'change',
+  'switch',
+  'range',
+  'delay',
+  'trigger',
+  'split',
+  'join',
+  'sort',
+  'batch',
+  'csv',
+  'html',
+  'json',
+  'xml',
+  'yaml',
+  'rbe',
+  'filter',
+  'http response',
+  'global-config',
+  'unknown',
+]);
+
+/** The risk of changing a node of `type`: high for code, files, processes, networks, subflows and unknown types. */
+export function riskOfType(type: string): Risk {
+  if (HIGH.has(type)) return 'high';
+  if (LOW.has(type)) return 'low';
+  if (MEDIUM.has(type)) return 'medium';
+  // Subflow definitions and instances, and every type this list does not know.
+  return 'high';
+}
+
+/** The risk of a change of `kind` to a node of `type`. */
+export function riskOf(kind: ChangeKind, type: string): Risk {
+  switch (kind) {
+    case 'layout':
+      return 'low';
+    case 'credentials':
+    case 'subflow':
+      return 'high';
+    case 'wiring':
+      // Rewiring decides what runs after what: never low.
+      return riskOfType(type) === 'high' ? 'high' : 'medium';
+    case 'flow':
+    case 'node':
+    case 'config':
+      return riskOfType(type);
+  }
+}
