@@ -15,3 +15,4 @@ export { computeChanges, kindOf } from './changes/compute-changes.js';
 export { edgesOf, diffEdges, sortEdges, LINK_TYPES } from './changes/edges.js';
 export { behaviourOf, layoutOf } from './changes/properties.js';
 export { deepEqual } from './changes/deep-equal.js';
+export * from './sign.js';
