@@ -59,6 +59,8 @@ export const ERROR_STATUS = {
   ERR_GATE_UNSUPPORTED: 500,
   ERR_STALE: 409,
   ERR_APPLY_FAILED: 500,
+  // A deployment held by the gate for approval (423 Locked; never 2xx, 401 or 409).
+  ERR_HELD: 423,
 } as const;
 
 /** A stable error code. */
