@@ -25,19 +25,31 @@ type Index = {
   order: string[];
   /** ids that appear more than once → every copy. */
   repeats: Map<string, FlowNode[]>;
+  /** tab and subflow ids, in order. */
+  tabs: string[];
+  subflows: string[];
 };
 
 function indexFlows(flows: Flows): Index {
   const byId = new Map<string, FlowNode>();
   const order: string[] = [];
   const repeats = new Map<string, FlowNode[]>();
+  const tabs: string[] = [];
+  const subflows: string[] = [];
   for (const node of flows) {
-    const seen = byId.get(node.id);
-    if (seen === undefined) order.push(node.id);
-    else repeats.set(node.id, [...(repeats.get(node.id) ?? [seen]), node]);
-    byId.set(node.id, node);
+    const id = node.id;
+    const size = byId.size;
+    const previous = byId.get(id);
+    byId.set(id, node);
+    if (byId.size !== size) {
+      order.push(id);
+      if (node.type === 'tab') tabs.push(id);
+      else if (node.type === 'subflow') subflows.push(id);
+    } else {
+      repeats.set(id, [...(repeats.get(id) ?? [previous!]), node]);
+    }
   }
-  return { byId, order, repeats };
+  return { byId, order, repeats, tabs, subflows };
 }
 
 /** Tabs are kind `flow`, subflow definitions `subflow`, nodes without a flow or position `config`. */
@@ -125,6 +137,12 @@ export function computeChanges(
   for (const id of after.order) {
     const node = after.byId.get(id)!;
     const old = before.byId.get(id);
+    const fields = credentialFields[id];
+    const hasCredentials = fields !== undefined && fields.length > 0;
+    // The common case first: the node is there on both sides and did not change.
+    if (old !== undefined && !hasCredentials && !after.repeats.has(id) && !before.repeats.has(id)) {
+      if (deepEqual(old, node)) continue;
+    }
     const kind = kindOf(node);
     const common = { flow: flowOf(node), node: nodeRef(node) };
 
@@ -198,8 +216,7 @@ export function computeChanges(
       }
     }
 
-    const fields = credentialFields[id];
-    if (fields !== undefined && fields.length > 0) {
+    if (hasCredentials) {
       push(
         node,
         credentialsChange(id, old === undefined ? 'added' : 'changed', fields, common),
@@ -258,16 +275,15 @@ function credentialsChange(
 
 /** Target tabs, target subflows, global config, then containers only the base had, then the rest. */
 function orderBuckets(buckets: Map<string, Bucket>, before: Index, after: Index): Change[] {
-  const keys: string[] = [];
+  const keys = new Set<string>();
   const take = (key: string): void => {
-    if (buckets.has(key) && !keys.includes(key)) keys.push(key);
+    if (buckets.has(key)) keys.add(key);
   };
-  const containersOf = (index: Index, type: string): string[] =>
-    index.order.filter((id) => index.byId.get(id)!.type === type);
-  for (const id of containersOf(after, 'tab')) take(id);
-  for (const id of containersOf(after, 'subflow')) take(id);
+  for (const id of after.tabs) take(id);
+  for (const id of after.subflows) take(id);
   take(GLOBAL);
-  for (const id of before.order) if (isContainer(before.byId.get(id)!)) take(id);
+  for (const id of before.tabs) take(id);
+  for (const id of before.subflows) take(id);
   for (const key of buckets.keys()) take(key);
 
   const out: Change[] = [];
