@@ -1,0 +1,132 @@
+import express from 'express';
+import { JtiCache } from './auth/jti-cache.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Context, ServerConfig } from './context.js';
+import { expireDue } from './deployments/lifecycle.js';
+import { FailureLimiter } from './devices/failure-limiter.js';
+import { InstanceEvents } from './events/instance-events.js';
+import { adminRouter, type StatusExtras } from './http/admin.js';
+import { apiRouter } from './http/api.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { securityHeaders } from './http/headers.js';
+import { staticApp } from './http/static-app.js';
+import { consoleLog, type Log } from './log.js';
+import { VERSION } from './package-root.js';
+import { DEFAULT_POLICY } from './policy.js';
+import { Notifier, type NotifierOptions } from './push/notifier.js';
+import type { PushSender } from './push/sender.js';
+import type { Store } from './store/types.js';
+import { API_PREFIX } from '../protocol/index.js';
+
+/** Settings of `createServer`; everything but the public URL and VAPID key has a default. */
+export type CreateServerConfig = Partial<ServerConfig> &
+  Pick<ServerConfig, 'publicUrl' | 'vapidPublicKey'> & {
+    adminToken?: string;
+    notifier?: Partial<NotifierOptions>;
+    /** How often pending deployments are checked for expiry. */
+    expiryCheckMs?: number;
+  };
+
+/** What `createServer` returns: the express app, the admin app, and the handles to stop them. */
+export type CountersignApp = {
+  /** The public app: API under /api/v1 and the PWA at /. */
+  app: express.Express;
+  /** The loopback admin app (mount it on a listener bound to 127.0.0.1). */
+  adminApp: express.Express;
+  ctx: Context;
+  /** Ends event streams, stops timers, waits for pushes in flight. */
+  close(): Promise<void>;
+};
+
+/** Fills in the defaults of a server config. */
+export function resolveConfig(config: CreateServerConfig): ServerConfig {
+  return {
+    name: config.name ?? 'Countersign',
+    publicUrl: config.publicUrl.replace(/\/+$/, ''),
+    policy: config.policy ?? DEFAULT_POLICY,
+    vapidPublicKey: config.vapidPublicKey,
+    version: config.version ?? VERSION,
+    appDir: config.appDir ?? null,
+    hsts: config.hsts ?? false,
+    limits: { jsonBytes: 1 << 20, decisionBytes: 128 << 10, blobBytes: 64 << 20, ...config.limits },
+    heartbeatMs: config.heartbeatMs ?? 15_000,
+    enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
+  };
+}
+
+/**
+ * The approval server's HTTP apps over a store, a push sender, a clock and a log (all passed in:
+ * tests fix the clock and use a local push receiver). `startServer` wires files and listeners to it.
+ */
+export function createServer(deps: {
+  store: Store;
+  push: PushSender;
+  clock?: Clock;
+  log?: Log;
+  config: CreateServerConfig;
+  statusExtras?: StatusExtras;
+}): CountersignApp {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? consoleLog;
+  const config = resolveConfig(deps.config);
+  const ctx: Context = {
+    store: deps.store,
+    clock,
+    log,
+    config,
+    notifier: new Notifier({
+      store: deps.store,
+      sender: deps.push,
+      clock,
+      log,
+      ...(deps.config.notifier ? { options: deps.config.notifier } : {}),
+    }),
+    events: new InstanceEvents(config.heartbeatMs),
+    proofJtis: new JtiCache(deps.store),
+    enrollLimiter: new FailureLimiter(
+      config.enrollFailures.max,
+      config.enrollFailures.windowMs,
+      clock,
+    ),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(securityHeaders({ hsts: config.hsts }));
+  app.use(API_PREFIX, apiRouter(ctx));
+  app.use(API_PREFIX, notFound);
+  app.use(staticApp(config.appDir));
+  app.use(notFound);
+  app.use(errorHandler(log));
+
+  const adminApp = express();
+  adminApp.disable('x-powered-by');
+  adminApp.use(securityHeaders({ hsts: false }));
+  if (deps.config.adminToken) {
+    adminApp.use(
+      `${API_PREFIX}/admin`,
+      adminRouter(ctx, deps.config.adminToken, deps.statusExtras ?? (() => ({}))),
+    );
+  }
+  adminApp.use(notFound);
+  adminApp.use(errorHandler(log));
+
+  const timer = setInterval(() => {
+    expireDue(ctx).catch((err: unknown) =>
+      log.warn(`expiry check failed: ${(err as Error).message}`),
+    );
+  }, deps.config.expiryCheckMs ?? 30_000);
+  timer.unref?.();
+
+  return {
+    app,
+    adminApp,
+    ctx,
+    async close() {
+      clearInterval(timer);
+      ctx.events.closeAll();
+      await ctx.notifier.close();
+    },
+  };
+}

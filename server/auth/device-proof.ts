@@ -1,0 +1,120 @@
+/** Device proofs (DESIGN 5.3): a DPoP-style JWS on every device request, checked in this order. */
+import {
+  ALG,
+  CLOCK_SKEW_S,
+  CountersignError,
+  PROOF_JTI_WINDOW_S,
+  ProofError,
+  TYP_DPOP,
+  deviceIdOf,
+  parseDeviceJwk,
+  type DeviceJwk,
+} from '../../protocol/index.js';
+import { secondsOf } from '../clock.js';
+import type { Context } from '../context.js';
+import type { DeviceRecord } from '../store/types.js';
+import {
+  deviceVerifyKey,
+  isNumericDate,
+  isShortString,
+  parseCompactJws,
+  verifyEs256,
+} from './jws.js';
+
+/** Largest proof read. */
+const MAX_PROOF_BYTES = 8 * 1024;
+
+/** The request a proof must match. */
+export type ProofRequest = {
+  /** The `DPoP` header, as received. */
+  proof: string | undefined;
+  method: string;
+  /** The request path as the server saw it (query ignored). */
+  path: string;
+};
+
+/** `scheme://host[:port]/path` of a URL, normalised, without query or fragment (RFC 9449 4.3). */
+function normalisedHtu(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The `htu` this request must carry: the public URL plus the path (5.7: behind a proxy, the public URL). */
+export function expectedHtu(publicUrl: string, path: string): string | null {
+  const pathOnly = path.split('?')[0]!.split('#')[0]!;
+  return normalisedHtu(publicUrl.replace(/\/+$/, '') + pathOnly);
+}
+
+/** Checks a device proof and answers the registered, unrevoked device that made it. */
+export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promise<DeviceRecord> {
+  // 5.3: a proof must be there.
+  if (req.proof === undefined || req.proof === '') {
+    throw new ProofError('ERR_PROOF_MISSING', 'this request needs a DPoP proof header');
+  }
+  // A compact JWS of JSON objects.
+  const jws = parseCompactJws(req.proof, MAX_PROOF_BYTES);
+  if (!jws) throw new ProofError('ERR_PROOF_MALFORMED', 'the DPoP proof is not a compact JWS');
+
+  // Header pinned: typ dpop+jwt, alg ES256, a public P-256 jwk; no critical extensions.
+  const { header, payload } = jws;
+  if (header.typ !== TYP_DPOP || header.alg !== ALG || header.crit !== undefined) {
+    throw new ProofError(
+      'ERR_PROOF_HEADER',
+      `the proof header must be {typ: "${TYP_DPOP}", alg: "${ALG}"}`,
+    );
+  }
+  let jwk: DeviceJwk;
+  try {
+    jwk = parseDeviceJwk(header.jwk);
+  } catch (cause) {
+    throw new ProofError('ERR_PROOF_HEADER', 'the proof header has no public P-256 jwk', { cause });
+  }
+
+  // The thumbprint names a registered device, and it is not revoked.
+  const id = await deviceIdOf(jwk);
+  const device = ctx.store.data.devices.find((d) => d.id === id);
+  if (!device)
+    throw new ProofError('ERR_PROOF_DEVICE_UNKNOWN', 'the proof key is not a registered device');
+  if (device.revokedAt !== null) {
+    throw new CountersignError('ERR_DEVICE_REVOKED', 'this device has been revoked');
+  }
+
+  // The signature, with the registered key (the header's key has the same thumbprint).
+  const key = await deviceVerifyKey(device.id, device.jwk);
+  if (!(await verifyEs256(key, jws))) {
+    throw new ProofError('ERR_PROOF_SIGNATURE', 'the proof signature does not verify');
+  }
+
+  // htm and htu match this request (htu: scheme, host and path of the public URL; no query).
+  if (payload.htm !== req.method.toUpperCase()) {
+    throw new ProofError('ERR_PROOF_HTM', `the proof htm must be ${req.method.toUpperCase()}`);
+  }
+  const htu = typeof payload.htu === 'string' ? normalisedHtu(payload.htu) : null;
+  const expected = expectedHtu(ctx.config.publicUrl, req.path);
+  if (htu === null || htu !== expected) {
+    throw new ProofError('ERR_PROOF_HTU', `the proof htu must be ${expected ?? 'this URL'}`);
+  }
+
+  // iat within 60 s of now.
+  const now = secondsOf(ctx.clock);
+  if (!isNumericDate(payload.iat) || Math.abs(payload.iat - now) > CLOCK_SKEW_S) {
+    throw new ProofError('ERR_PROOF_IAT', `the proof iat must be within ${CLOCK_SKEW_S} s of now`);
+  }
+
+  // jti unseen in the last 5 minutes (kept for the window past the latest acceptable iat).
+  if (!isShortString(payload.jti)) {
+    throw new ProofError(
+      'ERR_PROOF_REPLAY',
+      'the proof needs a jti (a string of 1 to 256 characters)',
+    );
+  }
+  const keepUntil = Math.max(now, payload.iat) + PROOF_JTI_WINDOW_S + CLOCK_SKEW_S;
+  if (!(await ctx.proofJtis.useOnce(`p:${device.id}:${payload.jti}`, keepUntil, now))) {
+    throw new ProofError('ERR_PROOF_REPLAY', 'this proof has been used before');
+  }
+  return device;
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CountersignError,
+  ValidationError,
+  computeChanges,
+  isSha256Hex,
+  parseCredentialFields,
+  parseFlows,
+  type DeploymentSource,
+  type DeploymentType,
+  type Flows,
+  type ProposalRequest,
+  type ProposalResponse,
+} from '../../protocol/index.js';
+import { isoOf } from '../clock.js';
+import type { Context } from '../context.js';
+import { durationSeconds } from '../policy.js';
+import type { DeploymentRecord, InstanceRecord } from '../store/types.js';
+import { announce, transition } from './lifecycle.js';
+import { eventOf } from './views.js';
+
+const TYPES: ReadonlySet<string> = new Set<DeploymentType>([
+  'full',
+  'nodes',
+  'flows',
+  'reload',
+  'flow-add',
+  'flow-update',
+  'flow-delete',
+  'startup',
+]);
+
+function shortText(value: unknown, name: string, max: number): string {
+  if (typeof value !== 'string' || value.length > max) {
+    throw new ValidationError(`${name} must be a string of at most ${max} characters`);
+  }
+  return value;
+}
+
+/** Checks a proposal body (5.7) into its type. */
+export function parseProposal(input: unknown): ProposalRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('the proposal must be a JSON object');
+  }
+  const b = input as Record<string, unknown>;
+  if (!isSha256Hex(b.base) || !isSha256Hex(b.target)) {
+    throw new ValidationError('base and target must be revs (64 lowercase hex digits)');
+  }
+  if (b.creds !== null && !isSha256Hex(b.creds)) {
+    throw new ValidationError('creds must be null or a digest (64 lowercase hex digits)');
+  }
+  if (typeof b.type !== 'string' || !TYPES.has(b.type)) {
+    throw new ValidationError(`type must be one of ${[...TYPES].join(', ')}`);
+  }
+  const s = b.source as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    throw new ValidationError('source must be {user, via, address?}');
+  }
+  const source: DeploymentSource = {
+    user: shortText(s.user, 'source.user', 200),
+    via: shortText(s.via, 'source.via', 100),
+  };
+  if (s.address !== undefined) source.address = shortText(s.address, 'source.address', 200);
+  const credentials = parseCredentialFields(b.credentials);
+  if (Object.keys(credentials).length > 100_000) throw new ValidationError('too many credentials');
+  return {
+    base: b.base,
+    target: b.target,
+    creds: b.creds as string | null,
+    credentials,
+    type: b.type as DeploymentType,
+    source,
+  };
+}
+
+async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
+  const owners = ctx.store.data.blobOwners[rev];
+  const bytes = owners?.includes(instanceId) ? await ctx.store.blobs.get(rev) : null;
+  if (!bytes) {
+    throw new CountersignError(
+      'ERR_BLOB_MISSING',
+      `blob ${rev.slice(0, 12)} has not been uploaded`,
+    );
+  }
+  return parseFlows(JSON.parse(Buffer.from(bytes).toString('utf8')));
+}
+
+/**
+ * A plugin's proposal (DESIGN 3 step 3): both blobs must be there; the change list is computed once;
+ * older pending deployments of the instance are superseded; every active device gets a push, sent
+ * after the answer is decided and never awaited.
+ */
+export async function propose(
+  ctx: Context,
+  instance: InstanceRecord,
+  body: unknown,
+): Promise<ProposalResponse> {
+  const proposal = parseProposal(body);
+  const [base, target] = await Promise.all([
+    flowsOfBlob(ctx, proposal.base, instance.id),
+    flowsOfBlob(ctx, proposal.target, instance.id),
+  ]);
+  const changes = computeChanges(base, target, proposal.credentials);
+  const now = ctx.clock.now();
+  let id = randomBytes(6).toString('hex');
+  while (ctx.store.data.deployments.some((d) => d.id === id)) id = randomBytes(6).toString('hex');
+  await ctx.store.putChanges(id, changes);
+
+  const { record, superseded } = await ctx.store.update((data) => {
+    const current = data.instances.find((i) => i.id === instance.id) ?? instance;
+    const superseded: DeploymentRecord[] = [];
+    for (const d of data.deployments) {
+      if (d.instanceId === instance.id && d.status === 'pending') {
+        transition(d, 'superseded');
+        d.decidedAt = isoOf(ctx.clock, now);
+        superseded.push(d);
+      }
+    }
+    const record: DeploymentRecord = {
+      id,
+      instanceId: instance.id,
+      status: 'pending',
+      createdAt: isoOf(ctx.clock, now),
+      expiresAt: isoOf(ctx.clock, now + durationSeconds(current.policy.expiresIn) * 1000),
+      source: proposal.source,
+      base: proposal.base,
+      target: proposal.target,
+      creds: proposal.creds,
+      credentials: proposal.credentials,
+      type: proposal.type,
+      changeIds: changes.map((c) => c.id),
+      policy: { ...current.policy },
+      approvals: [],
+      outcome: null,
+      decidedAt: null,
+    };
+    data.deployments.push(record);
+    return { record, superseded };
+  });
+
+  ctx.notifier.notify({
+    kind: 'deployment',
+    id: record.id,
+    instance: instance.name,
+    changes: changes.length,
+    by: proposal.source.user,
+    expiresAt: record.expiresAt,
+    ttl: (Date.parse(record.expiresAt) - now) / 1000,
+    topic: instance.id,
+  });
+  ctx.log.info(
+    `deployment ${record.id} held for ${instance.name}: ${changes.length} changes by ${proposal.source.user}`,
+  );
+  await ctx.store.audit.append('deployment-proposed', {
+    deployment: record.id,
+    instance: instance.name,
+    base: record.base,
+    target: record.target,
+    creds: record.creds,
+    changes: changes.length,
+    type: record.type,
+    source: record.source,
+  });
+  await announce(ctx, superseded);
+  ctx.events.publish(instance.id, eventOf(ctx, record));
+  return {
+    id: record.id,
+    status: record.status,
+    expiresAt: record.expiresAt,
+    reviewUrl: `${ctx.config.publicUrl}/#/review/${record.id}`,
+  };
+}

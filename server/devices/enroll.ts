@@ -1,0 +1,171 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  ALG,
+  CLOCK_SKEW_S,
+  CountersignError,
+  PROOF_JTI_WINDOW_S,
+  TYP_ENROLL,
+  ValidationError,
+  deviceIdOf,
+  fingerprintOf,
+  parseDeviceJwk,
+  type DeviceJwk,
+  type EnrollResponse,
+  type PushSubscriptionJson,
+} from '../../protocol/index.js';
+import {
+  deviceVerifyKey,
+  isNumericDate,
+  isShortString,
+  parseCompactJws,
+  verifyEs256,
+} from '../auth/jws.js';
+import { isoOf, secondsOf } from '../clock.js';
+import type { Context } from '../context.js';
+import { sha256HexSync } from '../store/files.js';
+import type { InvitationRecord } from '../store/types.js';
+import { parseLabel } from './invitations.js';
+import { parsePushSubscription } from './push-subscription.js';
+
+type EnrollBody = {
+  code: string;
+  name: string | null;
+  publicJwk: DeviceJwk;
+  push: PushSubscriptionJson | null;
+  proof: string;
+};
+
+function parseEnrollBody(input: unknown): EnrollBody {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('the enrolment must be {code, name, publicJwk, push, proof}');
+  }
+  const b = input as Record<string, unknown>;
+  if (typeof b.code !== 'string' || b.code.length === 0 || b.code.length > 256) {
+    throw new ValidationError('code must be the invitation code');
+  }
+  if (typeof b.proof !== 'string') throw new ValidationError('proof must be a JWS');
+  return {
+    code: b.code,
+    name:
+      b.name === undefined || b.name === null || b.name === '' ? null : parseLabel(b.name, 'name'),
+    publicJwk: parseDeviceJwk(b.publicJwk),
+    push: parsePushSubscription(b.push ?? null),
+    proof: b.proof,
+  };
+}
+
+/** The unused, unexpired invitation whose hash matches, compared in constant time. */
+function findInvitation(ctx: Context, code: string): InvitationRecord | undefined {
+  const hash = Buffer.from(sha256HexSync(code), 'hex');
+  const now = ctx.clock.now();
+  let found: InvitationRecord | undefined;
+  for (const inv of ctx.store.data.invitations) {
+    const match = timingSafeEqual(hash, Buffer.from(inv.codeHash, 'hex'));
+    if (match && inv.usedAt === null && Date.parse(inv.expiresAt) > now) found = inv;
+  }
+  return found;
+}
+
+function proofError(message: string): CountersignError {
+  return new CountersignError('ERR_ENROLL_PROOF', message);
+}
+
+/** The enrolment proof of 5.5, signed by the new key over the server id and the code's hash. */
+async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string): Promise<void> {
+  const jws = parseCompactJws(body.proof, 8 * 1024);
+  if (!jws) throw proofError('the enrolment proof is not a compact JWS');
+  const { header, payload } = jws;
+  if (header.alg !== ALG || header.typ !== TYP_ENROLL || header.crit !== undefined) {
+    throw proofError(`the enrolment proof header must be {alg: "${ALG}", typ: "${TYP_ENROLL}"}`);
+  }
+  let headerKeyId: string;
+  try {
+    headerKeyId = await deviceIdOf(parseDeviceJwk(header.jwk));
+  } catch {
+    throw proofError('the enrolment proof header has no public P-256 jwk');
+  }
+  if (headerKeyId !== deviceId) throw proofError('the enrolment proof key is not publicJwk');
+  const key = await deviceVerifyKey(deviceId, body.publicJwk);
+  if (!(await verifyEs256(key, jws)))
+    throw proofError('the enrolment proof signature does not verify');
+  if (payload.aud !== ctx.store.data.serverId)
+    throw proofError('the enrolment proof aud must be this server id');
+  const now = secondsOf(ctx.clock);
+  if (!isNumericDate(payload.iat) || Math.abs(payload.iat - now) > CLOCK_SKEW_S) {
+    throw proofError(`the enrolment proof iat must be within ${CLOCK_SKEW_S} s of now`);
+  }
+  if (payload.code !== sha256HexSync(body.code)) {
+    throw proofError('the enrolment proof code must be the SHA-256 of the invitation code');
+  }
+  if (!isShortString(payload.jti)) throw proofError('the enrolment proof needs a jti');
+  const until = now + PROOF_JTI_WINDOW_S + CLOCK_SKEW_S;
+  if (!(await ctx.proofJtis.useOnce(`e:${payload.jti}`, until, now))) {
+    throw proofError('this enrolment proof has been used before');
+  }
+}
+
+/**
+ * `POST /devices` (5.5): too many bad codes from one address → 429; then the code (constant time,
+ * unused, unexpired), then the proof of possession; the device is registered under its thumbprint.
+ */
+export async function enroll(
+  ctx: Context,
+  client: string,
+  input: unknown,
+): Promise<EnrollResponse> {
+  if (ctx.enrollLimiter.blocked(client)) {
+    throw new CountersignError(
+      'ERR_RATE_LIMITED',
+      'too many bad invitation codes: try again later',
+    );
+  }
+  const body = parseEnrollBody(input);
+  if (!findInvitation(ctx, body.code)) {
+    ctx.enrollLimiter.fail(client);
+    throw new CountersignError(
+      'ERR_INVITATION_INVALID',
+      'the invitation code is unknown, used or expired',
+    );
+  }
+  const id = await deviceIdOf(body.publicJwk);
+  await checkEnrollProof(ctx, body, id);
+  const device = await ctx.store.update((data) => {
+    const invitation = findInvitation(ctx, body.code);
+    if (!invitation) {
+      throw new CountersignError(
+        'ERR_INVITATION_INVALID',
+        'the invitation code is unknown, used or expired',
+      );
+    }
+    if (data.devices.some((d) => d.id === id)) {
+      throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
+    }
+    const at = isoOf(ctx.clock);
+    invitation.usedAt = at;
+    const device = {
+      id,
+      jwk: body.publicJwk,
+      owner: invitation.owner,
+      name: body.name ?? invitation.name,
+      createdAt: at,
+      revokedAt: null,
+      push: body.push,
+    };
+    data.devices.push(device);
+    return { device, by: invitation.by };
+  });
+  await ctx.store.audit.append('device-enrolled', {
+    device: id,
+    owner: device.device.owner,
+    name: device.device.name,
+    invitedBy: device.by,
+    push: body.push !== null,
+  });
+  ctx.log.info(`device ${fingerprintOf(id)} enrolled for ${device.device.owner}`);
+  return {
+    id,
+    fingerprint: fingerprintOf(id),
+    owner: device.device.owner,
+    name: device.device.name,
+  };
+}

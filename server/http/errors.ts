@@ -1,0 +1,44 @@
+/** The one place that maps errors to HTTP answers: always `{code, message}`, status from protocol/errors.ts. */
+import type { NextFunction, Request, Response } from 'express';
+import { isCountersignError, statusOf, type ErrorBody } from '../../protocol/index.js';
+import type { Log } from '../log.js';
+
+/** The status and body that answer `err`. Unknown errors are 500 with a generic message. */
+export function errorAnswer(err: unknown): { status: number; body: ErrorBody } {
+  if (isCountersignError(err)) {
+    return { status: statusOf(err.code), body: { code: err.code, message: err.message } };
+  }
+  // Errors raised by express or its body readers carry a 4xx status of their own.
+  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413)
+      return { status, body: { code: 'ERR_BODY_TOO_LARGE', message: 'the body is too large' } };
+    return {
+      status: 400,
+      body: { code: 'ERR_BAD_REQUEST', message: 'the request could not be read' },
+    };
+  }
+  return { status: 500, body: { code: 'ERR_INTERNAL', message: 'internal error' } };
+}
+
+/** Express error handler: answers with `errorAnswer`, logs only server faults (no bodies, no secrets). */
+export function errorHandler(log: Log) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const { status, body } = errorAnswer(err);
+    if (status >= 500)
+      log.error(`${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    res.status(status).set('Cache-Control', 'no-store').json(body);
+  };
+}
+
+/** The answer for unknown routes. */
+export function notFound(_req: Request, res: Response): void {
+  res
+    .status(404)
+    .set('Cache-Control', 'no-store')
+    .json({ code: 'ERR_NOT_FOUND', message: 'no such route' });
+}

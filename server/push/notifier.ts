@@ -1,0 +1,200 @@
+import {
+  MAX_PUSH_PAYLOAD_BYTES,
+  fingerprintOf,
+  type PushKind,
+  type PushPayload,
+} from '../../protocol/index.js';
+import type { Clock } from '../clock.js';
+import type { Log } from '../log.js';
+import type { DeviceRecord, Store } from '../store/types.js';
+import type { PushRequest, PushSender } from './sender.js';
+
+/** What to tell the devices: the payload of 5.6 without `v`, plus delivery options. */
+export type Notice = Omit<PushPayload, 'v'> & {
+  /** Seconds the push service may keep it (capped at 24 h). */
+  ttl: number;
+  /** ≤ 32 base64url characters. */
+  topic: string;
+};
+
+/** Retry and rate settings. */
+export type NotifierOptions = {
+  /** Retries after the first attempt for 429, 5xx and network errors (5.6: at most 3). */
+  retries: number;
+  /** First backoff; doubled each retry. */
+  backoffMs: number;
+  /** Pushes per device per window (T7); over it, only the newest waits for the window. */
+  perDevice: { max: number; windowMs: number };
+};
+
+export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
+  retries: 3,
+  backoffMs: 500,
+  perDevice: { max: 10, windowMs: 60_000 },
+};
+
+const DAY_S = 86_400;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
+
+/** The payload text of 5.6: JSON, at most 1 KiB, no flow content. */
+export function payloadOf(notice: Notice): string {
+  const body: PushPayload = {
+    v: 1,
+    kind: notice.kind,
+    id: clip(notice.id, 64),
+    instance: clip(notice.instance, 100),
+    changes: notice.changes,
+    by: clip(notice.by, 100),
+    expiresAt: notice.expiresAt,
+  };
+  const text = JSON.stringify(body);
+  if (Buffer.byteLength(text) > MAX_PUSH_PAYLOAD_BYTES) throw new Error('push payload over 1 KiB');
+  return text;
+}
+
+/**
+ * Fans a notice out to devices, one independent delivery each: never awaited by the request that
+ * caused it. 404/410 drop the subscription (the device stays); 429/5xx/network errors are retried
+ * with doubling backoff; each device gets at most `perDevice.max` pushes per window.
+ */
+export class Notifier {
+  readonly #store: Store;
+  readonly #sender: PushSender;
+  readonly #clock: Clock;
+  readonly #log: Log;
+  readonly #options: NotifierOptions;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #sent = new Map<string, number[]>();
+  readonly #deferred = new Map<string, { notice: Notice; timer: ReturnType<typeof setTimeout> }>();
+  #closed = false;
+
+  constructor(deps: {
+    store: Store;
+    sender: PushSender;
+    clock: Clock;
+    log: Log;
+    options?: Partial<NotifierOptions>;
+  }) {
+    this.#store = deps.store;
+    this.#sender = deps.sender;
+    this.#clock = deps.clock;
+    this.#log = deps.log;
+    this.#options = { ...DEFAULT_NOTIFIER_OPTIONS, ...deps.options };
+  }
+
+  /** Sends `notice` to every unrevoked device with a subscription, except `except`. Returns at once. */
+  notify(notice: Notice, except?: string): void {
+    if (this.#closed) return;
+    for (const device of this.#store.data.devices) {
+      if (device.revokedAt !== null || device.push === null || device.id === except) continue;
+      this.#toDevice(device.id, notice);
+    }
+  }
+
+  /** Resolves when every delivery started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Stops: deferred pushes are dropped, deliveries in flight finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const { timer } of this.#deferred.values()) clearTimeout(timer);
+    this.#deferred.clear();
+    await this.idle();
+  }
+
+  #toDevice(deviceId: string, notice: Notice): void {
+    const now = this.#clock.now();
+    const { max, windowMs } = this.#options.perDevice;
+    const recent = (this.#sent.get(deviceId) ?? []).filter((t) => t > now - windowMs);
+    if (recent.length >= max) {
+      // T7: over the limit, keep only the newest notice and send it when the window allows.
+      const waiting = this.#deferred.get(deviceId);
+      if (waiting) {
+        waiting.notice = notice;
+        return;
+      }
+      const delay = Math.max(recent[0]! + windowMs - now, 10);
+      const entry = {
+        notice,
+        timer: setTimeout(() => {
+          this.#deferred.delete(deviceId);
+          this.#toDevice(deviceId, entry.notice);
+        }, delay),
+      };
+      entry.timer.unref?.();
+      this.#deferred.set(deviceId, entry);
+      this.#log.info(`push to ${fingerprintOf(deviceId)} deferred: rate limit`);
+      return;
+    }
+    recent.push(now);
+    this.#sent.set(deviceId, recent);
+    const run = this.#deliver(deviceId, notice).catch((err: unknown) => {
+      this.#log.warn(`push to ${fingerprintOf(deviceId)} failed: ${(err as Error).message}`);
+    });
+    this.#inFlight.add(run);
+    void run.finally(() => this.#inFlight.delete(run));
+  }
+
+  async #deliver(deviceId: string, notice: Notice): Promise<void> {
+    const payload = payloadOf(notice);
+    const ttl = Math.max(0, Math.min(DAY_S, Math.floor(notice.ttl)));
+    for (let attempt = 0; ; attempt++) {
+      const device = this.#device(deviceId);
+      if (!device || device.push === null || device.revokedAt !== null) return;
+      const request: PushRequest = {
+        subscription: device.push,
+        payload,
+        ttl,
+        urgency: 'high',
+        topic: notice.topic,
+      };
+      let status: number;
+      let retryAfterS: number | undefined;
+      try {
+        ({ status, retryAfterS } = await this.#sender.send(request));
+      } catch (err) {
+        status = 0;
+        this.#log.warn(`push to ${fingerprintOf(deviceId)}: ${(err as Error).message}`);
+      }
+      if (status >= 200 && status < 300) return;
+      if (status === 404 || status === 410) {
+        await this.#drop(deviceId, device.push.endpoint, status);
+        return;
+      }
+      const retriable = status === 0 || status === 429 || status >= 500;
+      if (!retriable || attempt >= this.#options.retries || this.#closed) {
+        this.#log.warn(
+          `push ${notice.kind} to ${fingerprintOf(deviceId)} gave up (status ${status})`,
+        );
+        return;
+      }
+      const backoff = this.#options.backoffMs * 2 ** attempt;
+      const wait =
+        retryAfterS !== undefined
+          ? Math.min(Math.max(retryAfterS * 1000, backoff), 60_000)
+          : backoff;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  #device(id: string): DeviceRecord | undefined {
+    return this.#store.data.devices.find((d) => d.id === id);
+  }
+
+  async #drop(deviceId: string, endpoint: string, status: number): Promise<void> {
+    await this.#store.update((data) => {
+      const device = data.devices.find((d) => d.id === deviceId);
+      if (device?.push?.endpoint === endpoint) device.push = null;
+    });
+    await this.#store.audit.append('push-dropped', { device: deviceId, status });
+    this.#log.info(`push subscription of ${fingerprintOf(deviceId)} dropped (${status})`);
+  }
+}
+
+/** The kinds of 5.6, for callers building notices. */
+export type { PushKind };

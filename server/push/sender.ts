@@ -1,0 +1,75 @@
+import http from 'node:http';
+import https from 'node:https';
+import webpush from 'web-push';
+import type { PushSubscriptionJson } from '../../protocol/index.js';
+import type { VapidKeys } from '../secrets.js';
+
+/** One push message to one subscription (DESIGN 5.6). */
+export type PushRequest = {
+  subscription: PushSubscriptionJson;
+  /** The JSON payload text, at most 1 KiB. */
+  payload: string;
+  /** Seconds the push service keeps it. */
+  ttl: number;
+  urgency: 'very-low' | 'low' | 'normal' | 'high';
+  /** ≤ 32 base64url characters: a newer message with the same topic replaces the older. */
+  topic: string;
+};
+
+/** The push service's answer; network errors are thrown. */
+export type PushResult = { status: number; retryAfterS?: number };
+
+/** Sends one push message. The real one encrypts with web-push; tests may pass their own. */
+export type PushSender = { send(request: PushRequest): Promise<PushResult> };
+
+/**
+ * The real sender: web-push builds the encrypted (RFC 8291 aes128gcm) request with a VAPID
+ * (RFC 8292) header, and we send it ourselves, over https or, for local receivers, http.
+ */
+export function webPushSender(options: {
+  vapid: VapidKeys;
+  subject: string;
+  timeoutMs?: number;
+}): PushSender {
+  const vapidDetails = {
+    subject: options.subject,
+    publicKey: options.vapid.publicKey,
+    privateKey: options.vapid.privateKey,
+  };
+  return {
+    send(request) {
+      const details = webpush.generateRequestDetails(request.subscription, request.payload, {
+        vapidDetails,
+        TTL: request.ttl,
+        urgency: request.urgency,
+        topic: request.topic,
+      });
+      const url = new URL(details.endpoint);
+      const client = url.protocol === 'https:' ? https : http;
+      return new Promise<PushResult>((resolve, reject) => {
+        const req = client.request(
+          url,
+          {
+            method: details.method,
+            headers: details.headers as http.OutgoingHttpHeaders,
+            timeout: options.timeoutMs ?? 10_000,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              const retryAfter = Number(res.headers['retry-after']);
+              resolve({
+                status: res.statusCode ?? 0,
+                ...(Number.isFinite(retryAfter) ? { retryAfterS: retryAfter } : {}),
+              });
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('push request timed out')));
+        req.on('error', reject);
+        req.end(details.body ?? undefined);
+      });
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CountersignError, isSha256Hex } from '../../protocol/index.js';
+import { sha256HexSync, writeFileAtomic } from './files.js';
+import type { BlobStore } from './types.js';
+
+/** Blobs as files `blobs/<rev>.json`; every read re-hashes the bytes (DESIGN 6). */
+export class BlobFiles implements BlobStore {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+  }
+
+  #path(rev: string): string {
+    // The rev is checked as 64 hex characters before it becomes a file name.
+    if (!isSha256Hex(rev)) throw new CountersignError('ERR_BAD_REQUEST', 'a rev is 64 hex digits');
+    return join(this.#dir, `${rev}.json`);
+  }
+
+  async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+    const path = this.#path(rev);
+    if (await this.has(rev)) return;
+    await writeFileAtomic(path, bytes, 0o600);
+  }
+
+  async has(rev: string): Promise<boolean> {
+    try {
+      return (await stat(this.#path(rev))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async get(rev: string): Promise<Uint8Array<ArrayBuffer> | null> {
+    let buffer: Buffer;
+    try {
+      buffer = await readFile(this.#path(rev));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    if (sha256HexSync(buffer) !== rev) {
+      throw new CountersignError(
+        'ERR_BLOB_MISMATCH',
+        `the stored blob ${rev.slice(0, 12)} no longer hashes to its rev`,
+      );
+    }
+    const bytes = new Uint8Array(new ArrayBuffer(buffer.length));
+    bytes.set(buffer);
+    return bytes;
+  }
+}
