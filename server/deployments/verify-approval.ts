@@ -155,9 +155,10 @@ export async function verifyApproval(
     );
   }
 
-  // 11. verdict is approve exactly when every change is approved.
+  // 11. verdict is approve exactly when every change is approved. With no change at all (flows that
+  // differ only in order) either verdict stands: a person may always refuse (docs/decisions.md).
   const allApproved = keys.every((k) => changes[k] === 'approve');
-  if (!isVerdict(c.verdict) || (c.verdict === 'approve') !== allApproved) {
+  if (!isVerdict(c.verdict) || (keys.length > 0 && (c.verdict === 'approve') !== allApproved)) {
     throw new ApprovalError(
       'ERR_APPROVAL_INCONSISTENT',
       'verdict must be approve exactly when every change is approved',
