@@ -1,0 +1,374 @@
+/** The `countersign` command line (DESIGN 5.7): `serve`, and commands that call the running server's admin API. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  isCountersignError,
+  type DeviceView,
+  type InvitationResponse,
+} from '../../protocol/index.js';
+import { startServer } from '../start.js';
+import { VERSION } from '../package-root.js';
+import { adminCall, NoServerError } from './admin-client.js';
+import { dataDirOf, serveConfig, type ServeFlags } from './config.js';
+import { terminalQr } from './qr.js';
+
+/** Where the command line writes; tests pass their own. */
+export type CliIo = {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+};
+
+class UsageError extends Error {}
+
+const COMMON = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const HELP: Record<string, string> = {
+  main: `countersign ${VERSION}: the approval server of Countersign
+
+Usage: countersign <command> [options]
+
+Commands:
+  serve                 run the approval server
+  enroll                make a one-time enrolment link and QR code for a phone
+  devices               list enrolled devices with their fingerprints
+  revoke DEVICE         revoke a device (id or fingerprint)
+  instances add NAME    add a Node-RED instance and print its token (once)
+  audit verify          check the audit log's hash chain
+  status                show what the running server holds
+
+Every command takes --data-dir DIR (or COUNTERSIGN_DATA_DIR; default ./.countersign), --json and --help.
+Commands other than serve talk to the running server through its loopback admin API.`,
+  serve: `Usage: countersign serve [--host H] [--port P] [--public-url URL] [--tls-cert F --tls-key F]
+                        [--name NAME] [--push-subject mailto:...] [--required-approvals N]
+                        [--forbid-self-approval] [--expires-in 24h] [--config FILE] [--data-dir DIR] [--json]
+
+Runs the approval server. Settings come from flags, then the environment (COUNTERSIGN_PORT,
+COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR), then the config file (<data dir>/config.json or --config),
+a JSON object with host, port, publicUrl, tls {cert, key}, name, pushSubject, policy.`,
+  enroll: `Usage: countersign enroll --owner NAME --name DEVICE [--data-dir DIR] [--json]
+
+Prints a one-time enrolment URL (valid 10 minutes) and its QR code. Open it on the phone.
+With --json: {code, url, expiresAt}.`,
+  devices: `Usage: countersign devices [--data-dir DIR] [--json]
+
+Lists the enrolled devices: fingerprint (compare it with the phone), owner, name, state.`,
+  revoke: `Usage: countersign revoke DEVICE [--data-dir DIR] [--json]
+
+Revokes a device by its id or fingerprint: its proofs and approvals are refused from now on.`,
+  instances: `Usage: countersign instances add NAME [--required-approvals N] [--forbid-self-approval]
+                                   [--expires-in 24h] [--rotate] [--data-dir DIR] [--json]
+
+Adds a Node-RED instance and prints its token once ({id, name, token} with --json).
+--rotate issues a new token to an existing instance (the old one stops working).`,
+  audit: `Usage: countersign audit verify [--data-dir DIR] [--json]
+
+Checks every line of the audit log's hash chain. Exits 1 when a line was changed.`,
+  status: `Usage: countersign status [--data-dir DIR] [--json]
+
+Shows the running server's address, devices, instances and pending deployments.`,
+};
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...COMMON, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function print(io: CliIo, json: boolean | undefined, value: unknown, human: () => string): void {
+  io.out(json ? JSON.stringify(value, null, 2) : human());
+}
+
+async function serve(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    config: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'public-url': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    name: { type: 'string' },
+    'push-subject': { type: 'string' },
+    'required-approvals': { type: 'string' },
+    'forbid-self-approval': { type: 'boolean' },
+    'expires-in': { type: 'string' },
+  });
+  if (values.help) return help(io, 'serve');
+  const config = serveConfig(values as ServeFlags, io.env);
+  const running = await startServer({
+    dataDir: config.dataDir,
+    host: config.host,
+    port: config.port,
+    policy: config.policy,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.name ? { name: config.name } : {}),
+    ...(config.pushSubject ? { pushSubject: config.pushSubject } : {}),
+    log: {
+      info: (m) => io.err(`countersign: ${m}`),
+      warn: (m) => io.err(`countersign: ${m}`),
+      error: (m) => io.err(`countersign: ${m}`),
+    },
+  });
+  print(
+    io,
+    values.json,
+    {
+      url: running.url,
+      publicUrl: running.publicUrl,
+      serverId: running.serverId,
+      dataDir: running.dataDir,
+    },
+    () =>
+      [
+        `Countersign approval server on ${running.url}`,
+        `Phones use ${running.publicUrl}`,
+        `Data directory ${running.dataDir}`,
+        `Enrol a phone: countersign enroll --owner NAME --name DEVICE --data-dir ${running.dataDir}`,
+      ].join('\n'),
+  );
+  await new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveStop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await running.close();
+  return 0;
+}
+
+async function enroll(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { owner: { type: 'string' }, name: { type: 'string' } });
+  if (values.help) return help(io, 'enroll');
+  if (!values.owner || !values.name)
+    throw new UsageError('enroll needs --owner NAME and --name DEVICE');
+  const dataDir = dataDirOf(values['data-dir'], io.env);
+  const inv = await adminCall<InvitationResponse>(dataDir, 'POST', '/invitations', {
+    owner: values.owner,
+    name: values.name,
+  });
+  print(io, values.json, inv, () =>
+    [
+      `Open this on ${values.name} (${values.owner}) within 10 minutes; it works once:`,
+      '',
+      inv.url,
+      '',
+      terminalQr(inv.url),
+      '',
+      `Expires ${inv.expiresAt}. Then compare the fingerprint the phone shows with: countersign devices`,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function devices(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return help(io, 'devices');
+  const { devices: list } = await adminCall<{ devices: DeviceView[] }>(
+    dataDirOf(values['data-dir'], io.env),
+    'GET',
+    '/devices',
+  );
+  print(io, values.json, { devices: list }, () =>
+    list.length === 0
+      ? 'No devices enrolled. Make an invitation with: countersign enroll --owner NAME --name DEVICE'
+      : list
+          .map((d) =>
+            [
+              d.fingerprint,
+              d.revokedAt ? `revoked ${d.revokedAt}` : 'active',
+              d.push ? 'push' : 'no push',
+              `${d.owner}: ${d.name}`,
+              d.id,
+            ].join('  '),
+          )
+          .join('\n'),
+  );
+  return 0;
+}
+
+async function revoke(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values.help) return help(io, 'revoke');
+  const wanted = positionals.join(' ').trim();
+  if (!wanted) throw new UsageError('revoke needs a device id or fingerprint');
+  const dataDir = dataDirOf(values['data-dir'], io.env);
+  const { devices: list } = await adminCall<{ devices: DeviceView[] }>(dataDir, 'GET', '/devices');
+  const compact = wanted.replace(/\s+/g, '');
+  const matches = list.filter(
+    (d) => d.id === wanted || (compact.length >= 8 && d.id.startsWith(compact)),
+  );
+  if (matches.length !== 1) {
+    throw new UsageError(
+      matches.length === 0
+        ? `no device matches ${wanted}`
+        : `${wanted} matches ${matches.length} devices: give the full id`,
+    );
+  }
+  const result = await adminCall<{ id: string; revokedAt: string }>(
+    dataDir,
+    'POST',
+    `/devices/${encodeURIComponent(matches[0]!.id)}/revoke`,
+  );
+  print(
+    io,
+    values.json,
+    result,
+    () =>
+      `Revoked ${matches[0]!.fingerprint} (${matches[0]!.owner}: ${matches[0]!.name}) at ${result.revokedAt}`,
+  );
+  return 0;
+}
+
+async function instances(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'required-approvals': { type: 'string' },
+    'forbid-self-approval': { type: 'boolean' },
+    'expires-in': { type: 'string' },
+    rotate: { type: 'boolean' },
+  });
+  if (values.help || positionals[0] !== 'add') {
+    if (values.help) return help(io, 'instances');
+    throw new UsageError('usage: countersign instances add NAME');
+  }
+  const name = positionals.slice(1).join(' ');
+  if (!name) throw new UsageError('instances add needs a NAME');
+  const policy: Record<string, unknown> = {};
+  if (values['required-approvals'] !== undefined) {
+    const n = Number(values['required-approvals']);
+    if (!Number.isInteger(n)) throw new UsageError('--required-approvals must be an integer');
+    policy.requiredApprovals = n;
+  }
+  if (values['forbid-self-approval']) policy.forbidSelfApproval = true;
+  if (values['expires-in'] !== undefined) policy.expiresIn = values['expires-in'];
+  const issued = await adminCall<{ id: string; name: string; token: string }>(
+    dataDirOf(values['data-dir'], io.env),
+    'POST',
+    '/instances',
+    {
+      name,
+      policy,
+      rotate: values.rotate === true,
+    },
+  );
+  print(io, values.json, issued, () =>
+    [
+      `Instance ${issued.name} (${issued.id})`,
+      `Token (shown once; set it as the instance's countersign.instanceToken):`,
+      issued.token,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function audit(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values.help) return help(io, 'audit');
+  if (positionals[0] !== 'verify') throw new UsageError('usage: countersign audit verify');
+  const result = await adminCall<{
+    ok: boolean;
+    entries: number;
+    badSeq?: number;
+    reason?: string;
+  }>(dataDirOf(values['data-dir'], io.env), 'GET', '/audit/verify');
+  print(io, values.json, result, () =>
+    result.ok
+      ? `Audit log intact: ${result.entries} entries`
+      : `Audit log BROKEN at entry ${result.badSeq}: ${result.reason} (${result.entries} entries)`,
+  );
+  return result.ok ? 0 : 1;
+}
+
+async function status(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return help(io, 'status');
+  const s = await adminCall<Record<string, unknown>>(
+    dataDirOf(values['data-dir'], io.env),
+    'GET',
+    '/status',
+  );
+  const devicesInfo = s.devices as { active: number; revoked: number; withPush: number };
+  const deps = s.deployments as { pending: number; approved: number; total: number };
+  print(io, values.json, s, () =>
+    [
+      `Countersign ${String(s.version)} "${String(s.name)}" (server ${String(s.serverId)}), pid ${String(s.pid)}`,
+      `Listening on ${String(s.url)}; phones use ${String(s.publicUrl)}`,
+      `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.revoked} revoked`,
+      `Instances: ${String(s.instances)}; plugin event streams open: ${String(s.eventStreams)}`,
+      `Deployments: ${deps.pending} pending, ${deps.approved} approved, ${deps.total} in all`,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+function help(io: CliIo, topic: string): number {
+  io.out(HELP[topic] ?? HELP.main!);
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  serve,
+  enroll,
+  devices,
+  revoke,
+  instances,
+  audit,
+  status,
+};
+
+/** Runs the command line; resolves to the exit code. Errors are one plain line. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help')
+    return help(io, 'main');
+  if (command === '--version') {
+    io.out(VERSION);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.err(`countersign: unknown command "${command}" (see countersign --help)`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`countersign ${command}: ${err.message} (see countersign ${command} --help)`);
+      return 2;
+    }
+    if (err instanceof NoServerError) {
+      io.err(`countersign: ${err.message}`);
+      return 3;
+    }
+    if (isCountersignError(err)) {
+      io.err(`countersign: ${err.message}`);
+      return 1;
+    }
+    io.err(`countersign: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}
+
+/** `bin/countersign.js` calls this. */
+export async function run(): Promise<void> {
+  const code = await main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    env: process.env,
+  });
+  process.exitCode = code;
+}
