@@ -1,4 +1,5 @@
 import { create } from 'jsondiffpatch';
+import { canonicalJson } from '../canonical.js';
 import type { CredentialFields } from '../credentials.js';
 import type { FlowNode, Flows } from '../flows.js';
 import { riskOf } from '../risk.js';
@@ -21,9 +22,7 @@ const GLOBAL = '\u0000global';
 type Index = {
   /** id → node; a repeated id keeps its last copy, as Node-RED's runtime does. */
   byId: Map<string, FlowNode>;
-  /** ids in order of first appearance. */
-  order: string[];
-  /** ids that appear more than once → every copy. */
+  /** ids that appear more than once → every copy (empty for nearly every flows file). */
   repeats: Map<string, FlowNode[]>;
   /** tab and subflow ids, in order. */
   tabs: string[];
@@ -32,24 +31,24 @@ type Index = {
 
 function indexFlows(flows: Flows): Index {
   const byId = new Map<string, FlowNode>();
-  const order: string[] = [];
-  const repeats = new Map<string, FlowNode[]>();
   const tabs: string[] = [];
   const subflows: string[] = [];
   for (const node of flows) {
-    const id = node.id;
-    const size = byId.size;
-    const previous = byId.get(id);
-    byId.set(id, node);
-    if (byId.size !== size) {
-      order.push(id);
-      if (node.type === 'tab') tabs.push(id);
-      else if (node.type === 'subflow') subflows.push(id);
-    } else {
-      repeats.set(id, [...(repeats.get(id) ?? [previous!]), node]);
-    }
+    byId.set(node.id, node);
+    if (node.type === 'tab') tabs.push(node.id);
+    else if (node.type === 'subflow') subflows.push(node.id);
   }
-  return { byId, order, repeats, tabs, subflows };
+  const repeats = new Map<string, FlowNode[]>();
+  if (byId.size !== flows.length) {
+    for (const node of flows) repeats.set(node.id, [...(repeats.get(node.id) ?? []), node]);
+    for (const [id, copies] of repeats) if (copies.length === 1) repeats.delete(id);
+  }
+  return { byId, repeats, tabs: [...new Set(tabs)], subflows: [...new Set(subflows)] };
+}
+
+/** The node that runs for this array entry, or undefined for an earlier copy of a repeated id. */
+function running(index: Index, node: FlowNode): FlowNode | undefined {
+  return index.repeats.size === 0 || index.byId.get(node.id) === node ? node : undefined;
 }
 
 /** Tabs are kind `flow`, subflow definitions `subflow`, nodes without a flow or position `config`. */
@@ -82,11 +81,7 @@ function nodeRef(node: FlowNode): { id: string; type: string; name?: string } {
 function copiesOf(index: Index, id: string): string[] | undefined {
   const copies = index.repeats.get(id);
   if (copies === undefined) return undefined;
-  return copies
-    .map((node) =>
-      JSON.stringify(Object.entries(node).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    )
-    .sort();
+  return copies.map((node) => canonicalJson(node) ?? '').sort();
 }
 
 type Bucket = {
@@ -134,14 +129,28 @@ export function computeChanges(
     (isContainer(node) && change.kind !== 'credentials' ? bucket.own : bucket[list]).push(change);
   };
 
-  for (const id of after.order) {
-    const node = after.byId.get(id)!;
+  // Read once into a Map: a keyed lookup on the plain object per node costs more than the rest.
+  const credentialsById = new Map(
+    Object.entries(credentialFields).filter(([, fields]) => fields.length > 0),
+  );
+  const anyRepeats = before.repeats.size > 0 || after.repeats.size > 0;
+
+  // In target order; a repeated id is placed where its running (last) copy stands.
+  for (const entry of target) {
+    const node = running(after, entry);
+    if (node === undefined) continue;
+    const id = node.id;
     const old = before.byId.get(id);
-    const fields = credentialFields[id];
-    const hasCredentials = fields !== undefined && fields.length > 0;
+    const fields = credentialsById.get(id);
+    const hasCredentials = fields !== undefined;
     // The common case first: the node is there on both sides and did not change.
-    if (old !== undefined && !hasCredentials && !after.repeats.has(id) && !before.repeats.has(id)) {
-      if (deepEqual(old, node)) continue;
+    if (
+      old !== undefined &&
+      !hasCredentials &&
+      (!anyRepeats || (!after.repeats.has(id) && !before.repeats.has(id))) &&
+      deepEqual(old, node)
+    ) {
+      continue;
     }
     const kind = kindOf(node);
     const common = { flow: flowOf(node), node: nodeRef(node) };
@@ -225,9 +234,11 @@ export function computeChanges(
     }
   }
 
-  for (const id of before.order) {
-    if (after.byId.has(id)) continue;
-    const node = before.byId.get(id)!;
+  for (const entry of base) {
+    if (after.byId.has(entry.id)) continue;
+    const node = running(before, entry);
+    if (node === undefined) continue;
+    const id = node.id;
     const kind = kindOf(node);
     const edges = sortEdges(edgesOf(node));
     push(
@@ -248,9 +259,9 @@ export function computeChanges(
 
   // Credentials for a node the target does not hold (or Node-RED's encrypted set, `$`).
   const orphans: Change[] = [];
-  for (const id of Object.keys(credentialFields).sort()) {
-    const fields = credentialFields[id]!;
-    if (after.byId.has(id) || fields.length === 0) continue;
+  for (const id of [...credentialsById.keys()].sort()) {
+    const fields = credentialsById.get(id)!;
+    if (after.byId.has(id)) continue;
     orphans.push(credentialsChange(id, 'changed', fields, { flow: null }));
   }
 
