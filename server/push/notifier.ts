@@ -99,12 +99,17 @@ export class Notifier {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Stops: deferred pushes are dropped, deliveries in flight finish. */
-  async close(): Promise<void> {
+  /** Stops: deferred pushes are dropped; deliveries in flight get up to `waitMs` to finish. */
+  async close(waitMs = 2000): Promise<void> {
     this.#closed = true;
     for (const { timer } of this.#deferred.values()) clearTimeout(timer);
     this.#deferred.clear();
-    await this.idle();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.idle(),
+      new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   #toDevice(deviceId: string, notice: Notice): void {
