@@ -1,10 +1,208 @@
-/** The Node-RED runtime API a plugin receives, as far as Countersign uses it. */
+/**
+ * The plugin's start (Node-RED awaits it while loading plugins, before it loads any flows): check
+ * the settings, find the runtime's modules, reach the approval server, and wrap every entry point.
+ * Anything wrong stops Node-RED's start with one clear line instead of running unguarded.
+ */
+import { CountersignError, isCountersignError } from '../protocol/index.js';
+import { proposeDrift, reproposeHeld, type AfterStartOptions } from './after-start.js';
+import { connect, type Connection } from './connect.js';
+import {
+  captureOriginals,
+  closeEntryPoints,
+  installEntryPoints,
+  type EntryState,
+  type Originals,
+} from './entry-points.js';
+import { Gate, type GateLog } from './gate.js';
+import { createNotifier } from './notice.js';
+import { GateRecords } from './records.js';
+import {
+  checkRuntimeModules,
+  locateRuntimeModules,
+  type RuntimeModules,
+} from './runtime-modules.js';
+import { editorOriginsOf, parseGateSettings } from './settings.js';
+import { StartupCheck } from './startup-check.js';
+import { Watcher } from './watcher.js';
+
+/** The Node-RED plugin API (`RED`), as far as Countersign uses it. */
 export type NodeRedApi = {
   plugins: { registerPlugin(id: string, definition: Record<string, unknown>): void };
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
+  hooks?: unknown;
+  comms?: { publish?: (topic: string, data: unknown, retain?: boolean) => void };
+  server?: { address?: () => unknown; listening?: boolean } | null;
+};
+
+/** How Node-RED was started: from its own command line (`red.js`) or embedded in another program. */
+export type LoadContext = { cli?: boolean };
+
+/** Read-only facts about the running gate (the plugin definition's `status()`). */
+export type GateStatus = {
+  mode: 'embedded' | 'standalone';
+  approvalUrl: string;
+  publicUrl: string | null;
+  held: string[];
+  approvedRev: string | null;
+  eventsConnected: boolean;
 };
 
 /** Registers the Countersign plugin with Node-RED. */
-export async function register(RED: NodeRedApi): Promise<void> {
-  RED.plugins.registerPlugin('countersign', { type: 'countersign' });
+export async function register(RED: NodeRedApi, context: LoadContext = {}): Promise<void> {
+  const log: GateLog = RED.log;
+  const found = locateRuntimeModules(RED.hooks);
+  const originals: Partial<Originals> = found ? captureOriginals(found) : {};
+  let connection: Connection | null = null;
+  try {
+    const modules = checkRuntimeModules(found);
+    const settings = parseGateSettings(modules.settings.countersign, {
+      userDir: String(modules.settings.userDir ?? process.cwd()),
+      editorOrigins: editorOriginsOf(modules.settings, listeningPort(RED.server)),
+    });
+    connection = await connect(settings, log);
+    await start(RED, modules, originals as Originals, settings, connection, log);
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    stopTheStart(RED, found, originals, err, context);
+  }
+}
+
+function listeningPort(server: NodeRedApi['server']): number | undefined {
+  try {
+    const address = server?.listening ? server.address?.() : null;
+    return typeof address === 'object' && address !== null
+      ? (address as { port?: number }).port
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function start(
+  RED: NodeRedApi,
+  modules: RuntimeModules,
+  originals: Originals,
+  settings: ReturnType<typeof parseGateSettings>,
+  connection: Connection,
+  log: GateLog,
+): Promise<void> {
+  const userDir = String(modules.settings.userDir ?? process.cwd());
+  const records = new GateRecords(userDir);
+  const notify = createNotifier(RED.comms);
+  const gate = new Gate({
+    flows: modules.flows,
+    events: modules.events,
+    client: connection.client,
+    serverId: () => connection.serverId(),
+    requiredApprovals: settings.requiredApprovals,
+    records,
+    log,
+    notify,
+  });
+  const state: EntryState = { pinned: null, startupLoadSeen: false };
+  const check = new StartupCheck({
+    records,
+    mode: settings.onStartMismatch,
+    readStorage: originals.storage.getFlows,
+    log,
+    setApprovedRev: (rev) => {
+      gate.approvedRev = rev;
+    },
+  });
+  let closed = false;
+  const watcher = new Watcher({
+    client: connection.client,
+    onDeployment: (view) => gate.onDeployment(view),
+    heldIds: () => gate.heldIds(),
+    log,
+  });
+  const afterStart: AfterStartOptions = {
+    gate,
+    client: connection.client,
+    records,
+    log,
+    applyAs: (type) => (flows) =>
+      originals.flows.setFlows(flows, null, type, undefined, undefined, undefined),
+  };
+
+  const afterLoad = async (): Promise<void> => {
+    const finding = check.finding;
+    if (finding?.kind === 'mismatch') {
+      await proposeDrift(finding, afterStart, () => closed).catch((err: unknown) =>
+        log.error(`Countersign: could not propose the flows on disk: ${(err as Error).message}`),
+      );
+    }
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        await reproposeHeld(afterStart);
+        break;
+      } catch (err) {
+        if (attempt === 0)
+          log.warn(
+            `Countersign: cannot re-propose held deployments yet: ${(err as Error).message}`,
+          );
+        await new Promise<void>((resolve) => {
+          setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)).unref?.();
+        });
+      }
+    }
+    if (!closed) watcher.start();
+  };
+
+  installEntryPoints({
+    modules,
+    originals,
+    gate,
+    state,
+    getFlowsAtStart: () => check.getFlows(),
+    onStartupLoaded: () => {
+      void afterLoad();
+    },
+    onRefusedSave: (rev) =>
+      log.error(
+        `Countersign: refused to save flows rev ${rev.slice(0, 12)}: no approval released it`,
+      ),
+    onStop: async () => {
+      if (closed) return;
+      closed = true;
+      await watcher.close();
+      await connection.close();
+    },
+  });
+
+  RED.plugins.registerPlugin('countersign', {
+    type: 'countersign-gate',
+    status: (): GateStatus => ({
+      mode: settings.server.kind,
+      approvalUrl: connection.url,
+      publicUrl: connection.publicUrl,
+      held: gate.heldIds(),
+      approvedRev: gate.approvedRev,
+      eventsConnected: watcher.connected,
+    }),
+  });
+  log.info(
+    `Countersign: guarding every deployment; approval server ${connection.publicUrl ?? connection.url} (${settings.server.kind}), ` +
+      `${settings.requiredApprovals} approval(s) required`,
+  );
+}
+
+/**
+ * Stops Node-RED's start: one line naming the problem, every entry point refusing, no flows loaded,
+ * `RED.start()` rejecting, and, under Node-RED's own command line, exit code 1.
+ */
+function stopTheStart(
+  RED: NodeRedApi,
+  modules: Partial<RuntimeModules> | null,
+  originals: Partial<Originals>,
+  err: unknown,
+  context: LoadContext,
+): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  const error = isCountersignError(err)
+    ? err
+    : new CountersignError('ERR_GATE_UNSUPPORTED', reason, { cause: err });
+  RED.log.error(`Countersign: ${reason}. Node-RED will not start.`);
+  closeEntryPoints(modules ?? {}, originals, reason, error);
+  if (context.cli) process.exit(1);
 }

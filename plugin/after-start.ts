@@ -1,0 +1,148 @@
+/**
+ * What the gate proposes once Node-RED has loaded its flows: the on-disk version after a start-up
+ * mismatch (T3, with a `drift` push), and the deployments that were held when Node-RED last stopped.
+ * Their full requests, credentials included, were in memory only: what can be re-proposed is the
+ * flows kept on disk (without credentials), and the log says so.
+ */
+import type { DeploymentType, Flows } from '../protocol/index.js';
+import type { ApprovalClient } from './client.js';
+import type { Apply, Gate, GateLog } from './gate.js';
+import type { GateRecords } from './records.js';
+import type { StartupFinding } from './startup-check.js';
+
+/** What the start-up proposals need. */
+export type AfterStartOptions = {
+  gate: Gate;
+  client: ApprovalClient;
+  records: GateRecords;
+  log: GateLog;
+  /** Applies flows with a deployment type through the original runtime `setFlows`. */
+  applyAs: (type: 'full' | 'nodes' | 'flows') => Apply;
+  /** Retry delays while the server cannot be reached (ms); the default backs off to 30 s. */
+  retryDelays?: number[];
+};
+
+const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+async function withRetries<T>(
+  task: () => Promise<T>,
+  delays: number[],
+  isClosed: () => boolean,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await task();
+    } catch (err) {
+      if (isClosed()) throw err;
+      const delay = delays[Math.min(attempt, delays.length - 1)] ?? 30_000;
+      await new Promise<void>((resolve) => {
+        setTimeout(resolve, delay).unref?.();
+      });
+    }
+  }
+}
+
+/** Proposes the on-disk version after a mismatch and tells every device (drift push). */
+export async function proposeDrift(
+  finding: Extract<StartupFinding, { kind: 'mismatch' }>,
+  options: AfterStartOptions,
+  isClosed: () => boolean,
+): Promise<string> {
+  const { gate, client, log } = options;
+  const id = await withRetries(
+    () =>
+      gate.propose({
+        type: 'startup',
+        source: { user: 'runtime', via: 'startup-check' },
+        flows: finding.diskFlows,
+        base: finding.base,
+        apply: options.applyAs('full'),
+      }),
+    options.retryDelays ?? DEFAULT_DELAYS,
+    isClosed,
+  );
+  const message =
+    `The flows on disk (rev ${finding.diskRev.slice(0, 12)}) are not the last approved flows; ` +
+    `${finding.running === 'approved' ? 'running the last approved flows' : 'running no flows'}. ` +
+    `The version on disk is proposed as deployment ${id}.`;
+  log.warn(`Countersign: ${message}`);
+  try {
+    await withRetries(
+      () => client.drift(finding.diskRev, message),
+      options.retryDelays ?? DEFAULT_DELAYS,
+      isClosed,
+    );
+  } catch (err) {
+    log.warn(`Countersign: could not send the drift notice: ${(err as Error).message}`);
+  }
+  return id;
+}
+
+function applyTypeOf(type: DeploymentType): 'full' | 'nodes' | 'flows' {
+  return type === 'nodes' || type === 'flows' ? type : type.startsWith('flow-') ? 'flows' : 'full';
+}
+
+/**
+ * Re-proposes the newest deployment that was held (pending or approved, not applied) when
+ * Node-RED stopped, from the flows kept on disk. Returns the new id, or null when there was none.
+ */
+export async function reproposeHeld(options: AfterStartOptions): Promise<string | null> {
+  const { gate, client, records, log } = options;
+  const held = await records.readHeld();
+  if (held.length === 0) return null;
+  const newest = held[held.length - 1]!;
+  const { record } = newest;
+  let status: string;
+  try {
+    status = (await client.deployment(record.id)).status;
+  } catch (err) {
+    const code = (err as { httpStatus?: number | null }).httpStatus;
+    if (code === 404) status = 'unknown';
+    else throw err; // unreachable: try again when the server is back
+  }
+  let newId: string | null = null;
+  if (status === 'pending' || status === 'approved') {
+    const flows: Flows | null = newest.flows;
+    if (!flows) {
+      log.error(
+        `Countersign: deployment ${record.id} was held when Node-RED stopped, and its flows kept on disk are missing or altered; it cannot be re-proposed. Deploy again.`,
+      );
+    } else {
+      newId = await gate.propose({
+        type: record.type,
+        source: { ...record.source, via: `${record.source.via} (re-proposed after a restart)` },
+        flows,
+        apply: options.applyAs(applyTypeOf(record.type)),
+      });
+      const fields = Object.entries(record.credentials).map(
+        ([node, names]) => `${node}: ${names.join(', ')}`,
+      );
+      log.warn(
+        `Countersign: deployment ${record.id} was held (${status}) when Node-RED stopped. Its full request was kept in memory only; ` +
+          `re-proposed its flows from disk as deployment ${newId}` +
+          (fields.length > 0 ? `, WITHOUT the credentials it set (${fields.join('; ')})` : '') +
+          '.',
+      );
+    }
+    if (status === 'approved') {
+      const message = newId
+        ? `Node-RED restarted before applying it; re-proposed as ${newId}`
+        : 'Node-RED restarted before applying it; deploy again';
+      try {
+        await client.outcome(record.id, { status: 'failed', rev: await gate.activeRev(), message });
+      } catch (err) {
+        log.warn(
+          `Countersign: could not report deployment ${record.id} as failed: ${(err as Error).message}`,
+        );
+      }
+      gate.markFinished(record.id);
+    }
+  }
+  for (const { record: r } of held) await records.removeHeld(r.id);
+  if (newId === null && status !== 'pending' && status !== 'approved') {
+    log.info(
+      `Countersign: deployment ${record.id}, held when Node-RED stopped, is ${status} now; nothing to re-propose`,
+    );
+  }
+  return newId;
+}

@@ -1,0 +1,496 @@
+/**
+ * The gate (DESIGN 3, 7): holds a deployment by proposing it to the approval server, keeps the full
+ * request in memory only, and applies it through the original, unwrapped runtime function once the
+ * gate itself has verified the approvals and the three bindings (base, target, credentials).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  collectCredentials,
+  credentialFieldsOf,
+  credentialsDigest,
+  fingerprintOf,
+  isCountersignError,
+  sha256Hex,
+  snapshotText,
+  utf8,
+  type CredentialFields,
+  type DeploymentSource,
+  type DeploymentType,
+  type Flows,
+  type Outcome,
+} from '../protocol/index.js';
+import { releaseRev } from './backstop.js';
+import type { ApprovalClient, DeploymentView } from './client.js';
+import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
+import type { Notice } from './notice.js';
+import type { GateRecords } from './records.js';
+import type { InternalFlows, RuntimeEvents } from './runtime-modules.js';
+import { verifyApprovals } from './verify-approvals.js';
+
+/** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
+export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
+
+/** A deployment to hold. `flows` may carry credentials; `credentials` is Node-RED's separate argument. */
+export type HoldRequest = {
+  type: DeploymentType;
+  source: DeploymentSource;
+  flows: Flows;
+  credentials?: unknown;
+  apply: Apply;
+  /** Base rev to propose against instead of the active flows' (the start-up check uses this). */
+  base?: { rev: string; text: string };
+};
+
+/** A held deployment: the full request lives here, in memory only. */
+type Held = {
+  id: string;
+  type: DeploymentType;
+  source: DeploymentSource;
+  base: string;
+  target: string;
+  creds: string | null;
+  credentialFields: CredentialFields;
+  flows: Flows;
+  credentials: unknown;
+  apply: Apply;
+  approvals?: string[];
+};
+
+/** The gate's log: short lines for people, never secrets or flow content. */
+export type GateLog = { info(m: string): void; warn(m: string): void; error(m: string): void };
+
+/** What the gate needs. */
+export type GateOptions = {
+  flows: Pick<InternalFlows, 'getFlows'>;
+  events: RuntimeEvents;
+  client: ApprovalClient;
+  /** The server id approvals must be addressed to (`aud`). */
+  serverId: () => Promise<string>;
+  requiredApprovals: number;
+  records: GateRecords;
+  log: GateLog;
+  notify: (notice: Notice) => void;
+  /** How long to wait for `flows:started` after applying (default 30 s). */
+  startedTimeoutMs?: number;
+};
+
+const EMPTY_TEXT = '[]';
+
+/** The gate. */
+export class Gate {
+  readonly #o: GateOptions;
+  /** HMAC key of the credentials digest (5.1): 32 random bytes, in memory only. */
+  readonly #credentialsKey = new Uint8Array(randomBytes(32));
+  readonly #held = new Map<string, Held>();
+  readonly #finished = new Set<string>();
+  readonly #uploaded = new Set<string>();
+  readonly #baseRevs = new WeakMap<object, { rev: string; text: string }>();
+  #holdQueue: Promise<unknown> = Promise.resolve();
+  #settleQueue: Promise<unknown> = Promise.resolve();
+  #queued = new Set<string>();
+  /** The rev of the flows last approved (or trusted at a first start). */
+  approvedRev: string | null = null;
+
+  constructor(options: GateOptions) {
+    this.#o = options;
+  }
+
+  /** Marks a deployment as settled elsewhere, so later reports of it are ignored. */
+  markFinished(id: string): void {
+    this.#finished.add(id);
+  }
+
+  /** Ids of held deployments (for polling). */
+  heldIds(): string[] {
+    return [...this.#held.keys()];
+  }
+
+  /** The active flows' rev and snapshot text, re-hashed from the active flows (never taken on trust). */
+  async activeSnapshot(): Promise<{ rev: string; text: string }> {
+    const active = this.#o.flows.getFlows();
+    if (!active) return { rev: await sha256Hex(EMPTY_TEXT), text: EMPTY_TEXT };
+    const known = this.#baseRevs.get(active);
+    if (known) return known;
+    const text = snapshotText(active.flows as Flows);
+    const snapshot = { rev: await sha256Hex(text), text };
+    this.#baseRevs.set(active, snapshot);
+    return snapshot;
+  }
+
+  /** The active rev (see `activeSnapshot`). */
+  async activeRev(): Promise<string> {
+    return (await this.activeSnapshot()).rev;
+  }
+
+  /**
+   * Holds a deployment: proposes it and rejects with `HeldError` (423). Nothing in the runtime
+   * changes. When the server cannot take it, the deployment is held all the same and the message
+   * says why.
+   */
+  async hold(request: HoldRequest): Promise<never> {
+    const id = await this.propose(request);
+    throw new HeldError(heldMessage(id), id);
+  }
+
+  /** Proposes a deployment and keeps it held; resolves to its id, or rejects with `HeldError`. */
+  propose(request: HoldRequest): Promise<string> {
+    // Snapshot the request now, synchronously: what is proposed is the request as it was called.
+    const targetText = snapshotText(request.flows);
+    const credentialSet = collectCredentials(request.flows, request.credentials);
+    const result = this.#holdQueue.then(() => this.#propose(request, targetText, credentialSet));
+    this.#holdQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #propose(
+    request: HoldRequest,
+    targetText: string,
+    credentialSet: ReturnType<typeof collectCredentials>,
+  ): Promise<string> {
+    const { client, log } = this.#o;
+    const baseRev = request.base?.rev ?? (await this.activeRev());
+    const target = await sha256Hex(targetText);
+    const credentialFields = credentialFieldsOf(credentialSet);
+    const creds = await credentialsDigest(credentialSet, this.#credentialsKey);
+    let id: string;
+    try {
+      if (!this.#uploaded.has(baseRev)) {
+        const baseText = request.base?.text ?? (await this.#activeText());
+        await client.uploadBlob(baseRev, utf8(baseText));
+        this.#uploaded.add(baseRev);
+      }
+      if (!this.#uploaded.has(target)) {
+        await client.uploadBlob(target, utf8(targetText));
+        this.#uploaded.add(target);
+      }
+      const proposal = {
+        base: baseRev,
+        target,
+        creds,
+        credentials: credentialFields,
+        type: request.type,
+        source: request.source,
+      };
+      try {
+        id = (await client.propose(proposal)).id;
+      } catch (err) {
+        // The server lost a blob we thought it had: upload both again once.
+        if (!isCountersignError(err) || err.code !== 'ERR_BLOB_MISSING') throw err;
+        this.#uploaded.clear();
+        await client.uploadBlob(baseRev, utf8(request.base?.text ?? (await this.#activeText())));
+        await client.uploadBlob(target, utf8(targetText));
+        id = (await client.propose(proposal)).id;
+      }
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      log.warn(
+        `Countersign: ${request.type} deployment by ${request.source.user} held, not proposed: ${reason}`,
+      );
+      const message = unreachableMessage(reason);
+      this.#o.notify({ id: null, status: 'unreachable', message });
+      throw new HeldError(message, null, { cause: err });
+    }
+    this.#held.set(id, {
+      id,
+      type: request.type,
+      source: request.source,
+      base: baseRev,
+      target,
+      creds,
+      credentialFields,
+      flows: request.flows,
+      credentials: request.credentials,
+      apply: request.apply,
+    });
+    try {
+      await this.#o.records.writeHeld(
+        {
+          v: 1,
+          id,
+          type: request.type,
+          source: request.source,
+          base: baseRev,
+          target,
+          credentials: credentialFields,
+          at: new Date().toISOString(),
+        },
+        targetText,
+      );
+    } catch (err) {
+      log.warn(
+        `Countersign: deployment ${id} is held but could not be recorded on disk: ${(err as Error).message}`,
+      );
+    }
+    const fields = Object.keys(credentialFields).length;
+    log.info(
+      `Countersign: deployment ${id} held for approval (${request.type} by ${request.source.user} via ${request.source.via}` +
+        `${fields > 0 ? `, sets credentials of ${fields} node(s)` : ''})`,
+    );
+    this.#o.notify({ id, status: 'held', message: heldMessage(id) });
+    return id;
+  }
+
+  async #activeText(): Promise<string> {
+    return (await this.activeSnapshot()).text;
+  }
+
+  /** Takes a deployment the server reported; applies, drops or ignores it. Never throws. */
+  onDeployment(view: DeploymentView): void {
+    if (this.#finished.has(view.id) || this.#queued.has(view.id)) return;
+    const held = this.#held.get(view.id);
+    if (!held) {
+      if (view.status === 'approved') {
+        // Approved here but not held by this process (it restarted): say so rather than leave it.
+        this.#queue(view.id, () => this.#forgotten(view.id));
+      }
+      return;
+    }
+    if (view.status === 'rejected' || view.status === 'expired' || view.status === 'superseded') {
+      this.#queue(view.id, () => this.#drop(held, view.status));
+    } else if (view.status === 'approved') {
+      this.#queue(view.id, () => this.#settle(held, view));
+    }
+  }
+
+  /** Resolves when every queued decision has been handled. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const current = this.#settleQueue;
+      await current;
+      if (current === this.#settleQueue) return;
+    }
+  }
+
+  #queue(id: string, task: () => Promise<void>): void {
+    this.#queued.add(id);
+    this.#settleQueue = this.#settleQueue
+      .then(task)
+      .catch((err: unknown) =>
+        this.#o.log.error(`Countersign: deployment ${id}: ${(err as Error).message}`),
+      )
+      .finally(() => this.#queued.delete(id));
+  }
+
+  async #forgotten(id: string): Promise<void> {
+    this.#finished.add(id);
+    const message =
+      'approved, but this Node-RED no longer holds the request (it restarted); deploy again';
+    this.#o.log.warn(`Countersign: deployment ${id} ${message}`);
+    await this.#report(id, 'failed', await this.activeRev(), message);
+  }
+
+  async #drop(held: Held, status: string): Promise<void> {
+    this.#forget(held.id);
+    this.#o.log.info(`Countersign: deployment ${held.id} ${status}; nothing applied`);
+    this.#o.notify({
+      id: held.id,
+      status,
+      message: `Deployment ${held.id} was ${status}. Nothing changed.`,
+    });
+  }
+
+  #forget(id: string): void {
+    this.#held.delete(id);
+    this.#finished.add(id);
+    this.#o.records.removeHeld(id).catch(() => undefined);
+  }
+
+  /** Verifies and applies an approved deployment, then reports the outcome. */
+  async #settle(held: Held, view: DeploymentView): Promise<void> {
+    const { client, log } = this.#o;
+    this.#forget(held.id);
+    const fail = async (status: Outcome, message: string): Promise<void> => {
+      log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);
+      this.#o.notify({
+        id: held.id,
+        status,
+        message: `Deployment ${held.id} was not applied (${status}): ${message}`,
+      });
+      await this.#report(held.id, status, await this.activeRev(), message);
+    };
+
+    // 1. The approvals, verified here with the device keys, not taken on the server's word.
+    let devices: string[];
+    try {
+      let jws = view.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
+      if (jws.length === 0) {
+        const detail = await client.deployment(held.id);
+        jws = detail.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
+      }
+      const jwks = await client.keys();
+      ({ devices } = await verifyApprovals(
+        jws,
+        {
+          deploymentId: held.id,
+          serverId: await this.#o.serverId(),
+          base: held.base,
+          target: held.target,
+          creds: held.creds,
+          requiredApprovals: this.#o.requiredApprovals,
+        },
+        jwks,
+      ));
+      held.approvals = jws;
+    } catch (err) {
+      await fail('failed', `the approvals did not verify: ${(err as Error).message}`);
+      return;
+    }
+
+    // 2. The base: the active flows must still be the ones the approver saw.
+    const active = await this.activeRev();
+    if (active !== held.base) {
+      await fail(
+        'stale',
+        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
+      );
+      return;
+    }
+
+    // 3. The request: freeze a copy now, then check it is exactly what was approved.
+    let flows: Flows;
+    let credentials: unknown;
+    try {
+      flows = structuredClone(held.flows);
+      credentials = structuredClone(held.credentials);
+    } catch (err) {
+      await fail('failed', `the held request cannot be copied: ${(err as Error).message}`);
+      return;
+    }
+    const targetText = snapshotText(flows);
+    if ((await sha256Hex(targetText)) !== held.target) {
+      await fail('failed', 'the held flows changed after the proposal; nothing applied');
+      return;
+    }
+    const creds = await credentialsDigest(
+      collectCredentials(flows, credentials),
+      this.#credentialsKey,
+    );
+    if (creds !== held.creds) {
+      await fail('failed', 'the held credentials changed after the proposal; nothing applied');
+      return;
+    }
+
+    // 4. Apply through the original function, with the backstop releasing exactly this rev.
+    const withdraw = releaseRev(held.target);
+    const started = this.#waitForStart();
+    let rev: unknown;
+    try {
+      rev = await held.apply(flows, credentials);
+    } catch (err) {
+      started.cancel();
+      withdraw();
+      await fail('failed', `Node-RED did not apply it: ${(err as Error).message}`);
+      return;
+    }
+    withdraw();
+    started.applied();
+    const after = await this.activeRev();
+    if (after !== held.target || (typeof rev === 'string' && rev !== held.target)) {
+      started.cancel();
+      log.error(
+        `Countersign: deployment ${held.id} applied, but Node-RED reports rev ${after.slice(0, 12)}, not the approved one`,
+      );
+      await fail(
+        'failed',
+        `Node-RED reports rev ${after.slice(0, 12)} after applying, not the approved ${held.target.slice(0, 12)}`,
+      );
+      return;
+    }
+    const startNote = await started.done;
+
+    // 5. Record for the start-up check, then report.
+    this.approvedRev = held.target;
+    try {
+      await this.#o.records.writeApproved(
+        {
+          v: 1,
+          rev: held.target,
+          deployment: held.id,
+          approvals: held.approvals ?? [],
+          at: new Date().toISOString(),
+          reason: 'applied',
+        },
+        targetText,
+      );
+    } catch (err) {
+      log.error(
+        `Countersign: deployment ${held.id} applied but not recorded: ${(err as Error).message}`,
+      );
+    }
+    const by = devices.map(fingerprintOf).join(', ');
+    log.info(
+      `Countersign: deployment ${held.id} approved by ${by}; applied rev ${held.target.slice(0, 12)}${startNote ? ` (${startNote})` : ''}`,
+    );
+    this.#o.notify({
+      id: held.id,
+      status: 'applied',
+      message: `Deployment ${held.id} approved and applied.`,
+    });
+    await this.#report(held.id, 'applied', held.target, startNote ?? undefined);
+  }
+
+  /**
+   * Waits for `flows:started` after an apply, or for a runtime state saying the flows did not start
+   * (missing types, a stopped runtime), with a timeout. Call `applied()` once the apply resolved.
+   */
+  #waitForStart(): { done: Promise<string | null>; applied(): void; cancel(): void } {
+    const { events } = this.#o;
+    let finish: (note: string | null) => void = () => undefined;
+    const done = new Promise<string | null>((resolve) => {
+      finish = resolve;
+    });
+    let applied = false;
+    const onStarted = (): void => finish(null);
+    const onRuntimeEvent = (event: unknown): void => {
+      const e = event as { id?: string; payload?: { state?: string; error?: string } };
+      if (e?.id !== 'runtime-state' || !e.payload) return;
+      if (e.payload.error) finish(`flows not started: ${e.payload.error}`);
+      // The stop half of a deploy is over once the apply resolved: a later 'stop' means not started.
+      else if (applied && e.payload.state === 'stop') finish('flows saved; the runtime is stopped');
+    };
+    events.on('flows:started', onStarted);
+    events.on('runtime-event', onRuntimeEvent);
+    const timer = setTimeout(
+      () => finish('flows did not report started in time'),
+      this.#o.startedTimeoutMs ?? 30_000,
+    );
+    timer.unref?.();
+    void done.then(() => {
+      clearTimeout(timer);
+      events.removeListener('flows:started', onStarted);
+      events.removeListener('runtime-event', onRuntimeEvent);
+    });
+    return {
+      done,
+      applied: () => {
+        applied = true;
+      },
+      cancel: () => finish(null),
+    };
+  }
+
+  async #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.#o.client.outcome(id, {
+          status,
+          rev,
+          ...(message ? { message: message.slice(0, 500) } : {}),
+        });
+        return;
+      } catch (err) {
+        const http = (err as { httpStatus?: number | null }).httpStatus;
+        if (typeof http === 'number' && http >= 400 && http < 500) {
+          this.#o.log.warn(
+            `Countersign: the server refused the outcome of ${id}: ${(err as Error).message}`,
+          );
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          setTimeout(resolve, 500 * 2 ** attempt).unref?.();
+        });
+      }
+    }
+    this.#o.log.warn(`Countersign: could not report the outcome of deployment ${id} (${status})`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What a held deployment answers (DESIGN 3.2, 7): a rejected promise carrying `ERR_HELD`, which the
+ * editor's admin routes turn into HTTP 423 with a short, HTML-escaped text/plain body. Never 2xx,
+ * never 401 or 409.
+ */
+import { CountersignError, isCountersignError } from '../protocol/index.js';
+import type { EditorUtil, HttpResponse } from './runtime-modules.js';
+
+/** A deployment the gate did not let through. `deploymentId` is set once the server has one. */
+export class HeldError extends CountersignError {
+  readonly deploymentId: string | null;
+
+  constructor(message: string, deploymentId: string | null = null, options?: { cause?: unknown }) {
+    super('ERR_HELD', message, options);
+    this.name = 'HeldError';
+    this.deploymentId = deploymentId;
+  }
+}
+
+/** The message for a deployment held for approval. */
+export function heldMessage(deploymentId: string): string {
+  return `Deployment ${deploymentId} is held for approval. Approve it on your registered device.`;
+}
+
+/** The message when the approval server cannot take the proposal: held anyway, and why. */
+export function unreachableMessage(reason: string): string {
+  return `Deployment held: the approval server cannot be reached (${reason}), so it cannot be approved. Nothing changed; deploy again when the server is back.`;
+}
+
+/** True for a held deployment's error, whatever copy of this module made it. */
+export function isHeldError(err: unknown): err is CountersignError {
+  return isCountersignError(err) && err.code === 'ERR_HELD';
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** HTML-escapes text: the editor shows a failed deploy's body as HTML. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+/** Answers a held deployment: 423, text/plain, escaped, never cached. */
+export function answerHeld(res: HttpResponse, err: CountersignError): void {
+  res
+    .status(423)
+    .set('Content-Type', 'text/plain; charset=utf-8')
+    .set('Cache-Control', 'no-store')
+    .send(escapeHtml(err.message));
+}
+
+/**
+ * Wraps the editor API's `rejectHandler` (used by every admin route) so that a held deployment is
+ * answered 423 text/plain; every other error goes to Node-RED's own handler unchanged.
+ */
+export function heldAwareRejectHandler(
+  original: EditorUtil['rejectHandler'],
+): EditorUtil['rejectHandler'] {
+  return function rejectHandler(req, res, err) {
+    if (isHeldError(err)) {
+      answerHeld(res, err);
+      return;
+    }
+    original(req, res, err);
+  };
+}

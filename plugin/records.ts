@@ -1,0 +1,149 @@
+/**
+ * What the gate keeps under the Node-RED user directory (`<userDir>/countersign-gate/`):
+ * - `approved.json` and `approved-flows.json`: the last approved rev, its approvals and its exact
+ *   snapshot, for the start-up check (T3);
+ * - `held/<id>.json` and `held/<id>.flows.json`: each held deployment without its credentials, so
+ *   one held when Node-RED stops is re-proposed at the next start rather than lost.
+ * Writes are atomic (temp file, rename). Credentials are never written here.
+ */
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CountersignError,
+  isSha256Hex,
+  parseFlows,
+  sha256Hex,
+  type CredentialFields,
+  type DeploymentSource,
+  type DeploymentType,
+  type Flows,
+} from '../protocol/index.js';
+
+/** The last approved flows. `deployment` is null when they were trusted at a first start. */
+export type ApprovedRecord = {
+  v: 1;
+  rev: string;
+  deployment: string | null;
+  approvals: string[];
+  at: string;
+  reason: 'applied' | 'first-start';
+};
+
+/** A held deployment as kept on disk (no credentials). */
+export type HeldRecord = {
+  v: 1;
+  id: string;
+  type: DeploymentType;
+  source: DeploymentSource;
+  base: string;
+  target: string;
+  credentials: CredentialFields;
+  at: string;
+};
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/** The gate's files under the user directory. */
+export class GateRecords {
+  readonly dir: string;
+
+  constructor(userDir: string) {
+    this.dir = join(userDir, 'countersign-gate');
+  }
+
+  /** The last approved record and its flows (re-hashed), or null at a first start. */
+  async readApproved(): Promise<{ record: ApprovedRecord; flows: Flows | null } | null> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'approved.json'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    let record: ApprovedRecord;
+    try {
+      record = JSON.parse(text) as ApprovedRecord;
+    } catch (cause) {
+      throw new CountersignError(
+        'ERR_STORE_CORRUPT',
+        `${join(this.dir, 'approved.json')} does not parse`,
+        { cause },
+      );
+    }
+    if (record?.v !== 1 || !isSha256Hex(record.rev)) {
+      throw new CountersignError(
+        'ERR_STORE_CORRUPT',
+        `${join(this.dir, 'approved.json')} is not an approval record`,
+      );
+    }
+    let flows: Flows | null = null;
+    try {
+      const snapshot = await readFile(join(this.dir, 'approved-flows.json'), 'utf8');
+      if ((await sha256Hex(snapshot)) === record.rev) flows = parseFlows(JSON.parse(snapshot));
+    } catch {
+      flows = null; // missing or altered: the caller runs nothing rather than unknown flows
+    }
+    return { record, flows };
+  }
+
+  /** Records the flows now approved (their exact snapshot text, whose SHA-256 is `record.rev`). */
+  async writeApproved(record: ApprovedRecord, snapshot: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeAtomic(join(this.dir, 'approved-flows.json'), snapshot);
+    await writeAtomic(join(this.dir, 'approved.json'), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  /** Keeps a held deployment (without credentials) until its outcome. */
+  async writeHeld(record: HeldRecord, snapshot: string): Promise<void> {
+    if (!SAFE_ID.test(record.id)) return;
+    const dir = join(this.dir, 'held');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeAtomic(join(dir, `${record.id}.flows.json`), snapshot);
+    await writeAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  /** Forgets a held deployment. */
+  async removeHeld(id: string): Promise<void> {
+    if (!SAFE_ID.test(id)) return;
+    const dir = join(this.dir, 'held');
+    await rm(join(dir, `${id}.json`), { force: true });
+    await rm(join(dir, `${id}.flows.json`), { force: true });
+  }
+
+  /** Every held deployment left on disk, oldest first, with its flows when they re-hash to `target`. */
+  async readHeld(): Promise<Array<{ record: HeldRecord; flows: Flows | null }>> {
+    const dir = join(this.dir, 'held');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: Array<{ record: HeldRecord; flows: Flows | null }> = [];
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.endsWith('.flows.json')) continue;
+      try {
+        const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as HeldRecord;
+        if (record?.v !== 1 || !SAFE_ID.test(record.id) || !isSha256Hex(record.target)) continue;
+        let flows: Flows | null = null;
+        try {
+          const snapshot = await readFile(join(dir, `${record.id}.flows.json`), 'utf8');
+          if ((await sha256Hex(snapshot)) === record.target)
+            flows = parseFlows(JSON.parse(snapshot));
+        } catch {
+          flows = null;
+        }
+        out.push({ record, flows });
+      } catch {
+        // An unreadable record is skipped; the server still knows the deployment.
+      }
+    }
+    return out.sort((a, b) => a.record.at.localeCompare(b.record.at));
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The running Node-RED runtime's own modules, found in the require cache (they are singletons). A
+ * plugin's `RED` has no flows API, so the gate reaches the modules the editor's admin routes and
+ * in-process code really call. Checked against Node-RED 4.1.x and 5.0.x.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CountersignError } from '../protocol/index.js';
+
+/** The flows array and rev Node-RED keeps active (`getFlows()`), or null before the first load. */
+export type ActiveConfig = { flows: Array<Record<string, unknown>>; rev: string } | null;
+
+/** What Node-RED's storage returns for the flows: `{flows, credentials, rev}`. */
+export type StoredFlows = { flows: unknown[]; credentials: unknown; rev: string };
+
+type Fn = (...args: never[]) => unknown;
+
+/** `@node-red/runtime/lib/api/flows.js`: what the editor's admin routes and `RED.runtime.flows` call. */
+export type ApiFlows = {
+  setFlows(opts: ApiOpts): Promise<unknown>;
+  addFlow(opts: ApiOpts): Promise<unknown>;
+  updateFlow(opts: ApiOpts): Promise<unknown>;
+  deleteFlow(opts: ApiOpts): Promise<unknown>;
+  setState(opts: ApiOpts): Promise<unknown>;
+  getFlows(opts: ApiOpts): Promise<unknown>;
+};
+
+/** The options object of the runtime API. */
+export type ApiOpts = {
+  user?: { username?: unknown } | null;
+  req?: { ip?: unknown; path?: unknown } | null;
+  flows?: unknown;
+  flow?: unknown;
+  id?: unknown;
+  deploymentType?: unknown;
+  state?: unknown;
+};
+
+/** `@node-red/runtime/lib/flows/index.js` (and the copies of its functions in `nodes/index.js`). */
+export type InternalFlows = {
+  setFlows(
+    config: unknown,
+    credentials?: unknown,
+    type?: unknown,
+    muteLog?: unknown,
+    forceStart?: unknown,
+    user?: unknown,
+  ): Promise<string>;
+  load(forceStart?: unknown): Promise<string>;
+  loadFlows(forceStart?: unknown): Promise<string>;
+  addFlow(flow: unknown, user?: unknown): Promise<string>;
+  updateFlow(id: unknown, flow: unknown, user?: unknown): Promise<unknown>;
+  removeFlow(id: unknown, user?: unknown): Promise<unknown>;
+  getFlows(): ActiveConfig;
+  state(): string;
+};
+
+/** `@node-red/runtime/lib/nodes/index.js`. */
+export type InternalNodes = {
+  setFlows: InternalFlows['setFlows'];
+  loadFlows: InternalFlows['loadFlows'];
+  addFlow: InternalFlows['addFlow'];
+  updateFlow: InternalFlows['updateFlow'];
+  removeFlow: InternalFlows['removeFlow'];
+  getFlows: InternalFlows['getFlows'];
+  loadContextsPlugin(): Promise<unknown>;
+};
+
+/** `@node-red/runtime/lib/storage/index.js`. */
+export type StorageIndex = {
+  getFlows(): Promise<StoredFlows>;
+  saveFlows(
+    config: { flows: unknown[]; credentials?: unknown; credentialsDirty?: boolean },
+    user?: unknown,
+  ): Promise<string>;
+};
+
+/** `@node-red/editor-api/lib/util.js`. */
+export type EditorUtil = {
+  rejectHandler(req: unknown, res: HttpResponse, err: unknown): void;
+};
+
+/** The parts of an express response the 423 answer uses. */
+export type HttpResponse = {
+  status(code: number): HttpResponse;
+  set(field: string, value: string): HttpResponse;
+  send(body: string): unknown;
+};
+
+/** Node-RED's event bus (`@node-red/util` events). */
+export type RuntimeEvents = {
+  on(event: string, listener: (payload: unknown) => void): unknown;
+  removeListener(event: string, listener: (payload: unknown) => void): unknown;
+  emit(event: string, payload: unknown): unknown;
+};
+
+/** The internal runtime object (`require('@node-red/runtime')._`). */
+type InternalRuntime = {
+  flows: InternalFlows;
+  nodes: InternalNodes;
+  storage: StorageIndex;
+  events: RuntimeEvents;
+  hooks: unknown;
+  settings: Record<string, unknown>;
+};
+
+/** `require('@node-red/runtime')`. */
+type RuntimeIndex = { _: InternalRuntime; flows: ApiFlows; stop(): Promise<unknown> };
+
+/** Handles on every module the gate wraps. */
+export type RuntimeModules = {
+  runtimeDir: string;
+  runtime: RuntimeIndex;
+  api: ApiFlows;
+  flows: InternalFlows;
+  nodes: InternalNodes;
+  storage: StorageIndex;
+  events: RuntimeEvents;
+  settings: Record<string, unknown>;
+  /** Absent when Node-RED runs without its editor API. */
+  editorUtil: EditorUtil | null;
+};
+
+/** Every function the gate wraps or calls, by module; one missing means the gate cannot hold. */
+export const REQUIRED_FUNCTIONS = {
+  runtime: ['stop'],
+  api: ['setFlows', 'addFlow', 'updateFlow', 'deleteFlow', 'setState', 'getFlows'],
+  flows: [
+    'setFlows',
+    'load',
+    'loadFlows',
+    'addFlow',
+    'updateFlow',
+    'removeFlow',
+    'getFlows',
+    'state',
+  ],
+  nodes: [
+    'setFlows',
+    'loadFlows',
+    'addFlow',
+    'updateFlow',
+    'removeFlow',
+    'getFlows',
+    'loadContextsPlugin',
+  ],
+  storage: ['getFlows', 'saveFlows'],
+  editorUtil: ['rejectHandler'],
+} as const;
+
+const RUNTIME_INDEX = /[\\/]@node-red[\\/]runtime[\\/]lib[\\/]index\.js$/;
+
+/**
+ * Finds the runtime that loaded this plugin: the `@node-red/runtime` in the require cache whose
+ * hooks are the plugin API's hooks. Returns what it finds, unchecked (null without a runtime).
+ */
+export function locateRuntimeModules(hooks: unknown): Partial<RuntimeModules> | null {
+  const cache = createRequire(import.meta.url).cache;
+  for (const [path, mod] of Object.entries(cache)) {
+    if (!RUNTIME_INDEX.test(path) || !mod) continue;
+    const runtime = mod.exports as Partial<RuntimeIndex> | undefined;
+    if (!runtime?._ || runtime._.hooks !== hooks) continue;
+    const runtimeDir = dirname(path);
+    const internal = runtime._;
+    const utilPath = join(runtimeDir, '..', '..', 'editor-api', 'lib', 'util.js');
+    const editorIndexPath = join(runtimeDir, '..', '..', 'editor-api', 'lib', 'index.js');
+    const editorLoaded = cache[editorIndexPath] !== undefined || cache[utilPath] !== undefined;
+    const modules: Partial<RuntimeModules> = {
+      runtimeDir,
+      runtime: runtime as RuntimeIndex,
+      editorUtil: editorLoaded
+        ? ((cache[utilPath]?.exports as EditorUtil | undefined) ?? undefined)
+        : null,
+    };
+    if (runtime.flows) modules.api = runtime.flows;
+    if (internal.flows) modules.flows = internal.flows;
+    if (internal.nodes) modules.nodes = internal.nodes;
+    if (internal.storage) modules.storage = internal.storage;
+    if (internal.events) modules.events = internal.events;
+    if (internal.settings) modules.settings = internal.settings;
+    return modules;
+  }
+  return null;
+}
+
+/** Checks that every module and function the gate wraps is there; throws `ERR_GATE_UNSUPPORTED`. */
+export function checkRuntimeModules(found: Partial<RuntimeModules> | null): RuntimeModules {
+  if (!found) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      'cannot find the running Node-RED runtime (@node-red/runtime); nothing would be guarded',
+    );
+  }
+  if (found.editorUtil === undefined) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      "cannot find Node-RED's editor API helpers (editor-api/lib/util.js)",
+    );
+  }
+  for (const [name, functions] of Object.entries(REQUIRED_FUNCTIONS)) {
+    const target = found[name as keyof typeof REQUIRED_FUNCTIONS] as
+      Record<string, unknown> | null | undefined;
+    if (name === 'editorUtil' && target === null) continue;
+    for (const fn of functions) {
+      if (!target || typeof target[fn] !== 'function') {
+        throw new CountersignError(
+          'ERR_GATE_UNSUPPORTED',
+          `cannot guard this Node-RED: ${name}.${fn} is missing, so deployments could bypass approval`,
+        );
+      }
+    }
+  }
+  if (typeof found.events?.on !== 'function' || !found.settings) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      'cannot find the runtime event bus or settings',
+    );
+  }
+  return found as RuntimeModules;
+}
+
+/** Finds and checks the runtime's modules (see `locateRuntimeModules`, `checkRuntimeModules`). */
+export function findRuntimeModules(hooks: unknown): RuntimeModules {
+  return checkRuntimeModules(locateRuntimeModules(hooks));
+}
+
+/**
+ * Replaces `target[name]` with `wrapper` and checks the replacement took (a frozen or read-only
+ * property would leave the original in place, unguarded).
+ */
+export function replaceFunction<T extends object>(
+  target: T,
+  name: keyof T & string,
+  wrapper: Fn,
+): void {
+  try {
+    (target as Record<string, unknown>)[name] = wrapper;
+  } catch (cause) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      `Countersign cannot wrap ${name}: it is read-only`,
+      { cause },
+    );
+  }
+  if ((target as Record<string, unknown>)[name] !== wrapper) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      `Countersign cannot wrap ${name}: the replacement did not take`,
+    );
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The start-up check (T3): the flows Node-RED loads from storage are compared with the last
+ * approved rev recorded under the user directory. On a mismatch, `hold` runs the last approved
+ * flows and `stop` runs none; either way the on-disk version is proposed for approval, the log says
+ * so loudly, and every device gets a `drift` push. A first start with no record trusts the flows on
+ * disk once and records them.
+ */
+import { parseFlows, sha256Hex, type Flows } from '../protocol/index.js';
+import { revOfSaved } from './backstop.js';
+import type { GateLog } from './gate.js';
+import type { GateRecords } from './records.js';
+import type { StoredFlows } from './runtime-modules.js';
+
+/** What the check found at start; `proposal` is set on a mismatch. */
+export type StartupFinding =
+  | { kind: 'first-start'; rev: string }
+  | { kind: 'match'; rev: string }
+  | {
+      kind: 'mismatch';
+      diskRev: string;
+      approvedRev: string | null;
+      running: 'approved' | 'none';
+      diskFlows: Flows;
+      /** The flows now active, which the proposal is based on. */
+      base: { rev: string; text: string };
+    };
+
+/** Options of the check. */
+export type StartupCheckOptions = {
+  records: GateRecords;
+  mode: 'hold' | 'stop';
+  readStorage: () => Promise<StoredFlows>;
+  log: GateLog;
+  /** Told the approved rev whenever the check settles it. */
+  setApprovedRev: (rev: string) => void;
+};
+
+function loud(log: GateLog, lines: string[]): void {
+  const bar = '*'.repeat(72);
+  log.error(bar);
+  for (const line of lines) log.error(`* ${line}`);
+  log.error(bar);
+}
+
+/** Serves storage's `getFlows`, returning only approved flows to the runtime. */
+export class StartupCheck {
+  readonly #o: StartupCheckOptions;
+  /** What the first load found (the caller proposes a mismatch once the load completed). */
+  finding: StartupFinding | null = null;
+
+  constructor(options: StartupCheckOptions) {
+    this.#o = options;
+  }
+
+  /** Storage's `getFlows`, checked. */
+  async getFlows(): Promise<StoredFlows> {
+    const { log, records } = this.#o;
+    const disk = await this.#o.readStorage();
+    const diskRev = revOfSaved(disk.flows);
+    let approved: Awaited<ReturnType<GateRecords['readApproved']>>;
+    try {
+      approved = await records.readApproved();
+    } catch (err) {
+      // An unreadable record is not a first start: run nothing unapproved.
+      log.error(`Countersign: ${(err as Error).message}`);
+      approved = {
+        record: { v: 1, rev: '', deployment: null, approvals: [], at: '', reason: 'applied' },
+        flows: null,
+      };
+    }
+
+    if (!approved) {
+      const text = JSON.stringify(disk.flows);
+      await records.writeApproved(
+        {
+          v: 1,
+          rev: diskRev,
+          deployment: null,
+          approvals: [],
+          at: new Date().toISOString(),
+          reason: 'first-start',
+        },
+        text,
+      );
+      log.warn(
+        `Countersign: first start: trusting the flows on disk (rev ${diskRev.slice(0, 12)}) once and recording them as approved`,
+      );
+      this.#o.setApprovedRev(diskRev);
+      this.finding ??= { kind: 'first-start', rev: diskRev };
+      return disk;
+    }
+    if (approved.record.rev === diskRev) {
+      log.info(
+        `Countersign: the flows on disk are the last approved flows (rev ${diskRev.slice(0, 12)})`,
+      );
+      this.#o.setApprovedRev(diskRev);
+      this.finding ??= { kind: 'match', rev: diskRev };
+      return disk;
+    }
+
+    const approvedRev = approved.record.rev || null;
+    const runApproved = this.#o.mode === 'hold' && approved.flows !== null;
+    const baseText = runApproved ? JSON.stringify(approved.flows) : '[]';
+    const base = { rev: runApproved ? approvedRev! : await sha256Hex('[]'), text: baseText };
+    loud(log, [
+      'Countersign: the flows on disk are NOT the last approved flows.',
+      `On disk: rev ${diskRev.slice(0, 12)}; last approved: ${approvedRev ? `rev ${approvedRev.slice(0, 12)}` : 'unknown'}.`,
+      runApproved
+        ? 'Running the last approved flows; the version on disk is proposed for approval.'
+        : this.#o.mode === 'hold'
+          ? 'The last approved flows are missing or altered: running NO flows; the version on disk is proposed.'
+          : 'onStartMismatch is "stop": running NO flows; the version on disk is proposed for approval.',
+    ]);
+    if (runApproved) this.#o.setApprovedRev(approvedRev!);
+    let diskFlows: Flows;
+    try {
+      diskFlows = parseFlows(disk.flows);
+    } catch {
+      diskFlows = [];
+    }
+    this.finding ??= {
+      kind: 'mismatch',
+      diskRev,
+      approvedRev,
+      running: runApproved ? 'approved' : 'none',
+      diskFlows,
+      base,
+    };
+    return runApproved
+      ? { flows: approved.flows!, credentials: disk.credentials, rev: approvedRev! }
+      : { flows: [], credentials: disk.credentials, rev: base.rev };
+  }
+}
