@@ -237,7 +237,7 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
     return res.json();
   };
   const invite = (request: { owner: string; name: string }): Promise<InvitationResponse> =>
-    admin('POST', '/admin/invitations', request) as Promise<InvitationResponse>;
+    admin('POST', '/api/v1/admin/invitations', request) as Promise<InvitationResponse>;
 
   let closed = false;
   return {
@@ -251,7 +251,7 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
     status,
     invite,
     async revoke(deviceId) {
-      await admin('POST', `/admin/devices/${encodeURIComponent(deviceId)}/revoke`, {});
+      await admin('POST', `/api/v1/admin/devices/${encodeURIComponent(deviceId)}/revoke`, {});
     },
     async enrollDevice(o = {}) {
       const owner = o.owner ?? 'alice';
