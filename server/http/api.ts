@@ -25,6 +25,15 @@ import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { isJsonType, readJson, readRaw } from './body.js';
 
+/** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
+function onlyQuery(req: Request, allowed: string[]): void {
+  for (const [key, value] of Object.entries(req.query)) {
+    if (!allowed.includes(key) || typeof value !== 'string') {
+      throw new ValidationError(`unexpected query parameter ${key.slice(0, 40)}`);
+    }
+  }
+}
+
 /** Builds the API router. */
 export function apiRouter(ctx: Context): Router {
   const r = Router({ caseSensitive: true, strict: false });
@@ -91,6 +100,7 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/deployments', async (req, res) => {
     await device(req);
+    onlyQuery(req, ['status']);
     const status = req.query.status;
     if (status !== undefined && !(DEPLOYMENT_STATES as readonly unknown[]).includes(status)) {
       throw new ValidationError(`status must be one of ${DEPLOYMENT_STATES.join(', ')}`);
@@ -118,6 +128,7 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/audit', async (req, res) => {
     await device(req);
+    onlyQuery(req, ['after']);
     const after = req.query.after === undefined ? 0 : Number(req.query.after);
     if (!Number.isSafeInteger(after) || after < 0)
       throw new ValidationError('after must be a sequence number');

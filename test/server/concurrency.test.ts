@@ -1,0 +1,81 @@
+/** One writer, no lost write: 100 concurrent proposals and 100 concurrent decisions, then a restart. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_PREFIX, type Flows } from '../../protocol/index.js';
+import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestDevice } from '../helpers/device.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'countersign-concurrency-'));
+let server: TestServer;
+let alice: TestDevice;
+let base: Flows;
+let target: Flows;
+const tokens: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ dataDir });
+  alice = await server.enrollDevice({ owner: 'alice' });
+  base = loadFlows(exampleFiles().find(([n]) => n.startsWith('function__switch__01'))![1]);
+  target = base.map((n) => (n.type === 'switch' ? { ...n, name: 'routed' } : n));
+  for (let i = 0; i < 100; i++) tokens.push((await server.addInstance(`line-${i}`)).token);
+  const baseRev = await server.uploadBlob(tokens[0]!, base);
+  expect(baseRev).toMatch(/^[0-9a-f]{64}$/);
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('concurrent writes', () => {
+  it('keeps all of 100 concurrent proposals and 100 concurrent decisions across a restart', async () => {
+    const proposals = await Promise.all(tokens.map((token) => server.propose(token, base, target)));
+    const ids = proposals.map((p) => p.id);
+    expect(new Set(ids).size).toBe(100);
+
+    const answers = await Promise.all(ids.map((id) => alice.decide(server.url, id)));
+    expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
+
+    await server.close();
+    server = await startTestServer({ dataDir });
+    const data = server.ctx.store.data;
+    const mine = data.deployments.filter((d) => ids.includes(d.id));
+    expect(mine).toHaveLength(100);
+    expect(mine.every((d) => d.status === 'approved' && d.approvals.length === 1)).toBe(true);
+    expect(Object.values(data.approvalJtis).filter((id) => ids.includes(id))).toHaveLength(100);
+  });
+
+  it('supersedes so that exactly one proposal of an instance stays pending under concurrency', async () => {
+    const token = tokens[0]!;
+    const variants = Array.from({ length: 20 }, (_, i) =>
+      target.map((n) => (n.type === 'switch' ? { ...n, name: `v${i}` } : n)),
+    );
+    const results = await Promise.all(variants.map((v) => server.propose(token, base, v)));
+    const ours = server.ctx.store.data.deployments.filter((d) =>
+      results.some((r) => r.id === d.id),
+    );
+    expect(ours.filter((d) => d.status === 'pending')).toHaveLength(1);
+    expect(ours.filter((d) => d.status === 'superseded')).toHaveLength(19);
+  });
+
+  it('accepts one of ten concurrent posts of the same approval and answers the rest as replays', async () => {
+    const { token } = await server.addInstance('race', { requiredApprovals: 2 });
+    const { id } = await server.propose(token, base, target);
+    const jws = await alice.signApproval(await alice.approvalClaims(server.url, id));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => alice.postDecision(server.url, id, jws)),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(
+      answers.filter((a) => (a.body as { code?: string }).code === 'ERR_APPROVAL_REPLAY'),
+    ).toHaveLength(9);
+    const detail = await alice.call<{ approvals: unknown[] }>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/deployments/${id}`,
+    );
+    expect(detail.body.approvals).toHaveLength(1);
+  });
+});
