@@ -1,0 +1,113 @@
+/**
+ * Screenshots of the real app for `docs/screenshots/`: the built PWA served by the real server,
+ * in Chromium at 360×640 and 390×844, light and dark. Run `npm run build` first, then
+ * `npx tsx pwa/scripts/screenshots.ts [out-dir]`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { startPushReceiver } from '../../test/helpers/push-receiver.js';
+import { startTestServer } from '../../test/helpers/server.js';
+import {
+  allowNotifications,
+  ensurePwaBuilt,
+  installPushSeam,
+  launchBrowser,
+} from '../../test/pwa/browser.js';
+import { bioreactorScenario, functionEditScenario } from '../../test/pwa/scenario.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = resolve(process.argv[2] ?? join(here, '../../docs/screenshots'));
+mkdirSync(out, { recursive: true });
+
+const variants = [
+  { width: 360, height: 640, colorScheme: 'light' as const },
+  { width: 360, height: 640, colorScheme: 'dark' as const },
+  { width: 390, height: 844, colorScheme: 'light' as const },
+  { width: 390, height: 844, colorScheme: 'dark' as const },
+];
+
+const receiver = await startPushReceiver();
+const server = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
+try {
+  const lab = await server.addInstance('bioreactor-lab');
+  const greenhouse = await server.addInstance('greenhouse');
+  const scenario = bioreactorScenario();
+  const small = functionEditScenario();
+  await server.propose(greenhouse.token, small.base, small.target, {
+    source: { user: 'marta', via: 'admin API' },
+  });
+  const { id } = await server.propose(lab.token, scenario.base, scenario.target, {
+    credentials: scenario.credentials,
+    creds: scenario.creds,
+    source: { user: 'jonas', via: 'editor' },
+  });
+
+  for (const v of variants) {
+    const tag = `${v.width}x${v.height}-${v.colorScheme}`;
+    const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+    try {
+      const { context } = browser;
+      await installPushSeam(context, receiver.createPushSubscription());
+      await allowNotifications(context, server.url);
+      const page = await context.newPage();
+      const shot = async (name: string): Promise<void> => {
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: join(out, `${name}-${tag}.png`) });
+        console.log(`${name}-${tag}.png`);
+      };
+
+      const invitation = await server.invite({ owner: 'jonas', name: 'Pixel 8' });
+      await page.goto(invitation.url);
+      await page.getByLabel('Name for this phone').fill('Pixel 8');
+      await shot('enroll');
+      await page.getByRole('button', { name: /enrol/i }).click();
+      await page.locator('cs-enroll .fingerprint').waitFor();
+      await shot('enrolled');
+
+      await page.getByRole('link', { name: 'Go to the inbox' }).click();
+      await page.locator('cs-inbox a.item').first().waitFor();
+      await shot('inbox');
+
+      await page.goto(`${server.url}/#/review/${id}`);
+      await page.locator('cs-review .verified.ok').waitFor();
+      await cardUntil(page, 'node:f23c470d.dad1f8');
+      await shot('card-function');
+      await cardUntil(page, 'wiring:1cef8f82.9e01f');
+      await shot('card-wiring');
+      await cardUntil(page, 'node:c0ffee00.a1b2c3');
+      await shot('card-added');
+      await cardUntil(page, 'layout:65ca72ac.afdd4c');
+      await shot('card-layout');
+      await cardUntil(page, 'config:1013011c.82c3ef');
+      await shot('card-config');
+      await cardUntil(page, 'credentials:1013011c.82c3ef');
+      await shot('card-credentials');
+      await page.keyboard.press('ArrowLeft');
+      await cardUntil(page, null);
+      await shot('summary');
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await server.close();
+  await receiver.close();
+}
+
+/** Approves cards (right arrow) until the card with `changeId` is in view (null: the summary). */
+async function cardUntil(page: Page, changeId: string | null): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const current = await page
+      .locator('cs-review .card')
+      .getAttribute('data-change-id', { timeout: 5000 })
+      .catch(() => null);
+    const onSummary = (await page.locator('cs-review cs-review-summary').count()) > 0;
+    if (changeId === null ? onSummary : current === changeId) return;
+    if (onSummary) throw new Error(`card ${changeId} not found before the summary`);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(60);
+  }
+  throw new Error(`card ${changeId ?? 'summary'} not reached`);
+}

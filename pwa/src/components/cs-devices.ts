@@ -1,0 +1,310 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { CountersignError, type DeviceView } from '../lib/protocol.js';
+import { saveDevice } from '../lib/device-store.js';
+import { messageOf } from '../lib/messages.js';
+import { askNotificationPermission, subscribePush } from '../lib/push.js';
+import type { Session } from '../lib/session.js';
+import { dateText } from '../lib/time.js';
+import { bellIcon, devicesIcon } from '../icons.js';
+import { buttons, view } from '../styles/shared.js';
+import './cs-invite.js';
+
+/**
+ * The enrolled devices, this one marked; revoke another or this one (with a confirmation), invite
+ * a new one, and turn notifications on for this phone if they are off.
+ *
+ * @fires device-gone - detail `{error}`: this phone revoked itself.
+ */
+export class CsDevices extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    _devices: { state: true },
+    _error: { state: true },
+    _confirm: { state: true },
+    _busy: { state: true },
+    _pushNote: { state: true },
+  };
+
+  declare session: Session;
+  declare _devices: DeviceView[] | null;
+  declare _error: string;
+  declare _confirm: DeviceView | null;
+  declare _busy: boolean;
+  declare _pushNote: string;
+
+  constructor() {
+    super();
+    this._devices = null;
+    this._error = '';
+    this._confirm = null;
+    this._busy = false;
+    this._pushNote = '';
+  }
+
+  static override styles = [
+    buttons,
+    view,
+    css`
+      main {
+        display: flex;
+        flex-direction: column;
+        gap: 16px;
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+      }
+      li.device {
+        display: grid;
+        grid-template-columns: auto 1fr;
+        gap: 4px 12px;
+        background: var(--surface);
+        border-radius: var(--radius);
+        box-shadow: var(--shadow);
+        padding: 14px 16px;
+      }
+      li.device.revoked {
+        opacity: 0.6;
+        box-shadow: none;
+        border: 1px dashed var(--border);
+        background: transparent;
+      }
+      .icon {
+        grid-row: 1 / span 3;
+        width: 40px;
+        height: 40px;
+        border-radius: 12px;
+        display: grid;
+        place-items: center;
+        background: var(--primary-soft);
+        color: var(--primary);
+      }
+      .icon svg {
+        width: 22px;
+        height: 22px;
+      }
+      .name {
+        font-weight: 700;
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        flex-wrap: wrap;
+      }
+      .tag {
+        font-size: 11.5px;
+        font-weight: 700;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        border-radius: 999px;
+        padding: 2px 8px;
+        background: var(--primary);
+        color: var(--on-primary);
+      }
+      .tag.off {
+        background: var(--reject-bg);
+        color: var(--reject);
+      }
+      .fp {
+        font-family: var(--mono);
+        font-size: 13.5px;
+        letter-spacing: 0.04em;
+      }
+      .meta {
+        font-size: 13px;
+        color: var(--muted);
+      }
+      .actions {
+        grid-column: 1 / span 2;
+        display: flex;
+        gap: 8px;
+        margin-top: 8px;
+        flex-wrap: wrap;
+      }
+      dialog {
+        border: 0;
+        border-radius: 20px;
+        padding: 20px;
+        width: min(92vw, 400px);
+        background: var(--surface);
+        color: var(--text);
+        box-shadow: var(--shadow-lift);
+      }
+      dialog::backdrop {
+        background: rgb(8 10 20 / 55%);
+      }
+      dialog h2 {
+        margin: 0 0 8px;
+        font-size: 20px;
+      }
+      dialog p {
+        color: var(--muted);
+        margin: 0 0 16px;
+      }
+      .dialog-actions {
+        display: grid;
+        grid-template-columns: 1fr 1fr;
+        gap: 10px;
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const body = await this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices');
+      this._devices = [...body.devices].sort(
+        (a, b) =>
+          Number(b.self) - Number(a.self) ||
+          Number(a.revokedAt !== null) - Number(b.revokedAt !== null) ||
+          a.name.localeCompare(b.name),
+      );
+      this._error = '';
+    } catch (error) {
+      this._error = messageOf(error);
+    }
+  }
+
+  private ask(device: DeviceView): void {
+    this._confirm = device;
+    void this.updateComplete.then(() => this.renderRoot.querySelector('dialog')?.showModal());
+  }
+
+  private close(): void {
+    this.renderRoot.querySelector('dialog')?.close();
+    this._confirm = null;
+  }
+
+  private async revoke(device: DeviceView): Promise<void> {
+    this.close();
+    this._busy = true;
+    try {
+      await this.session.api.json('POST', `/devices/${encodeURIComponent(device.id)}/revoke`);
+      if (device.self) {
+        this.dispatchEvent(
+          new CustomEvent('device-gone', {
+            detail: {
+              error: new CountersignError('ERR_DEVICE_REVOKED', 'This phone revoked itself.'),
+            },
+            bubbles: true,
+            composed: true,
+          }),
+        );
+        return;
+      }
+      await this.load();
+    } catch (error) {
+      this._error = messageOf(error);
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  private async turnOnPush(): Promise<void> {
+    this._pushNote = '';
+    const permission = await askNotificationPermission();
+    if (permission !== 'granted') {
+      this._pushNote =
+        'Notifications are not allowed for this app. Allow them in the browser settings.';
+      return;
+    }
+    const config = await this.session.api.config();
+    const setup = await subscribePush(config.vapidPublicKey);
+    if (!setup.ok) {
+      this._pushNote = setup.reason;
+      return;
+    }
+    try {
+      await this.session.api.json('PUT', '/devices/self/push', { push: setup.subscription });
+      await saveDevice({ ...this.session.device, push: true });
+      this._pushNote = 'Notifications are on.';
+      await this.load();
+    } catch (error) {
+      this._pushNote = messageOf(error);
+    }
+  }
+
+  private renderDevice(d: DeviceView) {
+    const revoked = d.revokedAt !== null;
+    return html`<li class="device ${revoked ? 'revoked' : ''}">
+      <span class="icon">${devicesIcon}</span>
+      <span class="name"
+        >${d.name} ${d.self ? html`<span class="tag">This device</span>` : nothing}
+        ${revoked ? html`<span class="tag off">Revoked</span>` : nothing}</span
+      >
+      <span class="fp" aria-label="Fingerprint">${d.fingerprint}</span>
+      <span class="meta"
+        >${d.owner} · since ${dateText(d.createdAt)} ·
+        ${d.push ? 'notifications on' : 'no notifications'}</span
+      >
+      ${
+        revoked
+          ? nothing
+          : html`<div class="actions">
+              ${
+                d.self && !d.push
+                  ? html`<button class="ghost" @click=${() => void this.turnOnPush()}>
+                      ${bellIcon} Turn on notifications
+                    </button>`
+                  : nothing
+              }
+              <button class="danger-ghost" ?disabled=${this._busy} @click=${() => this.ask(d)}>
+                ${d.self ? 'Revoke this phone' : 'Revoke'}
+              </button>
+            </div>`
+      }
+    </li>`;
+  }
+
+  override render() {
+    const target = this._confirm;
+    return html`
+      <header class="bar"><h1>Devices</h1></header>
+      <main>
+        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        ${this._pushNote !== '' ? html`<p class="note" role="status">${this._pushNote}</p>` : nothing}
+        ${
+          this._devices === null
+            ? html`<p class="muted" aria-busy="true">Loading devices…</p>`
+            : html`<ul aria-label="Enrolled devices">
+                ${this._devices.map((d) => this.renderDevice(d))}
+              </ul>`
+        }
+        <cs-invite .session=${this.session}></cs-invite>
+      </main>
+      <dialog aria-labelledby="revoke-title" @cancel=${this.close}>
+        ${
+          target === null
+            ? nothing
+            : html`<h2 id="revoke-title">Revoke ${target.self ? 'this phone' : target.name}?</h2>
+                <p>
+                  ${
+                    target.self
+                      ? 'This phone will no longer be able to review or sign anything. Enrolling again needs a new invitation.'
+                      : `${target.name} (${target.owner}) will no longer be able to review or sign anything. This cannot be undone.`
+                  }
+                </p>
+                <div class="dialog-actions">
+                  <button class="ghost" @click=${this.close}>Cancel</button>
+                  <button class="reject" @click=${() => void this.revoke(target)}>Revoke</button>
+                </div>`
+        }
+      </dialog>
+    `;
+  }
+}
+
+customElements.define('cs-devices', CsDevices);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cs-devices': CsDevices;
+  }
+}

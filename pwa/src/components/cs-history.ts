@@ -1,0 +1,304 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { AuditEntry, DeploymentSummary } from '../lib/protocol.js';
+import { messageOf } from '../lib/messages.js';
+import type { Session } from '../lib/session.js';
+import { agoText, dateText } from '../lib/time.js';
+import { buttons, view } from '../styles/shared.js';
+
+type Tab = 'deployments' | 'audit';
+
+const PAGE = 1000;
+const MAX_PAGES = 20;
+const SHOWN = 100;
+
+const STATUS_TONE: Record<string, string> = {
+  approved: 'good',
+  applied: 'good',
+  rejected: 'bad',
+  failed: 'bad',
+  stale: 'warn',
+  expired: 'quiet',
+  superseded: 'quiet',
+  pending: 'open',
+};
+
+/** Decided deployments, newest first, and the server's audit log. */
+export class CsHistory extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    refresh: { type: Number },
+    _tab: { state: true },
+    _deployments: { state: true },
+    _audit: { state: true },
+    _error: { state: true },
+    _shown: { state: true },
+  };
+
+  declare session: Session;
+  declare refresh: number;
+  declare _tab: Tab;
+  declare _deployments: DeploymentSummary[] | null;
+  declare _audit: AuditEntry[] | null;
+  declare _error: string;
+  declare _shown: number;
+
+  constructor() {
+    super();
+    this.refresh = 0;
+    this._tab = 'deployments';
+    this._deployments = null;
+    this._audit = null;
+    this._error = '';
+    this._shown = SHOWN;
+  }
+
+  static override styles = [
+    buttons,
+    view,
+    css`
+      .tabs {
+        display: grid;
+        grid-template-columns: 1fr 1fr;
+        gap: 4px;
+        padding: 4px;
+        border-radius: 14px;
+        background: var(--surface-3);
+        margin-bottom: 14px;
+      }
+      .tabs button {
+        background: transparent;
+        min-height: 44px;
+        border-radius: 10px;
+        color: var(--muted);
+      }
+      .tabs button[aria-selected='true'] {
+        background: var(--surface);
+        color: var(--text);
+        box-shadow: var(--shadow);
+      }
+      ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: flex;
+        flex-direction: column;
+        gap: 10px;
+      }
+      .dep {
+        display: grid;
+        grid-template-columns: 1fr auto;
+        gap: 2px 10px;
+        padding: 12px 14px;
+        border-radius: 14px;
+        background: var(--surface);
+        box-shadow: var(--shadow);
+        color: inherit;
+        text-decoration: none;
+      }
+      .dep b {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .dep .sub {
+        color: var(--muted);
+        font-size: 13.5px;
+      }
+      .status {
+        grid-row: 1 / span 2;
+        grid-column: 2;
+        align-self: center;
+        font-size: 12px;
+        font-weight: 700;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        border-radius: 999px;
+        padding: 4px 10px;
+        background: var(--surface-3);
+        color: var(--muted);
+      }
+      .status.good {
+        background: var(--approve-bg);
+        color: var(--approve);
+      }
+      .status.bad {
+        background: var(--reject-bg);
+        color: var(--reject);
+      }
+      .status.warn {
+        background: var(--amber-bg);
+        color: var(--amber);
+      }
+      .status.open {
+        background: var(--primary-soft);
+        color: var(--primary);
+      }
+      .audit li {
+        padding: 10px 12px;
+        border-radius: 12px;
+        background: var(--surface);
+        border: 1px solid var(--border);
+        font-size: 14px;
+      }
+      .audit .type {
+        font-weight: 700;
+        font-family: var(--mono);
+        font-size: 13px;
+      }
+      .audit .when {
+        float: right;
+        color: var(--muted);
+        font-size: 12.5px;
+      }
+      .audit .data {
+        color: var(--muted);
+        font-size: 13px;
+        overflow-wrap: anywhere;
+        margin-top: 2px;
+      }
+      .audit .seq {
+        color: var(--faint);
+        font-family: var(--mono);
+        font-size: 12px;
+      }
+      .more {
+        margin-top: 12px;
+      }
+    `,
+  ];
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('refresh') || changed.has('session')) void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const body = await this.session.api.json<{ deployments: DeploymentSummary[] }>(
+        'GET',
+        '/deployments',
+      );
+      this._deployments = body.deployments;
+      if (this._tab === 'audit') await this.loadAudit();
+      this._error = '';
+    } catch (error) {
+      this._error = messageOf(error);
+    }
+  }
+
+  private async loadAudit(): Promise<void> {
+    const entries: AuditEntry[] = [];
+    let after = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const body = await this.session.api.json<{ entries: AuditEntry[] }>(
+        'GET',
+        `/audit?after=${after}`,
+      );
+      entries.push(...body.entries);
+      if (body.entries.length < PAGE) break;
+      after = body.entries[body.entries.length - 1]!.seq;
+    }
+    this._audit = entries.reverse();
+  }
+
+  private select(tab: Tab): void {
+    this._tab = tab;
+    this._shown = SHOWN;
+    if (tab === 'audit' && this._audit === null) {
+      void this.loadAudit().catch((error: unknown) => (this._error = messageOf(error)));
+    }
+  }
+
+  private renderDeployments() {
+    const list = this._deployments;
+    if (list === null) return html`<p class="muted" aria-busy="true">Loading…</p>`;
+    if (list.length === 0) return html`<p class="muted">No deployments yet.</p>`;
+    return html`<ul aria-label="Deployments">
+        ${list.slice(0, this._shown).map((d) => {
+          const body = html`<b>${d.instance}</b>
+            <span class="status ${STATUS_TONE[d.status] ?? ''}">${d.status}</span>
+            <span class="sub"
+              >${d.changeCount} ${d.changeCount === 1 ? 'change' : 'changes'} by ${d.source.user} ·
+              ${agoText(d.createdAt)}</span
+            >`;
+          return html`<li>
+            ${
+              d.status === 'pending'
+                ? html`<a class="dep" href="#/review/${encodeURIComponent(d.id)}">${body}</a>`
+                : html`<div class="dep">${body}</div>`
+            }
+          </li>`;
+        })}
+      </ul>
+      ${list.length > this._shown ? this.renderMore() : nothing}`;
+  }
+
+  private renderMore() {
+    return html`<button class="ghost wide more" @click=${() => (this._shown += SHOWN)}>
+      Show more
+    </button>`;
+  }
+
+  private renderAudit() {
+    const list = this._audit;
+    if (list === null) return html`<p class="muted" aria-busy="true">Loading the audit log…</p>`;
+    if (list.length === 0) return html`<p class="muted">The audit log is empty.</p>`;
+    return html`<ul class="audit" aria-label="Audit log, newest first">
+        ${list.slice(0, this._shown).map(
+          (e) =>
+            html`<li>
+              <span class="when">${dateText(e.at)}</span>
+              <span class="type">${e.type}</span> <span class="seq">#${e.seq}</span>
+              <div class="data">${summaryOf(e.data)}</div>
+            </li>`,
+        )}
+      </ul>
+      ${list.length > this._shown ? this.renderMore() : nothing}`;
+  }
+
+  override render() {
+    return html`
+      <header class="bar"><h1>History</h1></header>
+      <main>
+        <div class="tabs" role="tablist" aria-label="History">
+          <button
+            role="tab"
+            aria-selected=${this._tab === 'deployments'}
+            @click=${() => this.select('deployments')}
+          >
+            Deployments
+          </button>
+          <button
+            role="tab"
+            aria-selected=${this._tab === 'audit'}
+            @click=${() => this.select('audit')}
+          >
+            Audit log
+          </button>
+        </div>
+        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        <div role="tabpanel">
+          ${this._tab === 'deployments' ? this.renderDeployments() : this.renderAudit()}
+        </div>
+      </main>
+    `;
+  }
+}
+
+/** The plain fields of an audit entry's data, as "key: value" pairs; long values shortened. */
+function summaryOf(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+    .map(([k, v]) => {
+      const text = String(v);
+      return `${k}: ${text.length > 24 ? `${text.slice(0, 12)}…` : text}`;
+    })
+    .join(' · ');
+}
+
+customElements.define('cs-history', CsHistory);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cs-history': CsHistory;
+  }
+}

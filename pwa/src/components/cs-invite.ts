@@ -1,0 +1,206 @@
+import { LitElement, css, html, nothing, svg } from 'lit';
+import { generate } from 'lean-qr';
+import { toSvgPath } from 'lean-qr/extras/svg';
+import type { InvitationResponse } from '../lib/protocol.js';
+import { messageOf } from '../lib/messages.js';
+import type { Session } from '../lib/session.js';
+import { untilText } from '../lib/time.js';
+import { buttons, forms, view } from '../styles/shared.js';
+
+/**
+ * Invites another device: asks the server for a one-time code and shows its enrolment URL as a QR
+ * code to scan with the new phone's camera, with the time left (invitations last 10 minutes).
+ */
+export class CsInvite extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    _owner: { state: true },
+    _name: { state: true },
+    _invitation: { state: true },
+    _error: { state: true },
+    _busy: { state: true },
+    _copied: { state: true },
+  };
+
+  declare session: Session;
+  declare _owner: string;
+  declare _name: string;
+  declare _invitation: InvitationResponse | null;
+  declare _error: string;
+  declare _busy: boolean;
+  declare _copied: boolean;
+
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this._owner = '';
+    this._name = '';
+    this._invitation = null;
+    this._error = '';
+    this._busy = false;
+    this._copied = false;
+  }
+
+  static override styles = [
+    buttons,
+    forms,
+    view,
+    css`
+      :host {
+        display: block;
+      }
+      .qr {
+        display: block;
+        width: min(100%, 260px);
+        margin: 8px auto;
+        border-radius: 12px;
+        background: #fff;
+      }
+      .qr rect {
+        fill: #fff;
+      }
+      .qr path {
+        fill: #111;
+      }
+      .url {
+        font-family: var(--mono);
+        font-size: 12px;
+        overflow-wrap: anywhere;
+        color: var(--muted);
+        text-align: center;
+      }
+      .row {
+        display: grid;
+        grid-template-columns: 1fr 1fr;
+        gap: 10px;
+        margin-top: 12px;
+      }
+      .expiry {
+        text-align: center;
+        font-weight: 600;
+      }
+      p {
+        margin: 8px 0;
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this._owner = this.session.device.owner;
+    this.timer = setInterval(() => this.requestUpdate(), 15_000);
+  }
+
+  override disconnectedCallback(): void {
+    clearInterval(this.timer);
+    super.disconnectedCallback();
+  }
+
+  private async create(): Promise<void> {
+    this._busy = true;
+    this._error = '';
+    try {
+      this._invitation = await this.session.api.json<InvitationResponse>('POST', '/invitations', {
+        owner: this._owner.trim(),
+        name: this._name.trim(),
+      });
+    } catch (error) {
+      this._error = messageOf(error);
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  private async copy(url: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(url);
+      this._copied = true;
+    } catch {
+      this._error = 'Copying is not allowed here; long-press the link instead.';
+    }
+  }
+
+  private renderQr(url: string) {
+    const code = generate(url);
+    const pad = 3;
+    const size = code.size + pad * 2;
+    return html`<svg
+      class="qr"
+      viewBox="${-pad} ${-pad} ${size} ${size}"
+      role="img"
+      aria-label="QR code of the enrolment link"
+      shape-rendering="crispEdges"
+    >
+      ${svg`<rect x=${-pad} y=${-pad} width=${size} height=${size}></rect><path d=${toSvgPath(code)}></path>`}
+    </svg>`;
+  }
+
+  override render() {
+    const inv = this._invitation;
+    if (inv !== null) {
+      const left = untilText(inv.expiresAt);
+      return html`<section class="panel" aria-live="polite">
+        <b>Scan with the new phone</b>
+        ${
+          left === 'expired'
+            ? html`<p class="error">This invitation expired. Make a new one.</p>`
+            : this.renderQr(inv.url)
+        }
+        <p class="expiry">${left === 'expired' ? '' : `Single use, expires ${left}`}</p>
+        <p class="url">${inv.url}</p>
+        <div class="row">
+          <button class="ghost" @click=${() => void this.copy(inv.url)}>
+            ${this._copied ? 'Copied' : 'Copy link'}
+          </button>
+          <button
+            class="ghost"
+            @click=${() => {
+              this._invitation = null;
+              this._copied = false;
+            }}
+          >
+            Done
+          </button>
+        </div>
+      </section>`;
+    }
+    const ready = this._owner.trim() !== '' && this._name.trim() !== '';
+    return html`<section class="panel">
+      <b>Invite a device</b>
+      <label for="owner">Owner</label>
+      <input
+        id="owner"
+        autocomplete="off"
+        .value=${this._owner}
+        @input=${(e: Event) => (this._owner = (e.target as HTMLInputElement).value)}
+      />
+      <label for="dname">Device name</label>
+      <input
+        id="dname"
+        autocomplete="off"
+        placeholder="Bob's phone"
+        .value=${this._name}
+        @input=${(e: Event) => (this._name = (e.target as HTMLInputElement).value)}
+      />
+      ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      <p>
+        <button
+          class="primary wide"
+          ?disabled=${!ready || this._busy}
+          @click=${() => void this.create()}
+        >
+          Make an invitation
+        </button>
+      </p>
+    </section>`;
+  }
+}
+
+customElements.define('cs-invite', CsInvite);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cs-invite': CsInvite;
+  }
+}

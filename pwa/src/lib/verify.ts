@@ -1,0 +1,93 @@
+/**
+ * T8: before anything is signed, the phone checks the server's story itself. It fetches both
+ * snapshots, re-hashes them against `base` and `target`, recomputes the change list with the same
+ * model the server uses, and compares ids and content. Any difference refuses the signature.
+ */
+import {
+  computeChanges,
+  deepEqual,
+  parseFlows,
+  revOfBytes,
+  type Change,
+  type DeploymentDetail,
+  type Flows,
+} from '../../../protocol/index.js';
+
+/** Why a deployment failed the check, for the warning the reviewer reads. */
+export type VerifyFailure = {
+  ok: false;
+  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes';
+  message: string;
+  /** Change ids that differ (missing, extra or different content), for `changes`. */
+  ids?: string[];
+};
+
+/** The result of the check; on success the parsed snapshots, for names and sketches. */
+export type VerifyResult = { ok: true; base: Flows; target: Flows } | VerifyFailure;
+
+/** Fetches a blob's bytes by rev. */
+export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
+
+/** Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`. */
+export async function verifyDeployment(
+  detail: Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'>,
+  fetchBlob: BlobSource,
+): Promise<VerifyResult> {
+  const [baseBytes, targetBytes] = await Promise.all([
+    fetchBlob(detail.base),
+    fetchBlob(detail.target),
+  ]);
+  if ((await revOfBytes(baseBytes)) !== detail.base) {
+    return {
+      ok: false,
+      reason: 'base-hash',
+      message:
+        'The snapshot of the running flows that the server sent does not match its fingerprint (base rev).',
+    };
+  }
+  if ((await revOfBytes(targetBytes)) !== detail.target) {
+    return {
+      ok: false,
+      reason: 'target-hash',
+      message:
+        'The snapshot of the new flows that the server sent does not match its fingerprint (target rev).',
+    };
+  }
+  let base: Flows;
+  let target: Flows;
+  try {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    base = parseFlows(JSON.parse(decoder.decode(baseBytes)));
+    target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
+  } catch {
+    return { ok: false, reason: 'unreadable', message: 'A snapshot is not a readable flows file.' };
+  }
+  const ids = differingChanges(computeChanges(base, target, detail.credentials), detail.changes);
+  if (ids.length > 0) {
+    return {
+      ok: false,
+      reason: 'changes',
+      ids,
+      message: `The server's list of changes differs from the snapshots in ${ids.length} ${
+        ids.length === 1 ? 'place' : 'places'
+      }.`,
+    };
+  }
+  return { ok: true, base, target };
+}
+
+/** Ids present on one side only, or whose content differs (after a JSON round trip). */
+export function differingChanges(local: Change[], remote: Change[]): string[] {
+  const mine = new Map(local.map((c) => [c.id, JSON.parse(JSON.stringify(c)) as unknown]));
+  const theirs = new Map<string, unknown>();
+  const out = new Set<string>();
+  for (const change of remote) {
+    if (theirs.has(change.id)) out.add(change.id);
+    theirs.set(change.id, change);
+  }
+  for (const [id, change] of mine) {
+    if (!theirs.has(id) || !deepEqual(change, theirs.get(id))) out.add(id);
+  }
+  for (const id of theirs.keys()) if (!mine.has(id)) out.add(id);
+  return [...out].sort();
+}
