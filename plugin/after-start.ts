@@ -88,7 +88,9 @@ function applyTypeOf(type: DeploymentType): 'full' | 'nodes' | 'flows' {
  */
 export async function reproposeHeld(options: AfterStartOptions): Promise<string | null> {
   const { gate, client, records, log } = options;
-  const held = await records.readHeld();
+  // Only deployments held by an earlier run: this run's own proposals are in memory.
+  const current = new Set(gate.heldIds());
+  const held = (await records.readHeld()).filter((h) => !current.has(h.record.id));
   if (held.length === 0) return null;
   const newest = held[held.length - 1]!;
   const { record } = newest;

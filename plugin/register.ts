@@ -126,25 +126,28 @@ async function start(
   };
 
   const afterLoad = async (): Promise<void> => {
+    // First what an earlier run held, then the start-up check's own proposal (which supersedes).
+    const repropose = async (attempt: number): Promise<void> => {
+      try {
+        await reproposeHeld(afterStart);
+      } catch (err) {
+        if (closed) return;
+        if (attempt === 0)
+          log.warn(
+            `Countersign: cannot re-propose held deployments yet: ${(err as Error).message}`,
+          );
+        setTimeout(
+          () => void repropose(attempt + 1),
+          Math.min(30_000, 1000 * 2 ** attempt),
+        ).unref?.();
+      }
+    };
+    await repropose(0);
     const finding = check.finding;
     if (finding?.kind === 'mismatch') {
       await proposeDrift(finding, afterStart, () => closed).catch((err: unknown) =>
         log.error(`Countersign: could not propose the flows on disk: ${(err as Error).message}`),
       );
-    }
-    for (let attempt = 0; !closed; attempt++) {
-      try {
-        await reproposeHeld(afterStart);
-        break;
-      } catch (err) {
-        if (attempt === 0)
-          log.warn(
-            `Countersign: cannot re-propose held deployments yet: ${(err as Error).message}`,
-          );
-        await new Promise<void>((resolve) => {
-          setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)).unref?.();
-        });
-      }
     }
     if (!closed) watcher.start();
   };

@@ -222,22 +222,8 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
   const status = (): GateStatusView | null =>
     RED.runtime._.plugins.getPlugin('countersign')?.status?.() ?? null;
   const approvalUrl = status()?.approvalUrl ?? '';
-  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const dataDir = join(userDir, 'countersign');
-    const { adminUrl } = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as {
-      adminUrl: string;
-    };
-    const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-    const res = await fetch(`${adminUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
-  const invite = (request: { owner: string; name: string }): Promise<InvitationResponse> =>
-    admin('POST', '/api/v1/admin/invitations', request) as Promise<InvitationResponse>;
+  const admin = embeddedAdmin(userDir);
+  const invite = admin.invite;
 
   let closed = false;
   return {
@@ -250,16 +236,8 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
     startError,
     status,
     invite,
-    async revoke(deviceId) {
-      await admin('POST', `/api/v1/admin/devices/${encodeURIComponent(deviceId)}/revoke`, {});
-    },
-    async enrollDevice(o = {}) {
-      const owner = o.owner ?? 'alice';
-      const device = await TestDevice.create({ owner, name: o.name ?? `${owner}'s phone` });
-      const { code } = await invite({ owner, name: device.name });
-      await device.enroll(approvalUrl, code, o.push ?? null);
-      return device;
-    },
+    revoke: admin.revoke,
+    enrollDevice: (o = {}) => admin.enrollDevice(approvalUrl, o),
     waitForLog(pattern, ms = 20_000) {
       const found = logs.find((line) => pattern.test(line));
       if (found) return Promise.resolve(found);
@@ -286,6 +264,50 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
         server.closeAllConnections();
       });
       if (own) rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The embedded approval server's admin API (loopback, `admin.token`), found through
+ * `<userDir>/countersign/server.json` as `countersign enroll --data-dir` finds it. Works for a
+ * Node-RED in this process or in a child process.
+ */
+export function embeddedAdmin(userDir: string): {
+  invite(request: { owner: string; name: string }): Promise<InvitationResponse>;
+  revoke(deviceId: string): Promise<void>;
+  enrollDevice(
+    approvalUrl: string,
+    options?: { owner?: string; name?: string; push?: PushSubscriptionJson | null },
+  ): Promise<TestDevice>;
+} {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const dataDir = join(userDir, 'countersign');
+    const { adminUrl } = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as {
+      adminUrl: string;
+    };
+    const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+    const res = await fetch(`${adminUrl}/api/v1/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const invite = (request: { owner: string; name: string }): Promise<InvitationResponse> =>
+    call('POST', '/invitations', request) as Promise<InvitationResponse>;
+  return {
+    invite,
+    async revoke(deviceId) {
+      await call('POST', `/devices/${encodeURIComponent(deviceId)}/revoke`, {});
+    },
+    async enrollDevice(approvalUrl, o = {}) {
+      const owner = o.owner ?? 'alice';
+      const device = await TestDevice.create({ owner, name: o.name ?? `${owner}'s phone` });
+      const { code } = await invite({ owner, name: device.name });
+      await device.enroll(approvalUrl, code, o.push ?? null);
+      return device;
     },
   };
 }

@@ -143,7 +143,7 @@ describe('refusals', () => {
     const err = await nr.RED.runtime.flows.setFlows({ flows: { flows } }).catch((e: unknown) => e);
     const id = (err as { deploymentId: string }).deploymentId;
     // Code in the process still holds the array it deployed, and changes it.
-    (flows.find((n) => n.id === 'tab-main-fn') as { func: string }).func =
+    (flows.find((n) => n.id === 'tab-main-fn') as unknown as { func: string }).func =
       "msg.payload = 'EVIL'; return msg;";
     await alice.decide(server.url, id);
     await until('failed', async () => (await statusOf(id)) === 'failed');

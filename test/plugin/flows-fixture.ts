@@ -81,3 +81,15 @@ export async function ask(nodeUrl: string, path = '/version'): Promise<string> {
   const res = await fetch(`${nodeUrl}${path}`);
   return res.status === 200 ? await res.text() : `HTTP ${res.status}`;
 }
+
+/** Waits until the endpoint answers `expected` (flows start after Node-RED reports ready). */
+export async function waitForAnswer(nodeUrl: string, expected: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    last = await ask(nodeUrl);
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the endpoint answered ${JSON.stringify(last)}, not ${JSON.stringify(expected)}`);
+}
