@@ -81,7 +81,9 @@ async function send(c: Case): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
     method: c.method,
     headers,
-    ...(c.body !== undefined ? { body: c.body } : {}),
+    ...(c.body !== undefined
+      ? { body: typeof c.body === 'string' ? c.body : new Uint8Array(c.body) }
+      : {}),
   });
   const text = await res.text();
   let body: unknown = text;
