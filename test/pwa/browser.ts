@@ -178,3 +178,46 @@ export async function notificationsOf(
     }));
   });
 }
+
+/** The card-renderer harness, built with Vite and served over http: `page.goto(url)`. */
+export async function startCardHarness(): Promise<{ url: string; close(): Promise<void> }> {
+  const { build } = await import('vite');
+  const outDir = mkdtempSync(join(tmpdir(), 'countersign-harness-'));
+  await build({
+    configFile: false,
+    root: join(root, 'test/pwa/harness'),
+    base: './',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, assetsInlineLimit: 0 },
+  });
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = join(outDir, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(outDir)) {
+      res.writeHead(404).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => {
+        const type = file.endsWith('.js')
+          ? 'text/javascript'
+          : file.endsWith('.css')
+            ? 'text/css'
+            : 'text/html';
+        res.writeHead(200, { 'content-type': type }).end(body);
+      },
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    async close() {
+      await new Promise<void>((ok) => server.close(() => ok()));
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
