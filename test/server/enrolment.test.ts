@@ -126,6 +126,14 @@ describe('5.5 enrolment', () => {
       body: { code: 'ERR_DEVICE_EXISTS' },
     });
   });
+  it('refuses an enrolment proof used before, even when the first attempt failed later', async () => {
+    const { device, code } = await fresh();
+    expect((await post(await device.enrollBody(server.url, code))).status).toBe(201);
+    const { code: second } = await server.invite({ owner: 'alice', name: 'again' });
+    const body = await device.enrollBody(server.url, second);
+    expect(await post(body)).toMatchObject({ status: 409, body: { code: 'ERR_DEVICE_EXISTS' } });
+    expect(await post(body)).toMatchObject({ status: 401, body: { code: 'ERR_ENROLL_PROOF' } });
+  });
   it('refuses a private key or a malformed push subscription as bad requests', async () => {
     const { device, code } = await fresh();
     const body = await device.enrollBody(server.url, code);

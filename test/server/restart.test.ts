@@ -1,5 +1,5 @@
 /** What survives a restart (DESIGN 6), a corrupt store, and the audit chain. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,25 @@ describe('restart', () => {
       ).rejects.toMatchObject({ code: 'ERR_CONFIG' });
     } finally {
       await server.close();
+    }
+  });
+
+  it('keeps VAPID keys, the admin token and server.json readable by the owner only, and the same across restarts', async () => {
+    const dataDir = tempDir();
+    const first = await startTestServer({ dataDir });
+    for (const file of ['vapid.json', 'admin.token', 'server.json']) {
+      expect((statSync(join(dataDir, file)).mode & 0o777).toString(8)).toBe('600');
+    }
+    const vapid = readFileSync(join(dataDir, 'vapid.json'), 'utf8');
+    const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8');
+    expect(vapid).toContain('privateKey');
+    await first.close();
+    const second = await startTestServer({ dataDir });
+    try {
+      expect(readFileSync(join(dataDir, 'vapid.json'), 'utf8')).toBe(vapid);
+      expect(readFileSync(join(dataDir, 'admin.token'), 'utf8')).toBe(admin);
+    } finally {
+      await second.close();
     }
   });
 
