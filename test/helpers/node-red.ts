@@ -53,6 +53,8 @@ export type StartNodeRedOptions = {
   settings?: Record<string, unknown>;
   /** Which Node-RED: the 4.1.x dev dependency, or 5.x (`node-red-5`). */
   nodeRed?: 'node-red' | 'node-red-5';
+  /** Called after `RED.init` and before `RED.start` (to alter the runtime for a test). */
+  beforeStart?: (RED: NodeRedModule) => void;
 };
 
 /** Read-only facts the plugin publishes (`RED.plugins` entry `countersign`). */
@@ -212,6 +214,7 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
   RED.init(server, settings);
   app.use('/node', RED.httpNode);
   app.use('/', RED.httpAdmin);
+  options.beforeStart?.(RED);
   let startError: Error | null = null;
   try {
     await RED.start();
