@@ -31,7 +31,15 @@ export function readRaw(req: Request, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks));
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('close', () => {
+      // The client went away before the body ended: nothing to answer, but settle the handler.
+      if (done) return;
+      done = true;
+      reject(new CountersignError('ERR_BAD_REQUEST', 'the body ended early'));
     });
     req.on('error', (err) => {
       if (!done)
