@@ -8,6 +8,9 @@ import type { PushSubscriptionJson } from './protocol.js';
 export type PushSetup =
   { ok: true; subscription: PushSubscriptionJson } | { ok: false; reason: string };
 
+/** How long to wait for the push service before enrolling without it. */
+const SUBSCRIBE_TIMEOUT_MS = 8_000;
+
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
   const b64 = base64url.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
@@ -55,10 +58,15 @@ export async function subscribePush(vapidPublicKey: string): Promise<PushSetup> 
     );
     const old = await registration.pushManager.getSubscription();
     if (old !== null) await old.unsubscribe().catch(() => false);
-    const subscription = await registration.pushManager.subscribe({
-      userVisibleOnly: true,
-      applicationServerKey: keyBytes(vapidPublicKey),
-    });
+    // Some browsers never answer when no push service is reachable: give up after a while.
+    const subscription = await withTimeout(
+      registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(vapidPublicKey),
+      }),
+      SUBSCRIBE_TIMEOUT_MS,
+      'Reaching the push service',
+    );
     const json = subscription.toJSON();
     if (typeof json.endpoint !== 'string' || !json.keys?.p256dh || !json.keys.auth) {
       return { ok: false, reason: 'The push service gave an incomplete subscription.' };

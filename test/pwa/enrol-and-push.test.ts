@@ -1,0 +1,187 @@
+/**
+ * Enrolment and push, end to end: the real PWA in Chromium, served by the real server; the push
+ * subscription points at the local push receiver, which decrypts what the server really sent; that
+ * text is delivered to the real service worker with the DevTools Protocol.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { fingerprintOf } from '../../protocol/index.js';
+import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  allowNotifications,
+  deliverPush,
+  enrollThroughUi,
+  ensurePwaBuilt,
+  installPushSeam,
+  launchBrowser,
+  notificationsOf,
+  serviceWorkerOf,
+  type Browser,
+} from './browser.js';
+import { functionEditScenario } from './scenario.js';
+
+let server: TestServer;
+let receiver: PushReceiver;
+let browser: Browser;
+let page: Page;
+let token: string;
+const subscription = { current: null as ReturnType<PushReceiver['createPushSubscription']> | null };
+
+beforeAll(async () => {
+  receiver = await startPushReceiver();
+  server = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
+  token = (await server.addInstance('greenhouse')).token;
+  browser = await launchBrowser();
+  subscription.current = receiver.createPushSubscription();
+  await installPushSeam(browser.context, subscription.current);
+  await allowNotifications(browser.context, server.url);
+  page = await browser.context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await receiver?.close();
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('enrolment and push in the real browser', () => {
+  it('enrols with a non-extractable key in IndexedDB, a push subscription, and shows the fingerprint', async () => {
+    const invitation = await server.invite({ owner: 'alice', name: "Alice's phone" });
+    const { fingerprint } = await enrollThroughUi(page, invitation.url, 'Pixel 8');
+
+    const devices = server.ctx.store.data.devices;
+    expect(devices).toHaveLength(1);
+    const [device] = devices;
+    expect(fingerprint).toBe(fingerprintOf(device!.id));
+    expect(device).toMatchObject({ owner: 'alice', name: 'Pixel 8' });
+    expect(device!.push?.endpoint).toBe(subscription.current!.endpoint);
+
+    const stored = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open('countersign');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const record = await new Promise<Record<string, unknown>>((ok, fail) => {
+        const r = db.transaction('device').objectStore('device').get('self');
+        r.onsuccess = () => ok(r.result as Record<string, unknown>);
+        r.onerror = () => fail(r.error);
+      });
+      const key = record.privateKey as CryptoKey;
+      let exported = 'refused';
+      try {
+        await crypto.subtle.exportKey('jwk', key);
+        exported = 'exported';
+      } catch {
+        exported = 'refused';
+      }
+      return { id: record.id, extractable: key.extractable, type: key.type, exported };
+    });
+    expect(stored).toEqual({
+      id: device!.id,
+      extractable: false,
+      type: 'private',
+      exported: 'refused',
+    });
+    // The spent invitation is gone from the address bar.
+    expect(page.url()).not.toContain(invitation.code);
+  });
+
+  it('shows a notification for a pushed deployment, with no approve action, and a tap opens its review', async () => {
+    await page.goto(`${server.url}/#/inbox`);
+    await page.locator('cs-inbox h1').waitFor();
+    const sw = await serviceWorkerOf(page);
+
+    const { base, target } = functionEditScenario();
+    const proposal = await server.propose(token, base, target, {
+      source: { user: 'marta', via: 'editor' },
+    });
+    const [pushed] = await receiver.waitForMessages(1);
+    expect(pushed!.payload).toMatchObject({
+      kind: 'deployment',
+      id: proposal.id,
+      instance: 'greenhouse',
+    });
+
+    await deliverPush(sw, pushed!.text);
+    const [note] = await waitFor(async () => {
+      const list = await notificationsOf(page);
+      return list.length > 0 ? list : undefined;
+    }, 'the notification');
+    expect(note).toMatchObject({
+      title: 'greenhouse · marta deployed',
+      body: '1 change to review',
+      actions: 0,
+    });
+    expect(note!.data).toMatchObject({ kind: 'deployment', id: proposal.id });
+
+    // The tap: the worker's real notificationclick handler, on the notification it showed.
+    const worker = browser.context.serviceWorkers().find((w) => w.url().startsWith(server.url))!;
+    await worker.evaluate(async () => {
+      const scope = self as unknown as ServiceWorkerGlobalScope;
+      const [shown] = await scope.registration.getNotifications();
+      scope.dispatchEvent(new NotificationEvent('notificationclick', { notification: shown! }));
+    });
+    await page.waitForURL(`**/#/review/${proposal.id}`);
+    await page.locator('cs-review cs-change-card').waitFor();
+    expect(await page.locator('cs-review .card').getAttribute('data-change-id')).toBe(
+      'node:f23c470d.dad1f8',
+    );
+    expect(await notificationsOf(page)).toHaveLength(0);
+  });
+
+  it('closes the notification of a deployment decided on another device', async () => {
+    await page.goto(`${server.url}/#/inbox`);
+    const sw = await serviceWorkerOf(page);
+    const other = await server.enrollDevice({ owner: 'bob' });
+    const before = receiver.messages.length;
+    const { base, target } = functionEditScenario();
+    const proposal = await server.propose(token, base, target);
+    const [pushed] = (await receiver.waitForMessages(before + 1)).slice(before);
+    await deliverPush(sw, pushed!.text);
+    await waitFor(
+      async () => ((await notificationsOf(page)).length === 1 ? true : undefined),
+      'one notification',
+    );
+
+    const decided = await other.decide(server.url, proposal.id);
+    expect(decided.status).toBe(200);
+    const all = await receiver.waitForMessages(before + 2);
+    const decidedPush = all
+      .slice(before + 1)
+      .find((m) => (m.payload as { kind?: string }).kind === 'decided')!;
+    await deliverPush(sw, decidedPush.text);
+    const left = await waitFor(async () => {
+      const list = await notificationsOf(page);
+      const kinds = list.map((n) => (n.data as { kind: string }).kind);
+      return kinds.includes('decided') && !kinds.includes('deployment') ? list : undefined;
+    }, 'the deployment notification to close');
+    expect(left.map((n) => (n.data as { kind: string }).kind)).toEqual(['decided']);
+  });
+
+  it('enrols without push, and says so, when the browser cannot subscribe', async () => {
+    // A fresh profile without the seam: Chromium here has no push service, so subscribe fails for real.
+    const plain = await launchBrowser();
+    try {
+      await allowNotifications(plain.context, server.url);
+      const p = await plain.context.newPage();
+      const invitation = await server.invite({ owner: 'carol', name: 'Carol' });
+      await enrollThroughUi(p, invitation.url, 'Carol laptop');
+      expect(await p.locator('cs-enroll .note').innerText()).toMatch(/Notifications are off/);
+      const carol = server.ctx.store.data.devices.find((d) => d.owner === 'carol');
+      expect(carol?.push).toBeNull();
+    } finally {
+      await plain.close();
+    }
+  }, 60_000);
+});
