@@ -1,0 +1,112 @@
+/**
+ * `hold-to-push-1k-ms` (DESIGN 9), measured end to end in one run: a real Node-RED 4.1 with the gate
+ * receives a deployment of 1,000-node flows (real users' flows) through its runtime flows API, the
+ * gate snapshots, hashes, uploads and proposes it, and the real approval server starts the push
+ * request to the one enrolled device (real web-push to a local receiver). The clock stops when the
+ * push request starts. `hold-to-423-1k-ms` is the in-Node-RED part as the caller sees it: the deploy
+ * call until its 423 answer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { silentLog, startServer, webPushSender, type PushSender } from '../server/index.js';
+import { loadVapidKeys } from '../server/secrets.js';
+import { TestDevice } from '../test/helpers/device.js';
+import { startNodeRed } from '../test/helpers/node-red.js';
+import { startPushReceiver } from '../test/helpers/push-receiver.js';
+import { bigFlows, mutatedCopy } from './flows-10k.js';
+import { median, type BenchRow } from './row.js';
+
+/** Samples (ms) of deploy → push request started, and deploy → 423, for `nodes`-node flows. */
+export async function holdToPushSamples(
+  options: { iterations?: number; warmup?: number; nodes?: number; changes?: number } = {},
+): Promise<{ toPush: number[]; to423: number[] }> {
+  const { iterations = 30, warmup = 5, nodes = 1000, changes = 20 } = options;
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-plugin-'));
+  const receiver = await startPushReceiver();
+  const real = webPushSender({
+    vapid: await loadVapidKeys(dataDir),
+    subject: 'mailto:bench@countersign.invalid',
+  });
+  let waiting: ((t: number) => void) | null = null;
+  const timing: PushSender = {
+    send(request) {
+      waiting?.(performance.now());
+      waiting = null;
+      return real.send(request);
+    },
+  };
+  const server = await startServer({
+    dataDir,
+    port: 0,
+    log: silentLog,
+    appDir: null,
+    push: timing,
+    notifier: { perDevice: { max: 1_000_000, windowMs: 1 } },
+  });
+  const device = await TestDevice.create({ owner: 'bench' });
+  const { code } = await server.invite({ owner: 'bench', name: 'bench phone' });
+  await device.enroll(server.url, code, receiver.createPushSubscription());
+  const { token } = await server.ensureInstance('bench');
+  const base = bigFlows(nodes);
+  const nr = await startNodeRed({
+    flows: base,
+    countersign: { server: server.url, instanceToken: token },
+  });
+  try {
+    if (nr.startError) throw nr.startError;
+    const toPush: number[] = [];
+    const to423: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const target = mutatedCopy(base, changes, i + 1);
+      const pushed = new Promise<number>((resolve) => (waiting = resolve));
+      const start = performance.now();
+      const answer = await nr.RED.runtime.flows
+        .setFlows({ flows: { flows: target } })
+        .catch((e: unknown) => e);
+      const held = performance.now();
+      if (
+        (answer as { code?: string }).code !== 'ERR_HELD' ||
+        !(answer as { deploymentId?: string }).deploymentId
+      ) {
+        throw new Error(`the deployment was not held: ${String(answer)}`);
+      }
+      const at = await pushed;
+      if (i >= warmup) {
+        toPush.push(at - start);
+        to423.push(held - start);
+      }
+    }
+    await server.handle.ctx.notifier.idle();
+    return { toPush, to423 };
+  } finally {
+    await nr.close();
+    await server.close();
+    await receiver.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The rows. */
+export async function run(): Promise<BenchRow[]> {
+  const { toPush, to423 } = await holdToPushSamples();
+  const whole = median(toPush);
+  const plugin = median(to423);
+  return [
+    {
+      name: 'hold-to-push-1k-ms',
+      value: whole,
+      unit: 'ms',
+      budget: '≤ 50 ms median',
+      ok: whole <= 50,
+    },
+    {
+      name: 'hold-to-423-1k-ms',
+      value: plugin,
+      unit: 'ms',
+      budget: '≤ 50 ms median',
+      ok: plugin <= 50,
+    },
+  ];
+}
