@@ -1,0 +1,184 @@
+/**
+ * Reviewing and signing in the real PWA: swipes (pointer events), buttons and the keyboard, undo,
+ * the summary's confirmation, and the server's verdict on what the phone signed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { API_PREFIX, computeChanges, type ApprovalClaims } from '../../protocol/index.js';
+import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  allowNotifications,
+  enrollThroughUi,
+  ensurePwaBuilt,
+  installPushSeam,
+  launchBrowser,
+  type Browser,
+} from './browser.js';
+import { bioreactorScenario, functionEditScenario, reorderScenario } from './scenario.js';
+
+let server: TestServer;
+let receiver: PushReceiver;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  receiver = await startPushReceiver();
+  server = await startTestServer({ appDir: ensurePwaBuilt() });
+  browser = await launchBrowser({ reducedMotion: 'no-preference' });
+  await installPushSeam(browser.context, receiver.createPushSubscription());
+  await allowNotifications(browser.context, server.url);
+  page = await browser.context.newPage();
+  const invitation = await server.invite({ owner: 'alice', name: 'phone' });
+  await enrollThroughUi(page, invitation.url, 'Pixel 8');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await receiver?.close();
+});
+
+async function currentCard(): Promise<string | null> {
+  if ((await page.locator('cs-review cs-review-summary').count()) > 0) return null;
+  return page.locator('cs-review .card').getAttribute('data-change-id');
+}
+
+/** Waits until the card in view is another one than `id`. */
+async function nextCard(id: string | null): Promise<string | null> {
+  for (let i = 0; i < 100; i++) {
+    const now = await currentCard().catch(() => id);
+    if (now !== id) return now;
+    await page.waitForTimeout(30);
+  }
+  throw new Error(`card ${id} stayed in view`);
+}
+
+/** A drag across the card with the mouse: real pointerdown/move/up events. */
+async function swipe(dx: number): Promise<void> {
+  const box = (await page.locator('cs-review .card').boundingBox())!;
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 3;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let step = 1; step <= 8; step++) await page.mouse.move(x + (dx * step) / 8, y + step);
+  await page.mouse.up();
+}
+
+async function openReview(id: string): Promise<void> {
+  await page.goto(`${server.url}/#/review/${id}`);
+  await page.locator('cs-review .verified.ok').waitFor();
+}
+
+/** The approval JWSs the server kept, decoded, as the plugin reads them. */
+async function approvalsOf(
+  token: string,
+  id: string,
+): Promise<{ status: string; claims: ApprovalClaims[] }> {
+  const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
+  const body = (await res.json()) as { status: string; approvals: Array<{ jws: string }> };
+  return {
+    status: body.status,
+    claims: body.approvals.map(
+      (a) =>
+        JSON.parse(
+          Buffer.from(a.jws.split('.')[1]!, 'base64url').toString('utf8'),
+        ) as ApprovalClaims,
+    ),
+  };
+}
+
+describe('reviewing and signing in the real browser', () => {
+  it('reviews by swipe, buttons and keyboard, undoes, and signs an approval the server accepts', async () => {
+    const { token } = await server.addInstance('bioreactor-lab');
+    const s = bioreactorScenario();
+    const ids = computeChanges(s.base, s.target, s.credentials).map((c) => c.id);
+    const { id } = await server.propose(token, s.base, s.target, {
+      credentials: s.credentials,
+      creds: s.creds,
+    });
+    await openReview(id);
+    expect(await currentCard()).toBe(ids[0]);
+    expect(await page.locator('cs-review .progress').innerText()).toContain(`1 / ${ids.length}`);
+
+    // A short drag springs back; a long one to the right approves.
+    await swipe(40);
+    await page.waitForTimeout(300);
+    expect(await currentCard()).toBe(ids[0]);
+    await swipe(220);
+    expect(await nextCard(ids[0]!)).toBe(ids[1]);
+
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    expect(await nextCard(ids[1]!)).toBe(ids[2]);
+
+    await page.keyboard.press('ArrowRight');
+    expect(await nextCard(ids[2]!)).toBe(ids[3]);
+
+    // Reject by swiping left, then undo it: the same card comes back.
+    await swipe(-220);
+    expect(await nextCard(ids[3]!)).toBe(ids[4]);
+    await page.getByRole('button', { name: 'Undo the last decision' }).click();
+    expect(await nextCard(ids[4]!)).toBe(ids[3]);
+
+    for (let i = 3; i < ids.length; i++) {
+      await page.keyboard.press('ArrowRight');
+      await nextCard(ids[i]!);
+    }
+    expect(await currentCard()).toBeNull();
+    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
+    await page.getByText('Approved and signed').waitFor();
+
+    const { status, claims } = await approvalsOf(token, id);
+    expect(status).toBe('approved');
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({
+      aud: server.serverId,
+      sub: id,
+      verdict: 'approve',
+      creds: s.creds,
+    });
+    expect(Object.keys(claims[0]!.changes).sort()).toEqual([...ids].sort());
+    expect(Object.values(claims[0]!.changes).every((v) => v === 'approve')).toBe(true);
+  });
+
+  it('rejects a deployment with a note when a change is rejected', async () => {
+    const { token } = await server.addInstance('greenhouse');
+    const s = functionEditScenario();
+    const { id } = await server.propose(token, s.base, s.target);
+    await openReview(id);
+    await swipe(-220);
+    await nextCard('node:f23c470d.dad1f8');
+    await page
+      .getByLabel('Note for the deployer (optional)')
+      .fill('Round after scaling, not before');
+    await page.getByRole('button', { name: 'Reject deployment' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reject', exact: true }).click();
+    await page.getByText('Deployment rejected').waitFor();
+
+    const { status, claims } = await approvalsOf(token, id);
+    expect(status).toBe('rejected');
+    expect(claims[0]).toMatchObject({
+      verdict: 'reject',
+      changes: { 'node:f23c470d.dad1f8': 'reject' },
+      note: 'Round after scaling, not before',
+    });
+  });
+
+  it('shows one card for an order-only deployment and signs an empty change list', async () => {
+    const { token } = await server.addInstance('packaging');
+    const s = reorderScenario();
+    expect(computeChanges(s.base, s.target, {})).toEqual([]);
+    const { id } = await server.propose(token, s.base, s.target);
+    await openReview(id);
+    await page.getByText('Only the order changed').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await nextCard('');
+    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
+    await page.getByText('Approved and signed').waitFor();
+    const { status, claims } = await approvalsOf(token, id);
+    expect(status).toBe('approved');
+    expect(claims[0]!.changes).toEqual({});
+  });
+});
