@@ -231,4 +231,20 @@ describe('refusals', () => {
     expect(activeRev()).toBe(await revOf(flowsG));
     expect(await ask(nr.nodeUrl)).toBe('G');
   });
+
+  it('still applies an approval when the event stream is down, by polling', async () => {
+    proxy.blockEvents = true;
+    proxy.cutStreams();
+    try {
+      await until('the stream to drop', async () => !nr.status()?.eventsConnected);
+      const flowsI = endpointFlows('I');
+      const id = await deploy(flowsI);
+      expect((await bob.decide(server.url, id)).status).toBe(200);
+      await until('applied by polling', async () => (await statusOf(id)) === 'applied', 30_000);
+      expect(activeRev()).toBe(await revOf(flowsI));
+      expect(await ask(nr.nodeUrl)).toBe('I');
+    } finally {
+      proxy.blockEvents = false;
+    }
+  }, 45_000);
 });

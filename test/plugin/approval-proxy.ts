@@ -12,11 +12,15 @@ type View = Record<string, unknown> & { id: string };
 /** The proxy. */
 export type ApprovalProxy = {
   url: string;
+  /** Drops every open event stream (the plugin must reconnect or poll). */
+  cutStreams(): void;
   /** Holds back events and deployment polls until `resume()`. */
   pause(): void;
   resume(): void;
   /** Rewrites each deployment the plugin is told about (event data and `GET /deployments/:id`). */
   rewrite: ((view: View) => View) | null;
+  /** Cuts the event stream and answers 503 to new ones (polling must take over), until set false. */
+  blockEvents: boolean;
   close(): Promise<void>;
 };
 
@@ -28,6 +32,10 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
   const proxy: ApprovalProxy = {
     url: '',
     rewrite: null,
+    blockEvents: false,
+    cutStreams() {
+      for (const res of streams) res.destroy();
+    },
     pause() {
       gate = new Promise<void>((resolve) => {
         open = resolve;
@@ -59,6 +67,10 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
         const isEvents = path.startsWith('/api/v1/instance/events');
         const isDeployment = req.method === 'GET' && /^\/api\/v1\/deployments\/[^/?]+$/.test(path);
         if (isDeployment) await gate;
+        if (isEvents && proxy.blockEvents) {
+          res.writeHead(503).end();
+          return;
+        }
         const controller = new AbortController();
         res.on('close', () => controller.abort());
         let upstreamRes: Response;

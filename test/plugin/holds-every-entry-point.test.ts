@@ -15,6 +15,10 @@ const flowsA = endpointFlows('A');
 let nr: RunningNodeRed;
 let phone: TestDevice;
 let before: { rev: string; files: string[]; fnNode: unknown; credentials: unknown };
+const notices: Array<{
+  topic: string;
+  data: { id: string | null; status: string; message: string };
+}> = [];
 
 function snapshot(): { rev: string; files: string[]; fnNode: unknown; credentials: unknown } {
   return {
@@ -78,6 +82,7 @@ beforeAll(async () => {
   });
   expect(nr.startError).toBeNull();
   phone = await nr.enrollDevice({ owner: 'alice' });
+  nr.RED.events.on('comms', (event) => notices.push(event as (typeof notices)[number]));
   await nr.waitForLog(/Started flows/);
   expect(await ask(nr.nodeUrl)).toBe('A');
   before = snapshot();
@@ -93,6 +98,14 @@ describe('the admin HTTP API', () => {
     const id = await expectHeld(await post('/flows', flowsB));
     await expectProposal(id, 'full', flowsB);
     await expectNothingChanged();
+  });
+
+  it('tells the editor, through comms, that the deployment waits for approval', () => {
+    const held = notices.filter(
+      (n) => n.topic === 'countersign/deployment' && n.data.status === 'held',
+    );
+    expect(held.length).toBeGreaterThan(0);
+    expect(held[0]!.data.message).toMatch(/^Deployment [0-9a-f]{12} is held for approval/);
   });
 
   it('holds POST /flows with the nodes deployment type', async () => {
