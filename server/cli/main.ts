@@ -58,7 +58,8 @@ With --json: {code, url, expiresAt}.`,
 Lists the enrolled devices: fingerprint (compare it with the phone), owner, name, state.`,
   revoke: `Usage: countersign revoke DEVICE [--data-dir DIR] [--json]
 
-Revokes a device by its id or fingerprint: its proofs and approvals are refused from now on.`,
+Revokes a device by its id or fingerprint: its proofs and approvals are refused from now on.
+An id or fingerprint that starts with "-" goes after "--": countersign revoke -- -AbC...`,
   instances: `Usage: countersign instances add NAME [--required-approvals N] [--forbid-self-approval]
                                    [--expires-in 24h] [--rotate] [--data-dir DIR] [--json]
 

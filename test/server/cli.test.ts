@@ -86,7 +86,8 @@ describe('countersign commands against a running server', () => {
       (await cli(['devices', '--json', '--data-dir', server.dataDir])).out,
     ) as { devices: DeviceView[] };
     expect(json.devices.map((d) => d.id)).toContain(phone.id);
-    const revoked = await cli(['revoke', phone.fingerprint, '--data-dir', server.dataDir]);
+    // Ids are base64url and may start with "-": "--" ends the options.
+    const revoked = await cli(['revoke', '--data-dir', server.dataDir, '--', phone.fingerprint]);
     expect(revoked.code).toBe(0);
     expect(revoked.out).toContain('Revoked');
     expect((await phone.call(server.url, 'GET', `${API_PREFIX}/devices`)).status).toBe(403);
@@ -148,6 +149,19 @@ describe('countersign commands against a running server', () => {
     } finally {
       await other.close();
     }
+  });
+  it('revokes a device whose id starts with "-" when it follows "--"', async () => {
+    let phone = await TestDevice.create({ owner: 'dash' });
+    for (let i = 0; i < 3000 && !phone.id.startsWith('-'); i++) {
+      phone = await TestDevice.create({ owner: 'dash' });
+    }
+    expect(phone.id.startsWith('-')).toBe(true);
+    const { code } = await server.invite({ owner: 'dash', name: 'dash phone' });
+    await phone.enroll(server.url, code);
+    expect((await cli(['revoke', phone.id, '--data-dir', server.dataDir])).code).toBe(2);
+    const revoked = await cli(['revoke', '--data-dir', server.dataDir, '--', phone.id]);
+    expect(revoked.code).toBe(0);
+    expect((await phone.call(server.url, 'GET', `${API_PREFIX}/devices`)).status).toBe(403);
   });
   it('takes the data directory from COUNTERSIGN_DATA_DIR', async () => {
     const status = await cli(['status', '--json'], { COUNTERSIGN_DATA_DIR: server.dataDir });
