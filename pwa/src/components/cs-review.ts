@@ -419,8 +419,15 @@ export class CsReview extends LitElement {
       return result;
     } catch (error) {
       if (this._detail === detail) {
-        this._check = 'error';
-        this._checkMessage = `${messageOf(error)} `;
+        if (codeOf(error) === 'ERR_BLOB_MISMATCH') {
+          // The server itself found its stored snapshot changed since the proposal.
+          this._check = 'failed';
+          this._checkMessage =
+            'A snapshot stored on the server changed after the deployment was proposed. ';
+        } else {
+          this._check = 'error';
+          this._checkMessage = `${messageOf(error)} `;
+        }
       }
       return null;
     }

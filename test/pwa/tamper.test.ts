@@ -1,0 +1,174 @@
+/**
+ * T8 in the real browser: whatever the server shows, the phone re-hashes both snapshots and
+ * recomputes the change list, and refuses to sign an approval when anything differs, saying why.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { API_PREFIX, revOf, snapshotBytes } from '../../protocol/index.js';
+import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  allowNotifications,
+  enrollThroughUi,
+  ensurePwaBuilt,
+  installPushSeam,
+  launchBrowser,
+  type Browser,
+} from './browser.js';
+import { bioreactorScenario } from './scenario.js';
+
+let server: TestServer;
+let receiver: PushReceiver;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  receiver = await startPushReceiver();
+  server = await startTestServer({ appDir: ensurePwaBuilt() });
+  browser = await launchBrowser();
+  await installPushSeam(browser.context, receiver.createPushSubscription());
+  await allowNotifications(browser.context, server.url);
+  page = await browser.context.newPage();
+  const invitation = await server.invite({ owner: 'alice', name: 'phone' });
+  await enrollThroughUi(page, invitation.url, 'Pixel 8');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await receiver?.close();
+});
+
+/** The scenario with the new node's URL naming the instance: each test has blobs of its own. */
+function scenarioFor(instance: string): ReturnType<typeof bioreactorScenario> {
+  const s = bioreactorScenario();
+  s.target.find((n) => n.name === 'Notify ops')!.url = `https://ops.example.com/hooks/${instance}`;
+  return s;
+}
+
+async function propose(instance: string): Promise<{ id: string; token: string }> {
+  const { token } = await server.addInstance(instance);
+  const s = scenarioFor(instance);
+  const { id } = await server.propose(token, s.base, s.target, {
+    credentials: s.credentials,
+    creds: s.creds,
+  });
+  return { id, token };
+}
+
+/** Opens the review, approves every card, and returns what the phone says at the end. */
+async function reviewAll(
+  id: string,
+): Promise<{ alert: string; summary: string; signDisabled: boolean }> {
+  await page.goto(`${server.url}/#/review/${id}`);
+  await page.locator('cs-review .verified.failed').waitFor();
+  const alert = await page.locator('cs-review .alert').innerText();
+  for (
+    let i = 0;
+    i < 20 && (await page.locator('cs-review cs-review-summary').count()) === 0;
+    i++
+  ) {
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(40);
+  }
+  const summary = await page.locator('cs-review cs-review-summary .check').innerText();
+  const signDisabled = await page.getByRole('button', { name: 'Approve and sign' }).isDisabled();
+  return { alert, summary, signDisabled };
+}
+
+async function statusOf(
+  token: string,
+  id: string,
+): Promise<{ status: string; approvals: unknown[] }> {
+  const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
+  return (await res.json()) as { status: string; approvals: unknown[] };
+}
+
+describe('T8: the phone refuses to sign what it cannot verify', () => {
+  it('refuses when a blob file was changed on the server after the proposal', async () => {
+    const { id, token } = await propose('line-1');
+    const s = scenarioFor('line-1');
+    const file = join(server.dataDir, 'blobs', `${await revOf(s.target)}.json`);
+    const edited = readFileSync(file, 'utf8').replace('Notify ops', 'Notify all');
+    expect(edited).not.toBe(readFileSync(file, 'utf8'));
+    writeFileSync(file, edited);
+
+    const { alert, summary, signDisabled } = await reviewAll(id);
+    expect(alert).toContain('Do not approve');
+    expect(alert).toContain('changed after the deployment was proposed');
+    expect(summary).toContain('Countersign will not sign this approval');
+    expect(signDisabled).toBe(true);
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
+  it('refuses when the server serves a snapshot that does not hash to its rev', async () => {
+    const { id, token } = await propose('line-2');
+    const s = scenarioFor('line-2');
+    const targetRev = await revOf(s.target);
+    const forged = structuredClone(s.target);
+    forged.find((n) => n.name === 'Notify ops')!.url = 'https://attacker.example/exfiltrate';
+    // A compromised server: it answers the blob request with other bytes.
+    await page.route(`**${API_PREFIX}/blobs/${targetRev}`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: Buffer.from(snapshotBytes(forged)),
+      }),
+    );
+    try {
+      const { alert, signDisabled } = await reviewAll(id);
+      expect(alert).toContain('snapshot of the new flows');
+      expect(alert).toContain('does not match');
+      expect(signDisabled).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
+  it('refuses when the server hides a change from its list', async () => {
+    const { id, token } = await propose('line-3');
+    const dir = join(server.dataDir, 'changes');
+    const file = join(
+      dir,
+      readdirSync(dir).find((f) => f.startsWith(id))!,
+    );
+    const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string }>;
+    writeFileSync(file, JSON.stringify(changes.filter((c) => c.id !== 'wiring:1cef8f82.9e01f')));
+
+    const { alert, signDisabled } = await reviewAll(id);
+    expect(alert).toContain('list of changes differs from the snapshots in 1 place');
+    expect(signDisabled).toBe(true);
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
+  it('still lets the reviewer reject a deployment it cannot verify', async () => {
+    const { id, token } = await propose('line-4');
+    const dir = join(server.dataDir, 'changes');
+    const file = join(
+      dir,
+      readdirSync(dir).find((f) => f.startsWith(id))!,
+    );
+    const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string; risk: string }>;
+    changes[0]!.risk = 'low';
+    writeFileSync(file, JSON.stringify(changes));
+
+    await page.goto(`${server.url}/#/review/${id}`);
+    await page.locator('cs-review .verified.failed').waitFor();
+    await page.keyboard.press('ArrowLeft');
+    for (
+      let i = 0;
+      i < 20 && (await page.locator('cs-review cs-review-summary').count()) === 0;
+      i++
+    ) {
+      await page.keyboard.press('ArrowRight');
+      await page.waitForTimeout(40);
+    }
+    await page.getByRole('button', { name: 'Reject deployment' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reject', exact: true }).click();
+    await page.getByText('Deployment rejected').waitFor();
+    expect((await statusOf(token, id)).status).toBe('rejected');
+  });
+});
