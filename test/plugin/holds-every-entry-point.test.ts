@@ -79,6 +79,7 @@ beforeAll(async () => {
   nr = await startNodeRed({
     flows: flowsA,
     credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } },
+    settings: { runtimeState: { enabled: true } },
   });
   expect(nr.startError).toBeNull();
   phone = await nr.enrollDevice({ owner: 'alice' });
@@ -98,6 +99,13 @@ describe('the admin HTTP API', () => {
     const id = await expectHeld(await post('/flows', flowsB));
     await expectProposal(id, 'full', flowsB);
     await expectNothingChanged();
+  });
+
+  it('serves the editor notice plugin, which only listens', async () => {
+    const res = await fetch(`${nr.editorUrl}/plugins`, { headers: { accept: 'text/html' } });
+    const html = await res.text();
+    expect(html).toContain('RED.comms.subscribe(TOPIC');
+    expect(html).toContain('Waiting for approval on your device.');
   });
 
   it('tells the editor, through comms, that the deployment waits for approval', () => {
@@ -275,5 +283,21 @@ describe('a reload', () => {
       writeFileSync(join(nr.userDir, 'flows.json'), original);
     }
     await expectNothingChanged();
+  });
+});
+
+describe('the flows state endpoint (last: it restarts the running nodes)', () => {
+  it('stops and starts the approved flows, changing no flows', async () => {
+    const state = (body: unknown): Promise<Response> => post('/flows/state', body);
+    const stopped = await state({ state: 'stop' });
+    expect(stopped.status).toBe(200);
+    expect(await ask(nr.nodeUrl)).toBe('HTTP 404');
+    const started = await state({ state: 'start' });
+    expect(started.status).toBe(200);
+    expect(nr.RED.runtime._.flows.getFlows()!.rev).toBe(before.rev);
+    const end = Date.now() + 10_000;
+    while ((await ask(nr.nodeUrl)) !== 'A' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await ask(nr.nodeUrl)).toBe('A');
   });
 });
