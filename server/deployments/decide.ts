@@ -16,6 +16,11 @@ function jwsOf(body: unknown): unknown {
   return (body as { jws?: unknown }).jws;
 }
 
+/** The store key of an approval `jti`: prefixed, so a `jti` such as `__proto__` is plain data. */
+export function jtiKey(jti: string): string {
+  return `j:${jti}`;
+}
+
 /** Verifies an approval against the store as it is now (no write). Used by decisions and the bench. */
 export function verifyForDeployment(
   ctx: Context,
@@ -29,7 +34,7 @@ export function verifyForDeployment(
     now: secondsOf(ctx.clock),
     deployment,
     device: (id) => data.devices.find((d) => d.id === id),
-    jtiUsed: (jti) => Object.prototype.hasOwnProperty.call(data.approvalJtis, jti),
+    jtiUsed: (jti) => Object.prototype.hasOwnProperty.call(data.approvalJtis, jtiKey(jti)),
     isPending: (d) => isPendingAt(d, nowMs),
   });
 }
@@ -50,7 +55,7 @@ export async function decide(
     const d = deploymentOf(ctx, deploymentId);
     const verified = await verifyForDeployment(ctx, d, jwsOf(body));
     const at = isoOf(ctx.clock);
-    data.approvalJtis[verified.claims.jti] = d.id;
+    data.approvalJtis[jtiKey(verified.claims.jti)] = d.id;
     d.approvals.push({
       device: verified.device.id,
       verdict: verified.claims.verdict,

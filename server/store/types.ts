@@ -79,7 +79,7 @@ export type StoreData = {
   devices: DeviceRecord[];
   invitations: InvitationRecord[];
   deployments: DeploymentRecord[];
-  /** Approval `jti`s, kept forever: jti → deployment id. */
+  /** Approval `jti`s, kept forever: `j:<jti>` → deployment id. */
   approvalJtis: Record<string, string>;
   /** Proof and enrolment `jti`s for their window: jti → expiry (Unix seconds). */
   proofJtis: Record<string, number>;

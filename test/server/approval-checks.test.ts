@@ -320,6 +320,14 @@ describe('5.4 row 7: jti not used before', () => {
       'ERR_APPROVAL_REPLAY',
     );
   });
+  it('treats a jti named __proto__ as plain data: the replay is caught', async () => {
+    const id = await pending({ requiredApprovals: 2 });
+    const jws = await alice.signApproval(
+      await alice.approvalClaims(server.url, id, { overrides: { jti: '__proto__' } }),
+    );
+    expect((await alice.postDecision(server.url, id, jws)).status).toBe(200);
+    await expectCode(alice.postDecision(server.url, id, jws), 422, 'ERR_APPROVAL_REPLAY');
+  });
   it('rejects an approval without a jti', async () => {
     const id = await pending();
     await expectCode(
