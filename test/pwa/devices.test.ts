@@ -1,0 +1,107 @@
+/**
+ * Devices in the real PWA: the list with this phone marked, revoking another device or this one,
+ * inviting a new device with a QR code, and what a revoked phone shows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { API_PREFIX } from '../../protocol/index.js';
+import { TestDevice } from '../helpers/device.js';
+import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  allowNotifications,
+  enrollThroughUi,
+  ensurePwaBuilt,
+  installPushSeam,
+  launchBrowser,
+  type Browser,
+} from './browser.js';
+
+let server: TestServer;
+let receiver: PushReceiver;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  receiver = await startPushReceiver();
+  server = await startTestServer({ appDir: ensurePwaBuilt() });
+  browser = await launchBrowser();
+  await installPushSeam(browser.context, receiver.createPushSubscription());
+  await allowNotifications(browser.context, server.url);
+  page = await browser.context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await receiver?.close();
+});
+
+async function enrolPhone(owner: string): Promise<string> {
+  const invitation = await server.invite({ owner, name: 'phone' });
+  await enrollThroughUi(page, invitation.url, `${owner}'s Pixel`);
+  return server.ctx.store.data.devices.find((d) => d.name === `${owner}'s Pixel`)!.id;
+}
+
+function revokedAt(id: string): string | null | undefined {
+  return server.ctx.store.data.devices.find((d) => d.id === id)?.revokedAt;
+}
+
+describe('devices in the real browser', () => {
+  it('lists the devices with this one marked, and revokes another after a confirmation', async () => {
+    const mine = await enrolPhone('alice');
+    const bob = await server.enrollDevice({ owner: 'bob', name: "Bob's phone" });
+    await page.goto(`${server.url}/#/devices`);
+    const items = page.locator('cs-devices li.device');
+    await items.nth(1).waitFor();
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(0).innerText()).toContain("alice's Pixel");
+    expect(await items.nth(0).innerText()).toMatch(/this device/i);
+    expect(await items.nth(1).innerText()).not.toMatch(/this device/i);
+
+    await items.nth(1).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByText(`Revoke Bob's phone?`).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('cs-devices li.device.revoked').waitFor();
+    expect(revokedAt(bob.id)).toEqual(expect.any(String));
+    expect(revokedAt(mine)).toBeNull();
+  });
+
+  it('invites a new device with a QR code of a working enrolment link', async () => {
+    await page.goto(`${server.url}/#/devices`);
+    await page.getByLabel('Device name').fill("Carol's phone");
+    await page.getByRole('button', { name: 'Make an invitation' }).click();
+    await page.getByRole('img', { name: 'QR code of the enrolment link' }).waitFor();
+    const url = (await page.locator('cs-invite .url').innerText()).trim();
+    expect(url.startsWith(`${server.url}/#/enroll?code=`)).toBe(true);
+    const code = new URL(url.replace('#/enroll', 'enroll')).searchParams.get('code')!;
+    const carol = await TestDevice.create({ owner: 'alice', name: "Carol's phone" });
+    const enrolled = await carol.enroll(server.url, code, null);
+    expect(enrolled).toMatchObject({ owner: 'alice', name: "Carol's phone" });
+  });
+
+  it('shows a revoked phone a clear message, not a broken page, and lets it start over', async () => {
+    const mine = server.ctx.store.data.devices.find((d) => d.name === "alice's Pixel")!.id;
+    const other = await server.enrollDevice({ owner: 'dave' });
+    const res = await other.fetch(server.url, 'POST', `${API_PREFIX}/devices/${mine}/revoke`);
+    expect(res.status).toBe(200);
+
+    await page.goto(`${server.url}/#/inbox`);
+    await page.getByRole('heading', { name: 'This phone was revoked' }).waitFor();
+    expect(await page.locator('cs-app .gone').innerText()).toContain(
+      'can no longer review or sign',
+    );
+    await page.getByRole('button', { name: 'Forget this device' }).click();
+    await page.getByRole('button', { name: 'Open the invitation' }).waitFor();
+  });
+
+  it('revokes this phone from its own Devices screen', async () => {
+    const mine = await enrolPhone('erin');
+    await page.goto(`${server.url}/#/devices`);
+    const self = page.locator('cs-devices li.device', { hasText: 'This device' });
+    await self.getByRole('button', { name: 'Revoke this phone' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('heading', { name: 'This phone was revoked' }).waitFor();
+    expect(revokedAt(mine)).toEqual(expect.any(String));
+  });
+});
