@@ -26,8 +26,7 @@ export function securityHeaders(options: { hsts: boolean }) {
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'X-Frame-Options': 'DENY',
-      'Permissions-Policy':
-        'camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()',
+      'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()',
     });
     if (options.hsts) res.set('Strict-Transport-Security', 'max-age=31536000');
     next();
