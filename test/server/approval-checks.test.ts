@@ -492,6 +492,21 @@ describe('5.4 row 11: verdict consistent with the changes', () => {
   });
 });
 
+describe('5.4 row 11 with no change at all', () => {
+  it('accepts either verdict when base and target differ only in order', async () => {
+    const reordered = [...base].reverse();
+    const rejectable = await pending({}, { targetFlows: reordered });
+    expect((await alice.deployment(server.url, rejectable)).changes).toEqual([]);
+    expect(
+      (await alice.decide(server.url, rejectable, { verdict: 'reject', changes: {} })).body,
+    ).toMatchObject({ status: 'rejected' });
+    const approvable = await pending({}, { targetFlows: reordered });
+    expect((await alice.decide(server.url, approvable, { changes: {} })).body).toMatchObject({
+      status: 'approved',
+    });
+  });
+});
+
 describe('5.4 row 12: one decision per device', () => {
   it('rejects a second decision from the same device', async () => {
     const id = await pending({ requiredApprovals: 2 });
