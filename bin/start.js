@@ -20,7 +20,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generate } from 'lean-qr';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -130,27 +129,20 @@ function isLink(path) {
 
 /** Once the embedded approval server is up: the URLs, and an enrolment link when no device is enrolled. */
 async function announce() {
-  const info = await waitForServer();
-  if (info === null) return;
-  const call = async (method, path, body) => {
-    const res = await fetch(`${info.adminUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  if (!(await waitForServer())) return;
+  // The command line's own admin client and QR printer, from the build.
+  const { adminCall } = await import('../dist/server/cli/admin-client.js');
+  const { terminalQr } = await import('../dist/server/cli/qr.js');
   try {
-    const status = await call('GET', '/admin/status');
+    const status = await adminCall(dataDir, 'GET', '/status');
     const lines = [
       '',
-      `Countersign is guarding this Node-RED.`,
+      'Countersign is guarding this Node-RED.',
       `  Editor:          http://127.0.0.1:${editorPort}/`,
       `  Approval server: ${status.publicUrl ?? publicUrl}`,
     ];
     if ((status.devices?.active ?? 0) === 0) {
-      const invitation = await call('POST', '/admin/invitations', {
+      const invitation = await adminCall(dataDir, 'POST', '/invitations', {
         owner: 'owner',
         name: 'First device',
       });
@@ -159,19 +151,13 @@ async function announce() {
         'No device is enrolled yet. Open this link on your phone (valid for 10 minutes, once):',
         `  ${invitation.url}`,
         '',
-        generate(invitation.url).toString({
-          on: '\u001b[40m  \u001b[0m',
-          off: '\u001b[47m  \u001b[0m',
-          pad: 2,
-        }),
+        terminalQr(invitation.url),
         `Another link: npx countersign enroll --data-dir ${dataDir} --owner NAME --name DEVICE`,
       );
     }
     console.log(lines.join('\n') + '\n');
   } catch (err) {
-    console.error(
-      `countersign: could not reach the embedded approval server's admin API: ${err.message}`,
-    );
+    console.error(`countersign: could not reach the embedded approval server: ${err.message}`);
   }
 }
 
@@ -181,9 +167,7 @@ async function waitForServer() {
   for (let i = 0; i < 600 && nodeRed.exitCode === null; i++) {
     if (existsSync(file) && statSync(file).mtimeMs >= started - 1000) {
       try {
-        const { adminUrl } = JSON.parse(readFileSync(file, 'utf8'));
-        const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-        if (adminUrl) return { adminUrl, token };
+        if (JSON.parse(readFileSync(file, 'utf8')).adminUrl) return true;
       } catch {
         // Written but not complete yet: try again.
       }
@@ -192,5 +176,5 @@ async function waitForServer() {
   }
   if (nodeRed.exitCode === null)
     console.error('countersign: the embedded approval server did not start within a minute');
-  return null;
+  return false;
 }
