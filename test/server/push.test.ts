@@ -194,6 +194,19 @@ describe('5.6 delivery failures', () => {
     }
   });
 
+  it('sends the newest held-back push once the rate window has passed', async () => {
+    await withServer({ notifier: { perDevice: { max: 1, windowMs: 1500 } } }, async (server) => {
+      const sub = receiver.createPushSubscription();
+      await server.enrollDevice({ push: sub });
+      const { token } = await server.addInstance('window');
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++)
+        ids.push((await server.propose(token, base, target.slice(0, target.length - i))).id);
+      const delivered = await receiver.waitForMessages(2, { endpoint: sub.endpoint });
+      expect(delivered.map((m) => (m.payload as { id: string }).id)).toEqual([ids[0], ids[2]]);
+    });
+  });
+
   it('limits pushes per device (T7): over the limit only the newest waits for the window', async () => {
     await withServer({ notifier: { perDevice: { max: 2, windowMs: 60_000 } } }, async (server) => {
       const sub = receiver.createPushSubscription();
