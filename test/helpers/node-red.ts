@@ -266,7 +266,9 @@ export async function startNodeRed(options: StartNodeRedOptions = {}): Promise<R
         server.close(() => done());
         server.closeAllConnections();
       });
-      if (own) rmSync(userDir, { recursive: true, force: true });
+      // Node-RED may still be finishing a background write (settings, context) into the directory.
+      await new Promise((r) => setTimeout(r, 200));
+      if (own) rmSync(userDir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }

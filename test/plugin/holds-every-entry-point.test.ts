@@ -299,5 +299,13 @@ describe('the flows state endpoint (last: it restarts the running nodes)', () =>
     while ((await ask(nr.nodeUrl)) !== 'A' && Date.now() < end)
       await new Promise((r) => setTimeout(r, 100));
     expect(await ask(nr.nodeUrl)).toBe('A');
+    // Node-RED saves the run state in the background; let it land before the directory goes.
+    const runtimeFile = join(nr.userDir, '.config.runtime.json');
+    while (
+      !/"runtimeFlowState":\s*"start"/.test(readFileSync(runtimeFile, 'utf8')) &&
+      Date.now() < end
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });
