@@ -53,6 +53,8 @@ export type StartNodeRedOptions = {
   settings?: Record<string, unknown>;
   /** Which Node-RED: the 4.1.x dev dependency, or 5.x (`node-red-5`). */
   nodeRed?: 'node-red' | 'node-red-5';
+  /** Load the Countersign plugin (default true); false gives a plain Node-RED to compare with. */
+  plugin?: boolean;
   /** Called after `RED.init` and before `RED.start` (to alter the runtime for a test). */
   beforeStart?: (RED: NodeRedModule) => void;
 };
@@ -140,7 +142,7 @@ const LEVELS: Record<number, string> = {
 
 /** Makes a user directory (or reuses one) with this package linked as a Node-RED module. */
 export function prepareUserDir(
-  options: Pick<StartNodeRedOptions, 'userDir' | 'flows' | 'credentials'>,
+  options: Pick<StartNodeRedOptions, 'userDir' | 'flows' | 'credentials' | 'plugin'>,
 ): {
   userDir: string;
   own: boolean;
@@ -150,7 +152,7 @@ export function prepareUserDir(
   const modules = join(userDir, 'node_modules');
   mkdirSync(modules, { recursive: true });
   const link = join(modules, 'node-red-contrib-countersign');
-  if (!existsSync(link)) symlinkSync(root, link, 'dir');
+  if (options.plugin !== false && !existsSync(link)) symlinkSync(root, link, 'dir');
   if (options.flows)
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
   if (options.credentials)
