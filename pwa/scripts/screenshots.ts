@@ -87,6 +87,16 @@ try {
       await page.keyboard.press('ArrowLeft');
       await cardUntil(page, null);
       await shot('summary');
+
+      await page.goto(`${server.url}/#/devices`);
+      await page.getByLabel('Device name').fill("Marta's phone");
+      await page.getByRole('button', { name: 'Make an invitation' }).click();
+      await page.getByRole('img', { name: 'QR code of the enrolment link' }).waitFor();
+      await page.locator('cs-devices li.device').first().waitFor();
+      await shot('devices');
+      await page.goto(`${server.url}/#/history`);
+      await page.locator('cs-history .dep').first().waitFor();
+      await shot('history');
     } finally {
       await browser.close();
     }

@@ -26,9 +26,8 @@ sw.addEventListener('message', (event: ExtendableMessageEvent) => {
   if ((event.data as { type?: unknown } | null)?.type === 'SKIP_WAITING') void sw.skipWaiting();
 });
 
-sw.addEventListener('activate', () => {
-  clientsClaim();
-});
+// The first version takes the open page at once; later ones wait for the person (SKIP_WAITING).
+clientsClaim();
 
 async function selfId(): Promise<string | null> {
   try {

@@ -121,10 +121,13 @@ export function sketchAround(
   const right = rightIds.slice(0, MAX_PER_SIDE);
 
   const rows = Math.max(1, left.length, right.length);
-  const height = rows * BOX_H + (rows - 1) * GAP + 16;
+  const more = { left: leftIds.length - left.length, right: rightIds.length - right.length };
+  // Room under the columns for a "+N more" line.
+  const foot = more.left > 0 || more.right > 0 ? 14 : 0;
+  const height = rows * BOX_H + (rows - 1) * GAP + 16 + foot;
   const columnY = (count: number, i: number): number => {
     const used = count * BOX_H + (count - 1) * GAP;
-    return (height - used) / 2 + i * (BOX_H + GAP);
+    return (height - foot - used) / 2 + i * (BOX_H + GAP);
   };
   const neighbourState = (other: string): SketchState => {
     const side = index.side(other);
@@ -152,7 +155,7 @@ export function sketchAround(
     state: subjectState,
     subject: true,
     x: (WIDTH - SUBJECT_W) / 2,
-    y: (height - BOX_H) / 2,
+    y: (height - foot - BOX_H) / 2,
     w: SUBJECT_W,
     h: BOX_H,
   });
@@ -201,7 +204,7 @@ export function sketchAround(
     boxes,
     lines,
     ghosts: [],
-    more: { left: leftIds.length - left.length, right: rightIds.length - right.length },
+    more,
     caption,
   };
 }

@@ -181,6 +181,8 @@ export class CsApp extends LitElement {
 
   private onHash = (): void => {
     this._route = parseRoute(location.hash);
+    // A review that was left is over, even though its element could not say so once removed.
+    if (this._route.name !== 'review') this._reviewing = false;
     this.loadLazy(this._route);
   };
 
