@@ -1,8 +1,10 @@
 /**
  * Screenshots of the real app for `docs/screenshots/`: the built PWA served by the real server,
  * in Chromium at 360×640 and 390×844, light and dark. Run `npm run build` first, then
- * `npx tsx pwa/scripts/screenshots.ts [out-dir]`.
+ * `npx tsx pwa/scripts/screenshots.ts [out-dir]`. With `pngquant` installed the PNGs are
+ * quantised to keep the repository small.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +56,9 @@ try {
       const page = await context.newPage();
       const shot = async (name: string): Promise<void> => {
         await page.waitForTimeout(150);
-        await page.screenshot({ path: join(out, `${name}-${tag}.png`) });
+        const file = join(out, `${name}-${tag}.png`);
+        await page.screenshot({ path: file });
+        shrink(file);
         console.log(`${name}-${tag}.png`);
       };
 
@@ -120,4 +124,21 @@ async function cardUntil(page: Page, changeId: string | null): Promise<void> {
     await page.waitForTimeout(60);
   }
   throw new Error(`card ${changeId ?? 'summary'} not reached`);
+}
+
+/** Quantises a PNG in place with pngquant, when it is installed. */
+function shrink(file: string): void {
+  try {
+    execFileSync('pngquant', [
+      '--force',
+      '--skip-if-larger',
+      '--quality',
+      '65-95',
+      '--ext',
+      '.png',
+      file,
+    ]);
+  } catch {
+    // No pngquant, or no gain: keep the PNG as it is.
+  }
 }
