@@ -52,6 +52,8 @@ export type BrowserOptions = {
   colorScheme?: 'light' | 'dark';
   reducedMotion?: 'reduce' | 'no-preference';
   deviceScaleFactor?: number;
+  /** Another browser's user agent (e.g. an iPhone's), for platform-specific screens. */
+  userAgent?: string;
 };
 
 /** Launches Chromium with a new empty profile, sized like a phone (360×640 by default). */
@@ -66,6 +68,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
     hasTouch: true,
     colorScheme: options.colorScheme ?? 'light',
     reducedMotion: options.reducedMotion ?? 'reduce',
+    ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
   });
   return {
     context,

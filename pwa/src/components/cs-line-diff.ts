@@ -110,7 +110,7 @@ export class CsLineDiff extends LitElement {
     button.fold {
       display: block;
       width: 100%;
-      min-height: 36px;
+      min-height: 44px;
       border: 0;
       border-top: 1px dashed var(--border);
       border-bottom: 1px dashed var(--border);

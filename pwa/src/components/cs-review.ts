@@ -201,7 +201,6 @@ export class CsReview extends LitElement {
         flex: none;
       }
       .alert button {
-        min-height: 36px;
         margin-top: 6px;
       }
       .stage {
