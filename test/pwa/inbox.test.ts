@@ -118,6 +118,23 @@ describe('the inbox in the real browser', () => {
   });
 });
 
+describe('offline', () => {
+  it('opens the app shell from the precache and says the server cannot be reached', async () => {
+    await page.goto(`${server.url}/#/inbox`);
+    await page.locator('cs-inbox a.item').first().waitFor();
+    await browser.context.setOffline(true);
+    try {
+      await page.reload();
+      await page.locator('cs-inbox h1').waitFor();
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.locator('cs-inbox .error').waitFor();
+      expect(await page.locator('cs-inbox .error').innerText()).toContain('cannot be reached');
+    } finally {
+      await browser.context.setOffline(false);
+    }
+  });
+});
+
 describe('iPhone Safari', () => {
   it('explains the home-screen step instead of failing silently', async () => {
     const iphone = await launchBrowser({

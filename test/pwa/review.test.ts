@@ -181,4 +181,30 @@ describe('reviewing and signing in the real browser', () => {
     expect(status).toBe('approved');
     expect(claims[0]!.changes).toEqual({});
   });
+
+  it('lists decided deployments and the audit log in History', async () => {
+    await page.goto(`${server.url}/#/history`);
+    const rows = page.locator('cs-history .dep');
+    await rows.nth(2).waitFor();
+    const text = (await rows.allInnerTexts()).join('\n').toLowerCase();
+    expect(text).toContain('approved');
+    expect(text).toContain('rejected');
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await page.locator('cs-history .audit li').first().waitFor();
+    const audit = (await page.locator('cs-history .audit .type').allInnerTexts()).join(' ');
+    expect(audit).toContain('decision');
+  });
+
+  it('never caches API answers in the service worker, only the app shell', async () => {
+    const cached = await page.evaluate(async () => {
+      const urls: string[] = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+      }
+      return urls;
+    });
+    expect(cached.some((u) => u.includes('index.html'))).toBe(true);
+    expect(cached.some((u) => /\/assets\/index-[\w-]+\.js/.test(u))).toBe(true);
+    expect(cached.filter((u) => u.includes('/api/'))).toEqual([]);
+  });
 });
