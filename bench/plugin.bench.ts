@@ -6,15 +6,9 @@
  * push request starts. `hold-to-423-1k-ms` is the in-Node-RED part as the caller sees it: the deploy
  * call until its 423 answer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { silentLog, startServer, webPushSender, type PushSender } from '../server/index.js';
-import { loadVapidKeys } from '../server/secrets.js';
-import { TestDevice } from '../test/helpers/device.js';
 import { startNodeRed } from '../test/helpers/node-red.js';
-import { startPushReceiver } from '../test/helpers/push-receiver.js';
+import { startBenchServer } from './server-rig.js';
 import { bigFlows, mutatedCopy } from './flows-10k.js';
 import { median, type BenchRow } from './row.js';
 
@@ -23,36 +17,11 @@ export async function holdToPushSamples(
   options: { iterations?: number; warmup?: number; nodes?: number; changes?: number } = {},
 ): Promise<{ toPush: number[]; to423: number[] }> {
   const { iterations = 30, warmup = 5, nodes = 1000, changes = 20 } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-plugin-'));
-  const receiver = await startPushReceiver();
-  const real = webPushSender({
-    vapid: await loadVapidKeys(dataDir),
-    subject: 'mailto:bench@countersign.invalid',
-  });
-  let waiting: ((t: number) => void) | null = null;
-  const timing: PushSender = {
-    send(request) {
-      waiting?.(performance.now());
-      waiting = null;
-      return real.send(request);
-    },
-  };
-  const server = await startServer({
-    dataDir,
-    port: 0,
-    log: silentLog,
-    appDir: null,
-    push: timing,
-    notifier: { perDevice: { max: 1_000_000, windowMs: 1 } },
-  });
-  const device = await TestDevice.create({ owner: 'bench' });
-  const { code } = await server.invite({ owner: 'bench', name: 'bench phone' });
-  await device.enroll(server.url, code, receiver.createPushSubscription());
-  const { token } = await server.ensureInstance('bench');
+  const server = await startBenchServer();
   const base = bigFlows(nodes);
   const nr = await startNodeRed({
     flows: base,
-    countersign: { server: server.url, instanceToken: token },
+    countersign: { server: server.running.url, instanceToken: server.token },
   });
   try {
     if (nr.startError) throw nr.startError;
@@ -60,7 +29,7 @@ export async function holdToPushSamples(
     const to423: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
       const target = mutatedCopy(base, changes, i + 1);
-      const pushed = new Promise<number>((resolve) => (waiting = resolve));
+      const pushed = server.nextSend();
       const start = performance.now();
       const answer = await nr.RED.runtime.flows
         .setFlows({ flows: { flows: target } })
@@ -78,13 +47,11 @@ export async function holdToPushSamples(
         to423.push(held - start);
       }
     }
-    await server.handle.ctx.notifier.idle();
+    await server.running.handle.ctx.notifier.idle();
     return { toPush, to423 };
   } finally {
     await nr.close();
     await server.close();
-    await receiver.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -3,76 +3,12 @@
  * (one verification in flight at a time), and the server part of hold → push for 1,000-node flows
  * (`holdToPushServerSamples`, reused by the plugin's end-to-end row).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { API_PREFIX, randomId, revOf, snapshotBytes, type Flows } from '../protocol/index.js';
 import { verifyForDeployment } from '../server/deployments/decide.js';
-import {
-  silentLog,
-  startServer,
-  webPushSender,
-  type PushSender,
-  type RunningServer,
-} from '../server/index.js';
-import { loadVapidKeys } from '../server/secrets.js';
-import { TestDevice } from '../test/helpers/device.js';
-import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
+import { startBenchServer, type Rig } from './server-rig.js';
 import { bigFlows, mutatedCopy } from './flows-10k.js';
 import { median, type BenchRow } from './row.js';
-
-type Rig = {
-  running: RunningServer;
-  receiver: PushReceiver;
-  device: TestDevice;
-  token: string;
-  /** Resolves with the time the next push request starts. */
-  nextSend(): Promise<number>;
-  close(): Promise<void>;
-};
-
-/** A real server (temp dir, real web-push sender to a local receiver), one device, one instance. */
-async function rig(): Promise<Rig> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
-  const receiver = await startPushReceiver();
-  const real = webPushSender({
-    vapid: await loadVapidKeys(dataDir),
-    subject: 'mailto:bench@countersign.invalid',
-  });
-  let waiting: ((t: number) => void) | null = null;
-  const timing: PushSender = {
-    send(request) {
-      waiting?.(performance.now());
-      waiting = null;
-      return real.send(request);
-    },
-  };
-  const running = await startServer({
-    dataDir,
-    port: 0,
-    log: silentLog,
-    appDir: null,
-    push: timing,
-    notifier: { perDevice: { max: 1_000_000, windowMs: 1 } },
-  });
-  const device = await TestDevice.create({ owner: 'bench' });
-  const { code } = await running.invite({ owner: 'bench', name: 'bench phone' });
-  await device.enroll(running.url, code, receiver.createPushSubscription());
-  const { token } = await running.ensureInstance('bench');
-  return {
-    running,
-    receiver,
-    device,
-    token,
-    nextSend: () => new Promise<number>((resolve) => (waiting = resolve)),
-    async close() {
-      await running.close();
-      await receiver.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function upload(r: Rig, flows: Flows): Promise<string> {
   const rev = await revOf(flows);
@@ -111,7 +47,7 @@ export async function holdToPushServerSamples(
   options: { iterations?: number; warmup?: number; nodes?: number; changes?: number } = {},
 ): Promise<number[]> {
   const { iterations = 30, warmup = 5, nodes = 1000, changes = 20 } = options;
-  const r = await rig();
+  const r = await startBenchServer();
   try {
     const base = bigFlows(nodes);
     const baseRev = await upload(r, base);
@@ -136,7 +72,7 @@ export async function approvalVerifyPerSecond(
   options: { count?: number; rounds?: number } = {},
 ): Promise<number> {
   const { count = 2000, rounds = 3 } = options;
-  const r = await rig();
+  const r = await startBenchServer();
   try {
     const base = bigFlows(1000);
     const id = await propose(r, await upload(r, base), await upload(r, mutatedCopy(base, 50, 7)));
