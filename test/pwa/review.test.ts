@@ -21,6 +21,7 @@ let server: TestServer;
 let receiver: PushReceiver;
 let browser: Browser;
 let page: Page;
+const violations: string[] = [];
 
 beforeAll(async () => {
   receiver = await startPushReceiver();
@@ -29,6 +30,9 @@ beforeAll(async () => {
   await installPushSeam(browser.context, receiver.createPushSubscription());
   await allowNotifications(browser.context, server.url);
   page = await browser.context.newPage();
+  page.on('console', (message) => {
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+  });
   const invitation = await server.invite({ owner: 'alice', name: 'phone' });
   await enrollThroughUi(page, invitation.url, 'Pixel 8');
 }, 120_000);
@@ -193,6 +197,15 @@ describe('reviewing and signing in the real browser', () => {
     await page.locator('cs-history .audit li').first().waitFor();
     const audit = (await page.locator('cs-history .audit .type').allInnerTexts()).join(' ');
     expect(audit).toContain('decision');
+  });
+
+  it("runs under the server's Content-Security-Policy without a single violation", async () => {
+    await page.goto('about:blank');
+    const response = await page.goto(`${server.url}/#/inbox`);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(response!.headers()['content-security-policy']).toContain("style-src 'self'");
+    await page.locator('cs-inbox h1').waitFor();
+    expect(violations).toEqual([]);
   });
 
   it('never caches API answers in the service worker, only the app shell', async () => {
