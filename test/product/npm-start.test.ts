@@ -3,7 +3,7 @@
  * embedded approval server; with no device enrolled it prints the editor URL, the approval URL and an
  * enrolment link with a QR code; a deployment is held; Ctrl-C stops everything cleanly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,29 @@ describe('npm start', () => {
     });
     expect(res.status).toBe(423);
     expect(await res.text()).toMatch(/^Deployment [0-9a-f]{12} is held for approval\./);
+  });
+
+  it('lets the command line enrol against the embedded server with --data-dir', () => {
+    const printed = execFileSync(
+      process.execPath,
+      [
+        join(root, 'bin/countersign.js'),
+        'enroll',
+        '--data-dir',
+        join(userDir, 'countersign'),
+        '--owner',
+        'bob',
+        '--name',
+        "Bob's phone",
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    const invitation = JSON.parse(printed) as { code: string; url: string; expiresAt: string };
+    expect(invitation.url).toBe(
+      `http://localhost:${approvalPort}/#/enroll?code=${invitation.code}`,
+    );
+    expect(Date.parse(invitation.expiresAt)).toBeGreaterThan(Date.now());
   });
 
   it('stops cleanly on Ctrl-C', async () => {
