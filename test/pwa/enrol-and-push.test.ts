@@ -169,7 +169,7 @@ describe('enrolment and push in the real browser', () => {
     expect(left.map((n) => (n.data as { kind: string }).kind)).toEqual(['decided']);
   });
 
-  it('enrols without push, and says so, when the browser cannot subscribe', async () => {
+  it('enrols without push, says so, and turns push on later from Devices', async () => {
     // A fresh profile without the seam: Chromium here has no push service, so subscribe fails for real.
     const plain = await launchBrowser();
     try {
@@ -178,8 +178,17 @@ describe('enrolment and push in the real browser', () => {
       const invitation = await server.invite({ owner: 'carol', name: 'Carol' });
       await enrollThroughUi(p, invitation.url, 'Carol laptop');
       expect(await p.locator('cs-enroll .note').innerText()).toMatch(/Notifications are off/);
-      const carol = server.ctx.store.data.devices.find((d) => d.owner === 'carol');
-      expect(carol?.push).toBeNull();
+      const carol = () => server.ctx.store.data.devices.find((d) => d.owner === 'carol');
+      expect(carol()?.push).toBeNull();
+
+      // Later, with a push service within reach, notifications are turned on from Devices.
+      const later = receiver.createPushSubscription();
+      await installPushSeam(plain.context, later);
+      await p.goto(`${server.url}/#/devices`);
+      await p.reload();
+      await p.getByRole('button', { name: 'Turn on notifications' }).click();
+      await p.getByText('Notifications are on.').waitFor();
+      expect(carol()?.push?.endpoint).toBe(later.endpoint);
     } finally {
       await plain.close();
     }
