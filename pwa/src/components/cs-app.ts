@@ -1,7 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { CountersignError } from '../lib/protocol.js';
 import { forgetDevice, loadDevice, type DeviceRecord } from '../lib/device-store.js';
-import { messageOf } from '../lib/messages.js';
 import { parseRoute, type Route } from '../lib/router.js';
 import { sessionOf, type Session } from '../lib/session.js';
 import { alertIcon, devicesIcon, historyIcon, inboxIcon } from '../icons.js';
@@ -225,12 +224,14 @@ export class CsApp extends LitElement {
     return html`<div class="gone" role="alert">
       <div class="icon">${alertIcon}</div>
       <h1>${revoked ? 'This phone was revoked' : 'This phone is not enrolled any more'}</h1>
-      <p>${messageOf(this._gone)}</p>
       <p>
-        Someone revoked it from another device or from the server's command line. Its key can no
-        longer sign anything. To use this phone again, forget the old key and enrol with a new
-        invitation.
+        ${
+          revoked
+            ? "It can no longer review or sign deployments. Someone revoked it from another device or from the server's command line."
+            : "The approval server does not know this phone's key: its data may have been reset."
+        }
       </p>
+      <p>To use this phone again, forget the old key and enrol with a new invitation.</p>
       <button class="primary" @click=${() => void this.forget()}>Forget this device</button>
     </div>`;
   }

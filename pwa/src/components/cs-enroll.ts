@@ -199,6 +199,12 @@ export class CsEnroll extends LitElement {
         border-radius: 5px;
         overflow-wrap: anywhere;
       }
+      code.command {
+        display: block;
+        padding: 10px 12px;
+        border-radius: 10px;
+        white-space: pre-wrap;
+      }
     `,
   ];
 
@@ -313,7 +319,7 @@ export class CsEnroll extends LitElement {
       <section class="panel">
         <b>Enrol this phone</b>
         <p class="fine">Ask whoever runs the approval server for an invitation:</p>
-        <p><code>countersign enroll --owner you --name "Your phone"</code></p>
+        <p><code class="command">countersign enroll --owner you --name "Your phone"</code></p>
         <p class="fine">Scan its QR code with the camera, or paste the link here.</p>
         <label for="link">Enrolment link</label>
         <input
