@@ -93,7 +93,11 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
   if (payload.htm !== req.method.toUpperCase()) {
     throw new ProofError('ERR_PROOF_HTM', `the proof htm must be ${req.method.toUpperCase()}`);
   }
-  const htu = typeof payload.htu === 'string' ? normalisedHtu(payload.htu) : null;
+  // 5.3: the claim itself is scheme, host and path only; an htu carrying a query or fragment is refused.
+  const htu =
+    typeof payload.htu === 'string' && !/[?#]/.test(payload.htu)
+      ? normalisedHtu(payload.htu)
+      : null;
   const expected = expectedHtu(ctx.config.publicUrl, req.path);
   if (htu === null || htu !== expected) {
     throw new ProofError('ERR_PROOF_HTU', `the proof htu must be ${expected ?? 'this URL'}`);
