@@ -63,6 +63,7 @@ export default defineConfig({
           '**/*.{js,css,html,webmanifest}',
           'icons/icon-192.png',
           'icons/badge-96.png',
+          'icons/icon.svg',
         ],
       },
       devOptions: { enabled: false },
