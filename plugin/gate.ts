@@ -24,6 +24,7 @@ import type { ApprovalClient, DeploymentView } from './client.js';
 import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
 import type { Notice } from './notice.js';
 import type { GateRecords } from './records.js';
+import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from './runtime-modules.js';
 import { verifyApprovals } from './verify-approvals.js';
 
@@ -134,6 +135,11 @@ export class Gate {
 
   /** Proposes a deployment and keeps it held; resolves to its id, or rejects with `HeldError`. */
   propose(request: HoldRequest): Promise<string> {
+    try {
+      checkRequest(request.flows, request.credentials);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     // Snapshot the request now, synchronously: what is proposed is the request as it was called.
     const targetText = snapshotText(request.flows);
     const credentialSet = collectCredentials(request.flows, request.credentials);

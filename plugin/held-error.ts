@@ -54,9 +54,24 @@ export function answerHeld(res: HttpResponse, err: CountersignError): void {
     .send(escapeHtml(err.message));
 }
 
+/** An error the gate raised (its messages may quote what the request sent, such as a node id). */
+function isGateError(err: unknown): err is Error & { status?: unknown; code?: unknown } {
+  return isCountersignError(err) || (err instanceof Error && err.name === 'FlowRequestError');
+}
+
+/** The error as Node-RED's handler reads it (`status`, `code`, `message`), the message escaped. */
+function escapedCopy(err: Error & { status?: unknown; code?: unknown }): {
+  status: unknown;
+  code: unknown;
+  message: string;
+} {
+  return { status: err.status, code: err.code, message: escapeHtml(err.message) };
+}
+
 /**
  * Wraps the editor API's `rejectHandler` (used by every admin route) so that a held deployment is
- * answered 423 text/plain; every other error goes to Node-RED's own handler unchanged.
+ * answered 423 text/plain; every other error goes to Node-RED's own handler, the gate's own errors
+ * with their message HTML-escaped (the editor shows a failed deploy's body as HTML).
  */
 export function heldAwareRejectHandler(
   original: EditorUtil['rejectHandler'],
@@ -66,6 +81,6 @@ export function heldAwareRejectHandler(
       answerHeld(res, err);
       return;
     }
-    original(req, res, err);
+    original(req, res, isGateError(err) ? escapedCopy(err) : err);
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * Requests the gate refuses before proposing anything (400 `ERR_FLOWS_INVALID`), because Node-RED
+ * would do something with them that the review cannot show:
+ * - a node id that names an `Object.prototype` member (`__proto__`, `constructor`,
+ *   `hasOwnProperty`...): Node-RED indexes nodes by id in plain objects, where such an id replaces
+ *   a prototype or a method instead of adding a node;
+ * - a separate credentials set (API v2 `credentials`, the runtime's second argument) that is not
+ *   `{[node id]: {field: value}}` or the encrypted `{$: string}`: Node-RED stores any value it is
+ *   given for a node (`null` wipes the node's credentials), while the change list only shows field
+ *   objects;
+ * - a node's own `credentials` that is neither absent nor a field object.
+ */
+import { ValidationError, type Flows } from '../protocol/index.js';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True for a key that reaches `Object.prototype` when used on a plain object. */
+export function isPrototypeKey(key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(Object.prototype, key);
+}
+
+function refuse(message: string): never {
+  throw new ValidationError(message, { code: 'ERR_FLOWS_INVALID' });
+}
+
+function quote(id: string): string {
+  return JSON.stringify(id.slice(0, 60));
+}
+
+/** Throws `ERR_FLOWS_INVALID` (400) for a request the gate must not propose (see above). */
+export function checkRequest(flows: Flows, credentials: unknown): void {
+  for (const node of flows) {
+    if (isPrototypeKey(node.id)) refuse(`node id ${quote(node.id)} is not allowed`);
+    const own = node.credentials;
+    if (own !== undefined && own !== null && !isPlainObject(own)) {
+      refuse(`the credentials of node ${quote(node.id)} must be an object of fields`);
+    }
+  }
+  if (credentials === undefined || credentials === null) return;
+  if (!isPlainObject(credentials)) refuse('credentials must be an object keyed by node id');
+  for (const [id, fields] of Object.entries(credentials)) {
+    if (isPrototypeKey(id)) refuse(`credentials for node id ${quote(id)} are not allowed`);
+    if (id === '$') {
+      if (typeof fields !== 'string' || fields === '')
+        refuse('encrypted credentials ($) must be a string');
+    } else if (!isPlainObject(fields)) {
+      refuse(`the credentials of node ${quote(id)} must be an object of fields`);
+    }
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The doors a Node-RED user, a script or an editor plugin has to the flows and credentials, tried
+ * against a real Node-RED 4.1 with the gate: changes hidden in a subflow, a group, the global
+ * environment, a tab's environment or the credentials alone are held; hostile bodies and ids get a
+ * clean 4xx; no error body can carry markup into the editor (which shows it as HTML); the library
+ * and the palette are not doors to the flows. After each, nothing changed: not the active rev, not
+ * the running nodes, not the credential cache, not the files.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revOf, type Flows, type FlowNode } from '../../protocol/index.js';
+import type { TestDevice } from '../helpers/device.js';
+import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
+
+/** The endpoint flows plus a subflow (with an instance), a group and the global environment. */
+const base: Flows = [
+  ...endpointFlows('A').map((n) => (n.id === 'tab-main-req' ? { ...n, g: 'grp' } : n)),
+  {
+    id: 'sf',
+    type: 'subflow',
+    name: 'Double',
+    info: '',
+    category: '',
+    in: [{ x: 40, y: 40, wires: [{ id: 'sf-fn' }] }],
+    out: [{ x: 300, y: 40, wires: [{ id: 'sf-fn', port: 0 }] }],
+    env: [],
+    color: '#DDAA99',
+  },
+  {
+    id: 'sf-fn',
+    type: 'function',
+    z: 'sf',
+    name: 'double',
+    func: 'msg.payload = msg.payload * 2;\nreturn msg;',
+    outputs: 1,
+    timeout: 0,
+    noerr: 0,
+    initialize: '',
+    finalize: '',
+    libs: [],
+    x: 160,
+    y: 40,
+    wires: [[]],
+  },
+  { id: 'sf-inst', type: 'subflow:sf', z: 'tab-main', name: '', x: 320, y: 220, wires: [[]] },
+  {
+    id: 'grp',
+    type: 'group',
+    z: 'tab-main',
+    name: 'Outbound',
+    style: { label: true },
+    nodes: ['tab-main-req'],
+    x: 34,
+    y: 119,
+    w: 252,
+    h: 82,
+  },
+  {
+    id: 'gcfg',
+    type: 'global-config',
+    env: [{ name: 'MODE', value: 'safe', type: 'str' }],
+    modules: {},
+  },
+] as Flows;
+
+let nr: RunningNodeRed;
+let phone: TestDevice;
+let before: { rev: string; files: string[]; fnNode: unknown; credentials: unknown };
+
+function snapshot(): typeof before {
+  return {
+    rev: nr.RED.runtime._.flows.getFlows()!.rev,
+    files: ['flows.json', 'flows_cred.json'].map((f) => readFileSync(join(nr.userDir, f), 'utf8')),
+    fnNode: nr.RED.nodes.getNode('sf-inst'),
+    credentials: structuredClone(nr.RED.nodes.getCredentials('tab-main-req')),
+  };
+}
+
+async function expectNothingChanged(): Promise<void> {
+  const now = snapshot();
+  expect(now.rev).toBe(before.rev);
+  expect(now.fnNode).toBe(before.fnNode); // the very same running instance: not restarted
+  expect(now.credentials).toEqual(before.credentials);
+  expect(now.files).toEqual(before.files);
+  expect(await ask(nr.nodeUrl)).toBe('A');
+}
+
+async function expectHeld(res: Response): Promise<string> {
+  const text = await res.text();
+  expect(res.status, text).toBe(423);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  const match = /^Deployment ([0-9a-f]{12}) is held for approval\./.exec(text);
+  expect(match, text).not.toBeNull();
+  return match![1]!;
+}
+
+/** A clean refusal: 4xx, `{code, message}` (or Node-RED's body parser's own 4xx), no markup. */
+async function expectRefused(res: Response, status = 400): Promise<{ code?: string }> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(text).not.toMatch(/[<>]/);
+  try {
+    return JSON.parse(text) as { code?: string };
+  } catch {
+    return {};
+  }
+}
+
+function send(
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${nr.editorUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+const edit = (id: string, change: Partial<FlowNode>): Flows =>
+  base.map((n) => (n.id === id ? { ...n, ...change } : n)) as Flows;
+
+async function changeIdsOf(id: string): Promise<string[]> {
+  return (await phone.deployment(nr.approvalUrl, id)).changes.map((c) => c.id);
+}
+
+beforeAll(async () => {
+  nr = await startNodeRed({
+    flows: base,
+    credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } },
+  });
+  expect(nr.startError).toBeNull();
+  phone = await nr.enrollDevice({ owner: 'alice' });
+  await waitForAnswer(nr.nodeUrl, 'A');
+  before = snapshot();
+  expect(before.rev).toBe(await revOf(base));
+  expect(before.credentials).toEqual({ user: 'alice', password: 'secret-A' });
+});
+
+afterAll(async () => {
+  await nr?.close();
+});
+
+describe('changes that hide in a corner of the flows', () => {
+  it('holds a change made only inside a subflow definition', async () => {
+    const target = edit('sf-fn', { func: "msg.payload = 'EVIL';\nreturn msg;" });
+    const id = await expectHeld(await send('POST', '/flows', target));
+    expect(await changeIdsOf(id)).toContain('node:sf-fn');
+    expect((await phone.deployment(nr.approvalUrl, id)).target).toBe(await revOf(target));
+    await expectNothingChanged();
+  });
+
+  it('holds a change made only to a group', async () => {
+    const id = await expectHeld(
+      await send('POST', '/flows', edit('grp', { name: 'Renamed' }), {
+        'Node-RED-Deployment-Type': 'nodes',
+      }),
+    );
+    expect(await changeIdsOf(id)).toContain('node:grp');
+    await expectNothingChanged();
+  });
+
+  it('holds a change of the global environment (global-config)', async () => {
+    const target = edit('gcfg', { env: [{ name: 'MODE', value: 'unsafe', type: 'str' }] });
+    const id = await expectHeld(
+      await send('POST', '/flows', target, { 'Node-RED-Deployment-Type': 'flows' }),
+    );
+    expect(await changeIdsOf(id)).toContain('config:gcfg');
+    await expectNothingChanged();
+  });
+
+  it('holds PUT /flow/global, which replaces the config nodes and subflows', async () => {
+    const res = await send('PUT', '/flow/global', {
+      id: 'global',
+      configs: [
+        { id: 'gcfg', type: 'global-config', env: [{ name: 'MODE', value: 'x', type: 'str' }] },
+      ],
+      subflows: [],
+    });
+    const id = await expectHeld(res);
+    const changes = await changeIdsOf(id);
+    expect(changes).toContain('config:gcfg');
+    expect(changes).toContain('subflow:sf');
+    await expectNothingChanged();
+  });
+
+  it("holds PUT /flow/:id that only sets the tab's environment", async () => {
+    const res = await send('PUT', '/flow/tab-main', {
+      id: 'tab-main',
+      label: 'Main tab-main',
+      info: '',
+      disabled: false,
+      env: [{ name: 'MODE', value: 'unsafe', type: 'str' }],
+      nodes: base.filter((n) => n.z === 'tab-main'),
+    });
+    const id = await expectHeld(res);
+    expect(await changeIdsOf(id)).toContain('flow:tab-main');
+    await expectNothingChanged();
+  });
+});
+
+describe('credentials', () => {
+  it('holds a deployment that changes only credentials, the flows being the same', async () => {
+    const target = edit('tab-main-req', { credentials: { password: 'secret-EVIL' } });
+    const id = await expectHeld(await send('POST', '/flows', target));
+    const deployment = await phone.deployment(nr.approvalUrl, id);
+    expect(deployment.base).toBe(before.rev);
+    expect(deployment.target).toBe(before.rev);
+    expect(deployment.credentials).toEqual({ 'tab-main-req': ['password'] });
+    expect(deployment.changes.some((c) => c.kind === 'credentials')).toBe(true);
+    await expectNothingChanged();
+  });
+
+  it('holds a v2 deployment that brings a separate credentials set', async () => {
+    const res = await send(
+      'POST',
+      '/flows',
+      {
+        flows: base,
+        rev: before.rev,
+        credentials: { 'tab-main-req': { user: 'mallory', password: 'x' } },
+      },
+      { 'Node-RED-API-Version': 'v2' },
+    );
+    const id = await expectHeld(res);
+    const deployment = await phone.deployment(nr.approvalUrl, id);
+    expect(deployment.credentials).toEqual({ 'tab-main-req': ['password', 'user'] });
+    await expectNothingChanged();
+  });
+
+  it('refuses a separate credentials set whose entries are not field objects (they would wipe credentials unseen)', async () => {
+    for (const credentials of [
+      { 'tab-main-req': null },
+      { 'tab-main-req': 'wipe' },
+      { 'tab-main-req': ['x'] },
+      { $: 42 },
+      ['tab-main-req'],
+      'tab-main-req',
+    ]) {
+      const res = await send(
+        'POST',
+        '/flows',
+        { flows: base, rev: before.rev, credentials },
+        { 'Node-RED-API-Version': 'v2' },
+      );
+      expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+    }
+    await expectNothingChanged();
+  });
+});
+
+describe('hostile requests', () => {
+  it('refuses bodies that are not a flows array with 400, changing nothing', async () => {
+    const v1 = ['{}', '{"flows": []}', '[1]', '[null]', '[[]]', '[{"type":"tab"}]', '[{"id":"x"}]'];
+    for (const body of v1)
+      expect((await expectRefused(await send('POST', '/flows', body))).code).toBeTruthy();
+    for (const body of ['{}', '{"flows": {}}', '{"flows": "x", "rev": null}', '{"flows": [7]}']) {
+      const res = await send('POST', '/flows', body, { 'Node-RED-API-Version': 'v2' });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(await res.text()).not.toMatch(/[<>]/);
+    }
+    for (const body of ['"flows"', '42', 'null', '[', 'x'.repeat(100)]) {
+      const res = await send('POST', '/flows', body);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+    expect(nr.status()?.held).toEqual(expect.any(Array));
+    await expectNothingChanged();
+  });
+
+  it('refuses node ids that name Object.prototype members, changing nothing', async () => {
+    for (const hostile of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
+      const flows = [
+        ...base,
+        { id: hostile, type: 'comment', z: 'tab-main', name: 'x', wires: [] },
+      ];
+      const res = await send('POST', '/flows', JSON.stringify(flows));
+      expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+      const withCredentials = edit('tab-main-req', {});
+      const res2 = await send(
+        'POST',
+        '/flows',
+        `{"flows": ${JSON.stringify(withCredentials)}, "credentials": {"${hostile}": {"tab-main-req": {"password": "p"}}}}`,
+        { 'Node-RED-API-Version': 'v2' },
+      );
+      expect((await expectRefused(res2)).code).toBe('ERR_FLOWS_INVALID');
+    }
+    expect(({} as Record<string, unknown>)['tab-main-req']).toBeUndefined();
+    await expectNothingChanged();
+  });
+
+  it('never echoes markup from a request into an error body the editor shows as HTML', async () => {
+    const markup = '<img src=x onerror=alert(1)>';
+    const answers = [
+      await send('POST', '/flows', [{ id: markup }]),
+      await send('POST', '/flows', [
+        { id: 'x', type: 'comment' },
+        { id: markup, type: 7 },
+      ]),
+      await send('POST', '/flows', base, { 'Node-RED-Deployment-Type': markup }),
+      await send('POST', '/flow', { label: 'x', nodes: [{ id: 'a', type: 'tab' }] }),
+      await send('PUT', `/flow/${encodeURIComponent(markup)}`, { nodes: [] }),
+    ];
+    for (const res of answers) {
+      const text = await res.text();
+      expect(res.status, text).toBeGreaterThanOrEqual(400);
+      expect(res.status, text).toBeLessThan(500);
+      expect(text).not.toMatch(/[<>]/);
+    }
+    await expectNothingChanged();
+  });
+
+  it("refuses a body over Node-RED's size limit, and holds a large one that fits", async () => {
+    const filler = 'x'.repeat(1000);
+    const big = (count: number): Flows => [
+      ...base,
+      ...Array.from({ length: count }, (_, i) => ({
+        id: `big-${i}`,
+        type: 'comment',
+        z: 'tab-main',
+        name: 'filler',
+        info: filler,
+        x: 100,
+        y: 300 + i,
+        wires: [],
+      })),
+    ];
+    const tooBig = await send('POST', '/flows', big(6000));
+    expect(tooBig.status).toBe(413);
+    const id = await expectHeld(await send('POST', '/flows', big(2000)));
+    expect((await phone.deployment(nr.approvalUrl, id)).target).toBe(await revOf(big(2000)));
+    await expectNothingChanged();
+  });
+});
+
+describe('doors that are not deployments', () => {
+  it('a library save stores an entry and changes no flows', async () => {
+    const target = edit('sf-fn', { func: "msg.payload = 'EVIL';\nreturn msg;" });
+    const saved = await send('POST', '/library/local/flows/evil', target);
+    expect(saved.status).toBe(204);
+    const escape = await send('POST', '/library/local/flows/..%2F..%2Fflows', target);
+    expect(escape.status).toBeGreaterThanOrEqual(400);
+    await expectNothingChanged();
+  });
+
+  it('the node palette cannot disable a module whose nodes run', async () => {
+    const res = await send('PUT', '/nodes/node-red', { enabled: false });
+    expect(res.status).toBe(400);
+    await expectNothingChanged();
+  });
+});
