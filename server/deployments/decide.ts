@@ -66,8 +66,12 @@ export async function decide(
     if (verified.claims.verdict === 'reject') {
       transition(d, 'rejected');
     } else {
+      // T5: an approval by a device revoked since then no longer counts (the plugin, which checks
+      // approvals against the keys of unrevoked devices, would not count it either).
+      const active = (id: string): boolean =>
+        data.devices.some((x) => x.id === id && x.revokedAt === null);
       const approvers = new Set(
-        d.approvals.filter((a) => a.verdict === 'approve').map((a) => a.device),
+        d.approvals.filter((a) => a.verdict === 'approve' && active(a.device)).map((a) => a.device),
       );
       if (approvers.size >= d.policy.requiredApprovals) transition(d, 'approved');
     }

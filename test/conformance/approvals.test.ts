@@ -384,6 +384,61 @@ describe('each row of the 5.4 table', () => {
   });
 });
 
+describe('approvals that must never count', () => {
+  it('refuses claims of the wrong type: string times, unknown verdicts and change decisions', async () => {
+    const d = await pending();
+    const claims = alice.approvalClaims(t, d);
+    const now = Math.floor(Date.now() / 1000);
+    const ids = d.changes.map((c) => c.id);
+    const bad: ApprovalClaims[] = [
+      { ...claims, iat: String(now) },
+      { ...claims, exp: String(now + 100) },
+      without(claims, 'exp'),
+      { ...claims, verdict: 'APPROVE' },
+      { ...claims, verdict: 'yes' },
+      without(claims, 'verdict'),
+      { ...claims, changes: Object.fromEntries(ids.map((id) => [id, 'yes'])) },
+      { ...claims, changes: Object.fromEntries(ids.map((id) => [id, true])) },
+      { ...claims, changes: ids },
+      { ...claims, jti: 5 },
+      without(claims, 'jti'),
+      { ...claims, note: 5 },
+    ];
+    for (const c of bad) {
+      const reply = await alice.decide(t, d.id, await alice.sign(c));
+      expect(reply.status).toBeGreaterThanOrEqual(400);
+      expect(reply.status).toBeLessThan(500);
+      expect(reply.body).toEqual({
+        code: expect.stringMatching(/^ERR_/),
+        message: expect.any(String),
+      });
+    }
+    expect((await alice.request(t, 'GET', `/deployments/${d.id}`)).body).toMatchObject({
+      status: 'pending',
+      approvals: [],
+    });
+  });
+
+  it('does not count towards the quorum an approval by a device revoked before the quorum is met', async () => {
+    const quorum = await instance(t, 'quorum-revoked', { requiredApprovals: 2 });
+    const lost = await enrolled(t, { owner: 'lost' });
+    const d = await pending(quorum);
+    expect((await lost.review(t, d.id)).reply.body.status).toBe('pending');
+    expect((await alice.request(t, 'POST', `/devices/${lost.id}/revoke`)).status).toBe(200);
+    const { reply } = await bob.review(t, d.id);
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('pending');
+    expect((await alice.review(t, d.id)).reply.body.status).toBe('approved');
+  });
+
+  it('rejects at once on one reject verdict, whatever the quorum', async () => {
+    const quorum = await instance(t, 'quorum-reject', { requiredApprovals: 2 });
+    const d = await pending(quorum);
+    expect((await alice.review(t, d.id)).reply.body.status).toBe('pending');
+    expect((await bob.review(t, d.id, 'reject')).reply.body.status).toBe('rejected');
+  });
+});
+
 describe('replays across a restart on the same data directory', () => {
   it('still refuses a used approval and a used proof after the server restarts', async () => {
     const d = await pending();
