@@ -19,6 +19,16 @@ export type ApprovalProxy = {
   resume(): void;
   /** Rewrites each deployment the plugin is told about (event data and `GET /deployments/:id`). */
   rewrite: ((view: View) => View) | null;
+  /**
+   * Rewrites the server's answer to a proposal (`POST /api/v1/deployments`), as a compromised server
+   * would: given the status and parsed body, returns the status and body to send instead.
+   */
+  rewriteProposal:
+    | ((answer: { status: number; body: unknown }) => {
+        status: number;
+        body: unknown;
+      })
+    | null;
   /** Cuts the event stream and answers 503 to new ones (polling must take over), until set false. */
   blockEvents: boolean;
   close(): Promise<void>;
@@ -32,6 +42,7 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
   const proxy: ApprovalProxy = {
     url: '',
     rewrite: null,
+    rewriteProposal: null,
     blockEvents: false,
     cutStreams() {
       for (const res of streams) res.destroy();
@@ -130,6 +141,16 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
           return;
         }
         const body = Buffer.from(await upstreamRes.arrayBuffer());
+        if (req.method === 'POST' && path === '/api/v1/deployments' && proxy.rewriteProposal) {
+          const answer = proxy.rewriteProposal({
+            status: upstreamRes.status,
+            body: JSON.parse(body.toString('utf8')) as unknown,
+          });
+          res
+            .writeHead(answer.status, { 'content-type': 'application/json' })
+            .end(JSON.stringify(answer.body));
+          return;
+        }
         if (isDeployment && upstreamRes.ok) {
           const rewritten = JSON.stringify(apply(JSON.parse(body.toString('utf8')) as View));
           res.writeHead(upstreamRes.status, outHeaders).end(rewritten);

@@ -1,0 +1,196 @@
+/**
+ * Approvals racing other deployments, a replayed approval, a reload whose flows file changes again
+ * while it waits, and a compromised approval server putting markup in what the editor shows: a real
+ * Node-RED 4.1 with the gate against a real standalone approval server, through a proxy that can
+ * hold back or rewrite what the plugin learns.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_PREFIX, revOf, type Flows } from '../../protocol/index.js';
+import type { TestDevice } from '../helpers/device.js';
+import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import { ask, endpointFlows } from './flows-fixture.js';
+
+let server: TestServer;
+let proxy: ApprovalProxy;
+let nr: RunningNodeRed;
+let token: string;
+let alice: TestDevice;
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}\n${nr.logs.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function viewOf(id: string): Promise<Record<string, unknown> & { status: string }> {
+  const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
+  return (await res.json()) as Record<string, unknown> & { status: string };
+}
+
+const statusOf = async (id: string): Promise<string> => (await viewOf(id)).status;
+
+async function deployRes(flows: Flows | null, type = 'full'): Promise<Response> {
+  return fetch(`${nr.editorUrl}/flows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': type },
+    body: JSON.stringify(flows ?? {}),
+  });
+}
+
+async function deploy(flows: Flows | null, type = 'full'): Promise<string> {
+  const res = await deployRes(flows, type);
+  const text = await res.text();
+  expect(res.status, text).toBe(423);
+  return /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
+}
+
+async function approveAndApply(flows: Flows): Promise<string> {
+  const id = await deploy(flows);
+  expect((await alice.decide(server.url, id)).status).toBe(200);
+  await until(`${id} applied`, async () => (await statusOf(id)) === 'applied');
+  return id;
+}
+
+const activeRev = (): string => nr.RED.runtime._.flows.getFlows()!.rev;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ({ token } = await server.addInstance('line-1'));
+  proxy = await startApprovalProxy(server.url);
+  alice = await server.enrollDevice({ owner: 'alice' });
+  nr = await startNodeRed({
+    flows: endpointFlows('A'),
+    countersign: { server: proxy.url, instanceToken: token },
+  });
+  expect(nr.startError).toBeNull();
+  await nr.waitForLog(/Started flows/);
+  await until('the event stream', async () => nr.status()?.eventsConnected);
+});
+
+afterAll(async () => {
+  await nr?.close();
+  await proxy?.close();
+  await server?.close();
+});
+
+describe('races', () => {
+  it('applies exactly the approved deployment, never a newer one held meanwhile', async () => {
+    const flowsX = endpointFlows('X');
+    const flowsY = endpointFlows('Y');
+    proxy.pause();
+    let x: string;
+    let y: string;
+    try {
+      x = await deploy(flowsX);
+      expect((await alice.decide(server.url, x)).status).toBe(200);
+      // A newer deployment arrives after the approval, before the plugin hears of it.
+      y = await deploy(flowsY);
+      expect(await statusOf(y)).toBe('pending');
+    } finally {
+      proxy.resume();
+    }
+    await until('x applied', async () => (await statusOf(x)) === 'applied');
+    expect(activeRev()).toBe(await revOf(flowsX));
+    expect(await ask(nr.nodeUrl)).toBe('X');
+    // The newer one was proposed against the old base: approving it now is stale, not applied.
+    expect((await alice.decide(server.url, y)).status).toBe(200);
+    await until('y settled', async () => (await statusOf(y)) !== 'approved');
+    expect(await statusOf(y)).toBe('stale');
+    expect(activeRev()).toBe(await revOf(flowsX));
+    expect(await ask(nr.nodeUrl)).toBe('X');
+  });
+
+  it('does not apply a replayed approval, even once its base is active again', async () => {
+    const flowsP = endpointFlows('P');
+    const back = endpointFlows('X');
+    const p = await approveAndApply(flowsP);
+    const replay = { ...(await viewOf(p)), status: 'approved' };
+    await approveAndApply(back); // the flows are back to P's base
+    expect(activeRev()).toBe((replay as { base: string }).base);
+    // A compromised server replays P's approval in place of the next deployment's events.
+    const next = endpointFlows('N');
+    proxy.rewrite = (view) => (view.status === 'pending' ? { ...replay, id: p } : view);
+    let n: string;
+    try {
+      n = await deploy(next);
+    } finally {
+      proxy.rewrite = null;
+    }
+    // Events are handled in order: had the replay been applied, the next deployment would be stale.
+    expect((await alice.decide(server.url, n)).status).toBe(200);
+    await until('n applied', async () => (await statusOf(n)) === 'applied');
+    expect(activeRev()).toBe(await revOf(next));
+    expect(await statusOf(p)).toBe('applied');
+  });
+});
+
+describe('a reload', () => {
+  it('applies the flows file as proposed, even if the file changes again before the approval', async () => {
+    const flowsFile = join(nr.userDir, 'flows.json');
+    const proposed = endpointFlows('R1');
+    writeFileSync(flowsFile, JSON.stringify(proposed));
+    const id = await deploy(null, 'reload');
+    expect((await viewOf(id)).target).toBe(await revOf(proposed));
+    writeFileSync(flowsFile, JSON.stringify(endpointFlows('R2 swapped in')));
+    expect((await alice.decide(server.url, id)).status).toBe(200);
+    await until('reload applied', async () => (await statusOf(id)) === 'applied');
+    expect(activeRev()).toBe(await revOf(proposed));
+    expect(await ask(nr.nodeUrl)).toBe('R1');
+    expect(readFileSync(flowsFile, 'utf8')).toContain('R2 swapped in');
+  });
+});
+
+describe('a compromised approval server', () => {
+  it('cannot put markup into the 423 answer through the deployment id', async () => {
+    const before = activeRev();
+    proxy.rewriteProposal = (answer) => ({
+      status: answer.status,
+      body: { ...(answer.body as object), id: '<img src=x onerror=alert(1)>' },
+    });
+    let res: Response;
+    try {
+      res = await deployRes(endpointFlows('M1'));
+    } finally {
+      proxy.rewriteProposal = null;
+    }
+    const text = await res.text();
+    expect(res.status).toBe(423);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(text).not.toMatch(/[<>]/);
+    expect(text).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(activeRev()).toBe(before);
+  });
+
+  it('cannot put markup into the 423 answer through a refusal message', async () => {
+    const before = activeRev();
+    proxy.rewriteProposal = () => ({
+      status: 400,
+      body: { code: 'ERR_X', message: '<script>alert(document.cookie)</script>' },
+    });
+    let res: Response;
+    try {
+      res = await deployRes(endpointFlows('M2'));
+    } finally {
+      proxy.rewriteProposal = null;
+    }
+    const text = await res.text();
+    expect(res.status).toBe(423);
+    expect(text).not.toMatch(/[<>]/);
+    expect(text).toContain('&lt;script&gt;');
+    expect(activeRev()).toBe(before);
+    expect(await ask(nr.nodeUrl)).toBe('R1');
+  });
+});
