@@ -35,9 +35,11 @@ async function until<T>(
   }
 }
 
-async function viewOf(id: string): Promise<Record<string, unknown> & { status: string }> {
+type View = { id: string; status: string; base: string; target: string; [key: string]: unknown };
+
+async function viewOf(id: string): Promise<View> {
   const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
-  return (await res.json()) as Record<string, unknown> & { status: string };
+  return (await res.json()) as View;
 }
 
 const statusOf = async (id: string): Promise<string> => (await viewOf(id)).status;
@@ -119,7 +121,7 @@ describe('races', () => {
     const p = await approveAndApply(flowsP);
     const replay = { ...(await viewOf(p)), status: 'approved' };
     await approveAndApply(back); // the flows are back to P's base
-    expect(activeRev()).toBe((replay as { base: string }).base);
+    expect(activeRev()).toBe(replay.base);
     // A compromised server replays P's approval in place of the next deployment's events.
     const next = endpointFlows('N');
     proxy.rewrite = (view) => (view.status === 'pending' ? { ...replay, id: p } : view);
