@@ -155,7 +155,9 @@ export class Device {
   ): Promise<Reply> {
     const url = `${target.url}${API}${pathAndQuery}`;
     const headers: Record<string, string> = {};
-    if (!over.omit) headers.dpop = await this.proof(method, url, over);
+    // 5.7: htu names the public URL (which differs from the listen URL behind a proxy).
+    const publicUrl = `${target.server.publicUrl.replace(/\/+$/, '')}${API}${pathAndQuery}`;
+    if (!over.omit) headers.dpop = await this.proof(method, publicUrl, over);
     let payload: string | undefined;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -259,6 +261,17 @@ export class Device {
       .sign((options.signWith ?? this).privateKey);
   }
 
+  /** A compact ES256 JWS with any header at all, signed directly with Web Crypto. */
+  async signRaw(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
+    const input = `${b64uJson(header)}.${b64uJson(claims)}`;
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      this.privateKey,
+      new TextEncoder().encode(input),
+    );
+    return `${input}.${Buffer.from(signature).toString('base64url')}`;
+  }
+
   /** `POST /deployments/:id/decision {jws}`. */
   decide(target: Target, id: string, jws: string): Promise<Reply> {
     return this.request(target, 'POST', `/deployments/${id}/decision`, { jws });
@@ -349,6 +362,7 @@ export async function startTarget(
     policy?: { requiredApprovals?: number; forbidSelfApproval?: boolean; expiresIn?: string };
     clock?: { now(): number };
     port?: number;
+    publicUrl?: string;
   } = {},
 ): Promise<Target> {
   const dataDir =
@@ -360,6 +374,7 @@ export async function startTarget(
     log: silentLog,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   });
   return { server, url: server.url, serverId: server.serverId, dataDir };
 }
