@@ -348,7 +348,7 @@ describe('doors that are not deployments', () => {
     await expectNothingChanged();
   });
 
-  it('the node palette cannot disable a module whose nodes run', async () => {
+  it('disabling a module whose nodes run is refused by Node-RED (palette changes are T4, not held yet)', async () => {
     const res = await send('PUT', '/nodes/node-red', { enabled: false });
     expect(res.status).toBe(400);
     await expectNothingChanged();
