@@ -79,6 +79,8 @@ describe('decision endpoint (5.4, 5.7)', () => {
     });
     const detail = await bob.request(t, 'GET', `/deployments/${d.id}`);
     expect(detail.body.status).toBe('approved');
+    // the device view lists {device, verdict, at}; the JWS is for the plugin (5.7)
+    expect(Object.keys(detail.body.approvals[0]).sort()).toEqual(['at', 'device', 'verdict']);
     expect(detail.body.approvals).toEqual([
       expect.objectContaining({ device: alice.id, verdict: 'approve', at: expect.any(String) }),
     ]);

@@ -363,6 +363,7 @@ export async function startTarget(
     clock?: { now(): number };
     port?: number;
     publicUrl?: string;
+    notifier?: { backoffMs?: number };
   } = {},
 ): Promise<Target> {
   const dataDir =
@@ -375,6 +376,7 @@ export async function startTarget(
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
   });
   return { server, url: server.url, serverId: server.serverId, dataDir };
 }

@@ -2,6 +2,8 @@
  * DESIGN.md 5.3, 5.5 and the device rows of 5.7, from an independent client: enrolment with every
  * way to get it wrong, DPoP proofs forged and replayed, the device list, invitations, revocation.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Device,
@@ -84,6 +86,22 @@ describe('enrolment (5.5)', () => {
     expect(list.status).toBe(200);
   });
 
+  it('keeps no invitation code in its data directory, only its SHA-256', async () => {
+    const { code } = await t.server.invite({ owner: 'quinn', name: 'phone' });
+    const device = await Device.create(nowS);
+    expect((await device.enroll(t, code)).status).toBe(201);
+    const { code: unused } = await t.server.invite({ owner: 'quinn', name: 'tablet' });
+    const files = fs.readdirSync(t.dataDir, { recursive: true, withFileTypes: true });
+    const texts = files
+      .filter((f) => f.isFile())
+      .map((f) => fs.readFileSync(path.join(f.parentPath, f.name), 'utf8'));
+    expect(texts.length).toBeGreaterThan(1);
+    for (const text of texts) {
+      expect(text).not.toContain(code);
+      expect(text).not.toContain(unused);
+    }
+  });
+
   it('refuses an invitation code a second time', async () => {
     const first = await Device.create(nowS);
     const second = await Device.create(nowS);
@@ -137,6 +155,10 @@ describe('enrolment (5.5)', () => {
     expectError(await device.enroll(t, code, { proof: wrongTyp }), 401, 'ERR_ENROLL_PROOF');
     const stale = await device.enrollProof(code, t.serverId, { claims: { iat: nowS() - 3600 } });
     expectError(await device.enroll(t, code, { proof: stale }), 401, 'ERR_ENROLL_PROOF');
+    const ahead = await device.enrollProof(code, t.serverId, { claims: { iat: nowS() + 3600 } });
+    expectError(await device.enroll(t, code, { proof: ahead }), 401, 'ERR_ENROLL_PROOF');
+    const rawCode = await device.enrollProof(code, t.serverId, { claims: { code } });
+    expectError(await device.enroll(t, code, { proof: rawCode }), 401, 'ERR_ENROLL_PROOF');
     const none = unsafeJws(
       { alg: 'none', typ: 'countersign-enroll+jwt', jwk: device.publicJwk },
       { aud: t.serverId, iat: nowS(), jti: 'x', code: sha256Hex(code) },

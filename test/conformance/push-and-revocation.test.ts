@@ -27,7 +27,7 @@ const subs: Record<string, string> = {};
 
 beforeAll(async () => {
   receiver = await startPushReceiver();
-  t = await startTarget({ policy: { expiresIn: '2h' } });
+  t = await startTarget({ policy: { expiresIn: '2h' }, notifier: { backoffMs: 5 } });
   plugin = await instance(t, 'line-1');
   for (const owner of ['alice', 'bob', 'carol']) {
     const push = receiver.createPushSubscription();
@@ -154,6 +154,11 @@ describe('revocation', () => {
 
     const payload = await pushesTo('bob', 'device-revoked', carol.id);
     expect(payload).toMatchObject({ v: 1, kind: 'device-revoked', id: carol.id });
+    const revokedPush = receiver.messages.find(
+      (m) => m.endpoint === subs.bob && (m.payload as Payload).kind === 'device-revoked',
+    )!;
+    expect(revokedPush.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    expect(new TextEncoder().encode(revokedPush.text).length).toBeLessThanOrEqual(1024);
 
     const keys = await plugin.request('GET', '/keys');
     expect(keys.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(carol.id);
@@ -190,5 +195,34 @@ describe('revocation', () => {
       (d: { id: string }) => d.id === carol.id,
     ).revokedAt;
     expect(after).toBe(before);
+  });
+});
+
+describe('push service answers (5.6)', () => {
+  it('drops a subscription the push service says is gone (410), and keeps the device', async () => {
+    const push = receiver.createPushSubscription();
+    const gone = await enrolled(t, { owner: 'gina', push });
+    receiver.respondWith([410], push.endpoint);
+    const { id } = await plugin.propose(flows('g1'), flows('g2'));
+    await receiver.waitForAttempts(1, { endpoint: push.endpoint });
+    let row: { push: boolean; revokedAt: string | null } | undefined;
+    for (let i = 0; i < 50; i++) {
+      const list = await gone.request(t, 'GET', '/devices');
+      row = list.body.devices.find((d: { id: string }) => d.id === gone.id);
+      if (row && !row.push) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(row).toMatchObject({ push: false, revokedAt: null });
+    expect((await gone.request(t, 'GET', `/deployments/${id}`)).status).toBe(200);
+  });
+
+  it('retries a failing push service at most 3 times', async () => {
+    const push = receiver.createPushSubscription();
+    await enrolled(t, { owner: 'hal', push });
+    receiver.respondWith([500, 503, 429, 500, 500, 500], push.endpoint);
+    await plugin.propose(flows('h1'), flows('h2'));
+    await receiver.waitForAttempts(4, { endpoint: push.endpoint });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.attempts.filter((a) => a.endpoint === push.endpoint)).toHaveLength(4);
   });
 });
