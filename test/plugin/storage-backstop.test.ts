@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { revOf } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
-import { endpointFlows, waitForAnswer } from './flows-fixture.js';
+import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
 
 const require = createRequire(import.meta.url);
 const storageModule = require('../../plugin/storage.cjs') as {
@@ -19,9 +19,26 @@ const storageModule = require('../../plugin/storage.cjs') as {
 };
 let nr: RunningNodeRed;
 let phone: TestDevice;
+/** Node-RED's own functions, taken before the plugin wrapped anything (as code in the process could). */
+const unwrapped: {
+  setFlows?: (flows: unknown, credentials: unknown, type: string) => Promise<unknown>;
+  saveFlows?: (config: unknown) => Promise<unknown>;
+} = {};
 
 beforeAll(async () => {
-  nr = await startNodeRed({ flows: endpointFlows('A'), settings: { storageModule } });
+  nr = await startNodeRed({
+    flows: endpointFlows('A'),
+    credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } },
+    settings: { storageModule },
+    beforeStart: (RED) => {
+      const internal = RED.runtime._ as unknown as {
+        flows: { setFlows: typeof unwrapped.setFlows };
+        storage: { saveFlows: typeof unwrapped.saveFlows };
+      };
+      unwrapped.setFlows = internal.flows.setFlows;
+      unwrapped.saveFlows = internal.storage.saveFlows;
+    },
+  });
   expect(nr.startError).toBeNull();
   await waitForAnswer(nr.nodeUrl, 'A');
   phone = await nr.enrollDevice({ owner: 'alice' });
@@ -40,6 +57,29 @@ it('refuses to write flows or credentials no approval released, writing nothing'
     code: 'ERR_FORBIDDEN',
   });
   expect(readFileSync(join(nr.userDir, 'flows.json'), 'utf8')).toBe(before);
+});
+
+it("keeps unapproved flows and credentials off the disk when code calls Node-RED's unwrapped functions", async () => {
+  const files = (): string[] =>
+    ['flows.json', 'flows_cred.json'].map((f) => readFileSync(join(nr.userDir, f), 'utf8'));
+  const before = { files: files(), rev: nr.RED.runtime._.flows.getFlows()!.rev };
+  const evil = endpointFlows('EVIL').map((n) =>
+    n.id === 'tab-main-req' ? { ...n, credentials: { password: 'stolen' } } : n,
+  );
+  // The internal setFlows saves through storage's saveFlows, which the gate wraps in the process.
+  expect(unwrapped.setFlows).not.toBe(nr.RED.runtime._.flows.setFlows);
+  await expect(unwrapped.setFlows!(evil, null, 'full')).rejects.toMatchObject({
+    code: 'ERR_FORBIDDEN',
+  });
+  // Storage's own saveFlows, unwrapped in the process, reaches the settings.js storage module.
+  for (const credentialsDirty of [false, true]) {
+    await expect(
+      unwrapped.saveFlows!({ flows: evil, credentials: { x: { p: 1 } }, credentialsDirty }),
+    ).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+  }
+  expect(files()).toEqual(before.files);
+  expect(nr.RED.runtime._.flows.getFlows()!.rev).toBe(before.rev);
+  expect(await ask(nr.nodeUrl)).toBe('A');
 });
 
 it('lets an approved deployment through to the disk', async () => {
