@@ -23,7 +23,7 @@ import { instanceOfToken } from '../instances/instances.js';
 import { recordDrift } from '../instances/drift.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
-import { isJsonType, readJson, readRaw } from './body.js';
+import { readJson, readRaw } from './body.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
 function onlyQuery(req: Request, allowed: string[]): void {
@@ -35,6 +35,15 @@ function onlyQuery(req: Request, allowed: string[]): void {
 }
 
 /** Builds the API router. */
+/**
+ * 5.7: a blob PUT is "the snapshot bytes". JSON, raw bytes or an untyped body are all taken (an
+ * independent client may send any of them); the bytes are re-hashed and parsed as flows either way.
+ */
+function isBlobType(req: Request): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === '' || type === 'application/json' || type === 'application/octet-stream';
+}
+
 export function apiRouter(ctx: Context): Router {
   const r = Router({ caseSensitive: true, strict: false });
   const json = (req: Request, limit = ctx.config.limits.jsonBytes): Promise<unknown> =>
@@ -150,9 +159,12 @@ export function apiRouter(ctx: Context): Router {
     const inst = instance(req);
     const rev = req.params.rev as string;
     if (!isSha256Hex(rev)) throw new ValidationError('a rev is 64 lowercase hex digits');
-    if (!isJsonType(req)) {
+    if (!isBlobType(req)) {
       req.resume();
-      throw new CountersignError('ERR_UNSUPPORTED_MEDIA_TYPE', 'a blob is application/json');
+      throw new CountersignError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'a blob is application/json (or application/octet-stream)',
+      );
     }
     const raw = await readRaw(req, ctx.config.limits.blobBytes);
     if (sha256HexSync(raw) !== rev) {

@@ -123,6 +123,26 @@ describe('blobs', () => {
     expect(sha256Hex(get.text)).toBe(rev);
   });
 
+  it('takes the snapshot bytes as application/octet-stream or with no content type too', async () => {
+    for (const [variant, type] of [
+      ['octet', 'application/octet-stream'],
+      ['untyped', null],
+    ] as const) {
+      const { bytes, rev } = snapshot(flows(variant));
+      const res = await fetch(`${t.url}${API}/blobs/${rev}`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${line1.token}`,
+          ...(type ? { 'content-type': type } : {}),
+        },
+        body: bytes as BodyInit,
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({ rev });
+      expect(sha256Hex((await line1.request('GET', `/blobs/${rev}`)).text)).toBe(rev);
+    }
+  });
+
   it('refuses bytes that do not hash to the rev (ERR_BLOB_MISMATCH)', async () => {
     const { bytes } = snapshot(flows('one'));
     const { rev } = snapshot(flows('two'));
