@@ -145,6 +145,53 @@ afterAll(async () => {
   await nr?.close();
 });
 
+describe('POST /flows with every deployment type', () => {
+  const target = edit('sf-fn', { func: 'return null;' });
+  for (const type of ['full', 'nodes', 'flows']) {
+    it(`holds a ${type} deployment through API v1, v2 with the editor rev, and v2 without it`, async () => {
+      const answers = [
+        await send('POST', '/flows', target, { 'Node-RED-Deployment-Type': type }),
+        await send(
+          'POST',
+          '/flows',
+          { flows: target, rev: before.rev },
+          { 'Node-RED-Deployment-Type': type, 'Node-RED-API-Version': 'v2' },
+        ),
+        await send(
+          'POST',
+          '/flows',
+          { flows: target },
+          { 'Node-RED-Deployment-Type': type, 'Node-RED-API-Version': 'v2' },
+        ),
+      ];
+      for (const res of answers) {
+        const id = await expectHeld(res);
+        const deployment = await phone.deployment(nr.approvalUrl, id);
+        expect(deployment.type).toBe(type);
+        expect(deployment.target).toBe(await revOf(target));
+      }
+      await expectNothingChanged();
+    });
+  }
+
+  it('holds a reload through API v2, and refuses an unknown deployment type', async () => {
+    const id = await expectHeld(
+      await send(
+        'POST',
+        '/flows',
+        { rev: before.rev },
+        { 'Node-RED-Deployment-Type': 'reload', 'Node-RED-API-Version': 'v2' },
+      ),
+    );
+    expect((await phone.deployment(nr.approvalUrl, id)).type).toBe('reload');
+    for (const type of ['FULL', 'load', '__proto__']) {
+      const res = await send('POST', '/flows', target, { 'Node-RED-Deployment-Type': type });
+      expect((await expectRefused(res)).code).toBe('invalid_deployment_type');
+    }
+    await expectNothingChanged();
+  });
+});
+
 describe('changes that hide in a corner of the flows', () => {
   it('holds a change made only inside a subflow definition', async () => {
     const target = edit('sf-fn', { func: "msg.payload = 'EVIL';\nreturn msg;" });
