@@ -279,6 +279,43 @@ describe('credentials', () => {
     await expectNothingChanged();
   });
 
+  it('holds credentials sent through PUT /flow/:id and POST /flow, the cache unchanged', async () => {
+    const put = await send('PUT', '/flow/tab-main', {
+      id: 'tab-main',
+      label: 'Main tab-main',
+      credentials: { map: { TOKEN: 'secret-env' } },
+      env: [{ name: 'TOKEN', type: 'cred' }],
+      nodes: base
+        .filter((n) => n.z === 'tab-main')
+        .map((n) => (n.id === 'tab-main-req' ? { ...n, credentials: { password: 'p2' } } : n)),
+    });
+    const putId = await expectHeld(put);
+    expect((await phone.deployment(nr.approvalUrl, putId)).credentials).toEqual({
+      'tab-main': ['map'],
+      'tab-main-req': ['password'],
+    });
+    const post = await send('POST', '/flow', {
+      label: 'Added',
+      nodes: [
+        {
+          id: 'added-req',
+          type: 'http request',
+          method: 'GET',
+          url: 'http://127.0.0.1:9/',
+          authType: 'basic',
+          credentials: { user: 'u', password: 'p' },
+          wires: [[]],
+        },
+      ],
+    });
+    const postId = await expectHeld(post);
+    expect((await phone.deployment(nr.approvalUrl, postId)).credentials).toEqual({
+      'added-req': ['password', 'user'],
+    });
+    expect(nr.RED.nodes.getCredentials('added-req')).toBeUndefined();
+    await expectNothingChanged();
+  });
+
   it('refuses a separate credentials set whose entries are not field objects (they would wipe credentials unseen)', async () => {
     for (const credentials of [
       { 'tab-main-req': null },
