@@ -83,6 +83,12 @@ describe('instance tokens', () => {
     }
   });
 
+  it('serves blobs only to a device proof or an instance token', async () => {
+    const d = await propose();
+    expectError(await call(`${t.url}${API}/blobs/${d.target}`), 401);
+    expect((await alice.request(t, 'GET', `/blobs/${d.target}`)).status).toBe(200);
+  });
+
   it('refuses a token that was replaced by a new one', async () => {
     const old = await instance(t, 'rotated');
     const fresh = await instance(t, 'rotated');
