@@ -228,6 +228,26 @@ describe('each row of the 5.4 table', () => {
     );
   });
 
+  it('row 9: binds the credentials digest when the deployment sets credentials', async () => {
+    round += 1;
+    const creds = 'c'.repeat(64);
+    const { id } = await plugin.propose(flows(`base-${round}`), flows(`target-${round}`), {
+      creds,
+      credentials: { n0: ['password'] },
+    });
+    const d = (await alice.request(t, 'GET', `/deployments/${id}`)).body;
+    expect(d).toMatchObject({ creds, credentials: { n0: ['password'] } });
+    expect(JSON.stringify(d)).not.toMatch(/"password":"/);
+    const claims = alice.approvalClaims(t, d);
+    for (const c of [
+      { ...claims, creds: null },
+      { ...claims, creds: 'd'.repeat(64) },
+    ]) {
+      expectError(await alice.decide(t, id, await alice.sign(c)), 422, 'ERR_APPROVAL_MISMATCH');
+    }
+    expect((await alice.decide(t, id, await alice.sign(claims))).body.status).toBe('approved');
+  });
+
   it('row 10: needs exactly the deployment change ids (ERR_APPROVAL_INCOMPLETE)', async () => {
     const d = await pending();
     const claims = alice.approvalClaims(t, d);

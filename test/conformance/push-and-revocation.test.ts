@@ -62,6 +62,13 @@ type Payload = {
   expiresAt: string | null;
 };
 
+/** Enrols one more device with a subscription of its own, known as `owner` in `subs`. */
+async function listener(owner: string): Promise<Device> {
+  const push = receiver.createPushSubscription();
+  subs[owner] = push.endpoint;
+  return enrolled(t, { owner, push });
+}
+
 async function pushesTo(owner: string, kind: string, id: string): Promise<Payload> {
   for (let n = 1; n < 50; n++) {
     const messages = await receiver.waitForMessages(n, { endpoint: subs[owner]! });
@@ -116,16 +123,6 @@ describe('deployment pushes (5.6)', () => {
       receiver.messages.find((m) => m.endpoint === subs.alice && (m.payload as Payload).id === id)!
         .topic;
     expect(topicOf(first.id)).toBe(topicOf(second.id));
-  });
-
-  it('keeps a push within 1 KiB when the user name and instance are long', async () => {
-    const wide = await instance(t, 'ï'.repeat(100));
-    const { id } = await wide.propose(flows('w1', 5), flows('w2', 5), { user: '€'.repeat(200) });
-    await pushesTo('bob', 'deployment', id);
-    const message = receiver.messages.find(
-      (m) => m.endpoint === subs.bob && (m.payload as Payload).id === id,
-    )!;
-    expect(new TextEncoder().encode(message.text).length).toBeLessThanOrEqual(1024);
   });
 });
 
@@ -224,5 +221,32 @@ describe('push service answers (5.6)', () => {
     await receiver.waitForAttempts(4, { endpoint: push.endpoint });
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.attempts.filter((a) => a.endpoint === push.endpoint)).toHaveLength(4);
+  });
+});
+
+describe('push limits (5.6)', () => {
+  it('caps the push TTL at 24 h when the deployment lives longer', async () => {
+    // a device of its own, so the per-device push rate limit of the others is not touched
+    await listener('tara');
+    const long = await instance(t, 'long-lived', { expiresIn: '72h' });
+    const { id, expiresAt } = await long.propose(flows('l1'), flows('l2'));
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(86_400_000);
+    await pushesTo('tara', 'deployment', id);
+    const message = receiver.messages.find(
+      (m) => m.endpoint === subs.tara && (m.payload as Payload).id === id,
+    )!;
+    expect(message.ttl).toBeGreaterThan(86_000);
+    expect(message.ttl).toBeLessThanOrEqual(86_400);
+  });
+
+  it('keeps a push within 1 KiB when the user name and instance are long', async () => {
+    await listener('uma');
+    const wide = await instance(t, 'ï'.repeat(100));
+    const { id } = await wide.propose(flows('w1', 5), flows('w2', 5), { user: '€'.repeat(200) });
+    await pushesTo('uma', 'deployment', id);
+    const message = receiver.messages.find(
+      (m) => m.endpoint === subs.uma && (m.payload as Payload).id === id,
+    )!;
+    expect(new TextEncoder().encode(message.text).length).toBeLessThanOrEqual(1024);
   });
 });
