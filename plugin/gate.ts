@@ -77,6 +77,12 @@ export type GateOptions = {
 
 const EMPTY_TEXT = '[]';
 
+/** A copy of `value` through JSON (undefined stays undefined). */
+function jsonCopy(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
 /** The gate. */
 export class Gate {
   readonly #o: GateOptions;
@@ -352,12 +358,14 @@ export class Gate {
       return;
     }
 
-    // 3. The request: freeze a copy now, then check it is exactly what was approved.
+    // 3. The request: freeze a copy now, then check it is exactly what was approved. The copy is
+    // made through JSON, so what runs is the JSON the approver reviewed (a number such as 1e400,
+    // which JSON shows as null, must not run as Infinity).
     let flows: Flows;
     let credentials: unknown;
     try {
-      flows = structuredClone(held.flows);
-      credentials = structuredClone(held.credentials);
+      flows = jsonCopy(held.flows) as Flows;
+      credentials = jsonCopy(held.credentials);
     } catch (err) {
       await fail('failed', `the held request cannot be copied: ${(err as Error).message}`);
       return;

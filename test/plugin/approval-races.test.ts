@@ -139,6 +139,28 @@ describe('races', () => {
   });
 });
 
+describe('what runs', () => {
+  it('is the JSON the approver reviewed: a number JSON cannot hold runs as the null shown, not Infinity', async () => {
+    const flows = endpointFlows('J');
+    const body = JSON.stringify(flows).replace('"name":"answer"', '"name":"answer","limit":1e400');
+    const res = await fetch(`${nr.editorUrl}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(423);
+    const id = /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
+    const reviewed = JSON.parse(body) as Flows;
+    expect((await viewOf(id)).target).toBe(await revOf(reviewed));
+    expect((await alice.decide(server.url, id)).status).toBe(200);
+    await until('applied', async () => (await statusOf(id)) === 'applied');
+    const running = nr.RED.runtime._.flows.getFlows()!.flows as Array<Record<string, unknown>>;
+    expect(running.find((n) => n.id === 'tab-main-fn')!.limit).toBeNull();
+    expect(await ask(nr.nodeUrl)).toBe('J');
+  });
+});
+
 describe('a reload', () => {
   it('applies the flows file as proposed, even if the file changes again before the approval', async () => {
     const flowsFile = join(nr.userDir, 'flows.json');
