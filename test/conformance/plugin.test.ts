@@ -381,6 +381,20 @@ describe('proposals and the 5.8 states', () => {
     );
   });
 
+  it('never supersedes or expires an approved deployment (5.8: no other transitions)', async () => {
+    const d = await propose(line2);
+    expect((await alice.review(t, d.id)).reply.body.status).toBe('approved');
+    await propose(line2);
+    expect(await status(d.id)).toBe('approved');
+    offset += 3601;
+    expect(await status(d.id)).toBe('approved');
+    const reply = await line2.request('POST', `/deployments/${d.id}/outcome`, {
+      status: 'applied',
+      rev: d.target,
+    });
+    expect(reply.body).toEqual({ status: 'applied' });
+  });
+
   it('answers 404 for unknown deployment ids', async () => {
     expectError(await alice.request(t, 'GET', '/deployments/000000000000'), 404, 'ERR_NOT_FOUND');
     expectError(await line1.request('GET', '/deployments/000000000000'), 404, 'ERR_NOT_FOUND');
@@ -468,5 +482,10 @@ describe('audit log', () => {
     const page = await alice.request(t, 'GET', `/audit?after=${after}`);
     expect(page.body.entries[0].seq).toBeGreaterThan(after);
     expect(JSON.stringify(reply.body)).not.toMatch(/"name":"t\d+-0"/);
+    // every accepted approval JWS is in the log
+    const d = await propose();
+    const { jws } = await alice.review(t, d.id);
+    const all = (await alice.request(t, 'GET', '/audit?after=0')).body.entries;
+    expect(JSON.stringify(all)).toContain(jws);
   });
 });
