@@ -161,6 +161,30 @@ describe('what runs', () => {
   });
 });
 
+describe('credentials alone', () => {
+  it('are held, then set exactly as approved, the flows unchanged', async () => {
+    const active = nr.RED.runtime._.flows.getFlows()!.flows as Flows;
+    const rev = activeRev();
+    const withCredentials = active.map((n) =>
+      n.id === 'tab-main-req' ? { ...n, credentials: { user: 'u2', password: 'only-this' } } : n,
+    );
+    const id = await deploy(withCredentials);
+    const view = await viewOf(id);
+    expect(view.base).toBe(rev);
+    expect(view.target).toBe(rev);
+    expect(nr.RED.nodes.getCredentials('tab-main-req')).not.toMatchObject({
+      password: 'only-this',
+    });
+    expect((await alice.decide(server.url, id)).status).toBe(200);
+    await until('applied', async () => (await statusOf(id)) === 'applied');
+    expect(nr.RED.nodes.getCredentials('tab-main-req')).toEqual({
+      user: 'u2',
+      password: 'only-this',
+    });
+    expect(activeRev()).toBe(rev);
+  });
+});
+
 describe('a reload', () => {
   it('applies the flows file as proposed, even if the file changes again before the approval', async () => {
     const flowsFile = join(nr.userDir, 'flows.json');
