@@ -226,6 +226,27 @@ describe('proposals and the 5.8 states', () => {
       approvals: [],
     });
     expect(detail.body.changes).toHaveLength(summary.changeCount);
+    expect(Object.keys(detail.body).sort()).toEqual(
+      [
+        ...Object.keys(summary),
+        'base',
+        'target',
+        'creds',
+        'credentials',
+        'type',
+        'changes',
+        'approvals',
+      ].sort(),
+    );
+    for (const change of detail.body.changes) {
+      expect(change.id).toMatch(/^(flow|subflow|node|config|wiring|layout|credentials):.+$/);
+      expect(change.id.startsWith(`${change.kind}:`)).toBe(true);
+      expect(['added', 'removed', 'changed']).toContain(change.op);
+      expect(['high', 'medium', 'low']).toContain(change.risk);
+    }
+    expect(new Set(detail.body.changes.map((c: { id: string }) => c.id)).size).toBe(
+      summary.changeCount,
+    );
   });
 
   it('refuses a proposal naming a blob the instance never uploaded (ERR_BLOB_MISSING)', async () => {
