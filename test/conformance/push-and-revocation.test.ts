@@ -250,3 +250,43 @@ describe('push limits (5.6)', () => {
     expect(new TextEncoder().encode(message.text).length).toBeLessThanOrEqual(1024);
   });
 });
+
+describe('drift (docs/decisions.md)', () => {
+  it('pushes a drift report with the rev on disk and never the message', async () => {
+    await listener('vic');
+    const rev = 'a'.repeat(64);
+    const reply = await plugin.request('POST', '/instance/drift', {
+      rev,
+      message: 'SECRET drift details',
+    });
+    expect(reply.status).toBe(202);
+    expect(reply.body).toEqual({ ok: true });
+    const payload = await pushesTo('vic', 'drift', rev);
+    expect(payload).toEqual({
+      v: 1,
+      kind: 'drift',
+      id: rev,
+      instance: 'line-1',
+      changes: expect.any(Number),
+      by: expect.any(String),
+      expiresAt: null,
+    });
+    const message = receiver.messages.find(
+      (m) => m.endpoint === subs.vic && (m.payload as Payload).kind === 'drift',
+    )!;
+    expect(message.text).not.toContain('SECRET');
+    expect(message.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+  });
+
+  it('refuses a malformed drift report and one without a token', async () => {
+    const bad = await plugin.request('POST', '/instance/drift', { rev: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ code: 'ERR_BAD_REQUEST', message: expect.any(String) });
+    const anon = await fetch(`${t.url}/api/v1/instance/drift`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rev: 'a'.repeat(64) }),
+    });
+    expect(anon.status).toBe(401);
+  });
+});
