@@ -54,14 +54,21 @@ function parseEnrollBody(input: unknown): EnrollBody {
   };
 }
 
-/** The unused, unexpired invitation whose hash matches, compared in constant time. */
+/**
+ * The unused, unexpired invitation whose hash matches, compared in constant time. An invitation
+ * made by a device revoked since then is dead too (T5: a stolen phone's invitations go with it).
+ */
 function findInvitation(ctx: Context, code: string): InvitationRecord | undefined {
   const hash = Buffer.from(sha256HexSync(code), 'hex');
   const now = ctx.clock.now();
+  const inviterActive = (by: string): boolean =>
+    by === 'admin' || ctx.store.data.devices.some((d) => d.id === by && d.revokedAt === null);
   let found: InvitationRecord | undefined;
   for (const inv of ctx.store.data.invitations) {
     const match = timingSafeEqual(hash, Buffer.from(inv.codeHash, 'hex'));
-    if (match && inv.usedAt === null && Date.parse(inv.expiresAt) > now) found = inv;
+    if (match && inv.usedAt === null && Date.parse(inv.expiresAt) > now && inviterActive(inv.by)) {
+      found = inv;
+    }
   }
   return found;
 }

@@ -380,6 +380,16 @@ describe('devices and invitations (5.7)', () => {
     expect(row.revokedAt).toEqual(expect.any(String));
   });
 
+  it('kills the unused invitations a device made when it is revoked', async () => {
+    const thief = await enrolled(t, { owner: 'lost-phone', now: nowS });
+    const invitation = await thief.request(t, 'POST', '/invitations', { owner: 'x', name: 'y' });
+    expect(invitation.status).toBe(201);
+    expect((await alice.request(t, 'POST', `/devices/${thief.id}/revoke`)).status).toBe(200);
+    const newcomer = await Device.create(nowS);
+    expectError(await newcomer.enroll(t, invitation.body.code), 403, 'ERR_INVITATION_INVALID');
+    expectError(await newcomer.request(t, 'GET', '/devices'), 401, 'ERR_PROOF_DEVICE_UNKNOWN');
+  });
+
   it('lets a device revoke itself', async () => {
     const self = await enrolled(t, { owner: 'sam', now: nowS });
     const reply = await self.request(t, 'POST', `/devices/${self.id}/revoke`);
