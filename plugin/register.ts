@@ -108,6 +108,13 @@ async function start(
     setApprovedRev: (rev) => {
       gate.approvedRev = rev;
     },
+    // A drift notice reaches every enrolled device; at a true first install there are none yet.
+    onFirstStart: (rev) =>
+      connection.client.drift(
+        rev,
+        `First start: the flows on disk (rev ${rev.slice(0, 12)}) were trusted without an approval. ` +
+          'If Countersign guarded this Node-RED before, its record (countersign-gate) was removed.',
+      ),
   });
   let closed = false;
   const watcher = new Watcher({

@@ -33,6 +33,11 @@ export type StartupCheckOptions = {
   log: GateLog;
   /** Told the approved rev whenever the check settles it. */
   setApprovedRev: (rev: string) => void;
+  /**
+   * Called (and awaited, before any flow starts) when a first start trusts the flows on disk: the
+   * devices are told, since deleting the gate's record would otherwise pass tampered flows quietly.
+   */
+  onFirstStart?: (rev: string) => Promise<void>;
 };
 
 function loud(log: GateLog, lines: string[]): void {
@@ -87,6 +92,13 @@ export class StartupCheck {
       );
       this.#o.setApprovedRev(diskRev);
       this.finding ??= { kind: 'first-start', rev: diskRev };
+      await this.#o
+        .onFirstStart?.(diskRev)
+        .catch((err: unknown) =>
+          log.warn(
+            `Countersign: could not tell the devices about the first start: ${(err as Error).message}`,
+          ),
+        );
       return disk;
     }
     if (approved.record.rev === diskRev) {
