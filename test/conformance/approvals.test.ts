@@ -127,6 +127,12 @@ describe('each row of the 5.4 table', () => {
     const stranger = await Device.create();
     const unknown = await stranger.sign(stranger.approvalClaims(t, d));
     expectError(await alice.decide(t, d.id, unknown), 422, 'ERR_DEVICE_UNKNOWN');
+    for (const kid of [undefined, 5, '', 'x'.repeat(43)]) {
+      const jws = await alice.sign(alice.approvalClaims(t, d), { header: { kid } });
+      const reply = await alice.decide(t, d.id, jws);
+      expect(reply.status).toBe(422);
+      expect(['ERR_DEVICE_UNKNOWN', 'ERR_APPROVAL_HEADER']).toContain(reply.body.code);
+    }
     const byRevoked = await revoked.sign(revoked.approvalClaims(t, d));
     expectError(await alice.decide(t, d.id, byRevoked), 403, 'ERR_DEVICE_REVOKED');
   });

@@ -302,6 +302,17 @@ describe('device proofs (5.3)', () => {
     }
   });
 
+  it('refuses a proof without a jwk, or with a key of another type', async () => {
+    const url = `${t.url}${API}/devices`;
+    const claims = { jti: 'k1', htm: 'GET', htu: url, iat: nowS() };
+    for (const jwk of [undefined, { kty: 'RSA', n: 'AQAB', e: 'AQAB' }, 'key']) {
+      const proof = await alice.signRaw({ typ: 'dpop+jwt', alg: 'ES256', jwk }, claims);
+      const reply = await get({ raw: proof });
+      expectError(reply, 401);
+      expect(reply.body.code).toMatch(/^ERR_PROOF_/);
+    }
+  });
+
   it('refuses a proof whose jwk carries a private part', async () => {
     const reply = await get({
       jwk: { ...alice.publicJwk, d: Buffer.alloc(32, 1).toString('base64url') },
