@@ -1,9 +1,10 @@
 /**
  * Requests the gate refuses before proposing anything (400 `ERR_FLOWS_INVALID`), because Node-RED
  * would do something with them that the review cannot show:
- * - a node id that names an `Object.prototype` member (`__proto__`, `constructor`,
- *   `hasOwnProperty`...): Node-RED indexes nodes by id in plain objects, where such an id replaces
- *   a prototype or a method instead of adding a node;
+ * - a node id, or a flow (`z`), group (`g`) or subflow type a node refers to, that names an
+ *   `Object.prototype` member (`__proto__`, `constructor`, `hasOwnProperty`...): Node-RED indexes
+ *   nodes, flows and subflows by id in plain objects, where such a name reaches the prototype or a
+ *   method instead of a node;
  * - a separate credentials set (API v2 `credentials`, the runtime's second argument) that is not
  *   `{[node id]: {field: value}}` or the encrypted `{$: string}`: Node-RED stores any value it is
  *   given for a node (`null` wipes the node's credentials), while the change list only shows field
@@ -33,6 +34,12 @@ function quote(id: string): string {
 export function checkRequest(flows: Flows, credentials: unknown): void {
   for (const node of flows) {
     if (isPrototypeKey(node.id)) refuse(`node id ${quote(node.id)} is not allowed`);
+    // Node-RED also looks up a node's flow (z), group (g) and subflow type by name in plain objects.
+    const subflow = /^subflow:(.*)$/.exec(node.type)?.[1];
+    for (const ref of [node.z, node.g, subflow]) {
+      if (typeof ref === 'string' && isPrototypeKey(ref))
+        refuse(`node ${quote(node.id)} refers to ${quote(ref)}, which is not allowed`);
+    }
     const own = node.credentials;
     if (own !== undefined && own !== null && !isPlainObject(own)) {
       refuse(`the credentials of node ${quote(node.id)} must be an object of fields`);

@@ -357,14 +357,17 @@ describe('hostile requests', () => {
     await expectNothingChanged();
   });
 
-  it('refuses node ids that name Object.prototype members, changing nothing', async () => {
+  it('refuses node ids, flows, groups and subflow types that name Object.prototype members, changing nothing', async () => {
     for (const hostile of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
-      const flows = [
-        ...base,
-        { id: hostile, type: 'comment', z: 'tab-main', name: 'x', wires: [] },
-      ];
-      const res = await send('POST', '/flows', JSON.stringify(flows));
-      expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+      for (const node of [
+        { id: hostile, type: 'comment', z: 'tab-main' },
+        { id: 'ok-1', type: 'comment', z: hostile },
+        { id: 'ok-2', type: 'comment', z: 'tab-main', g: hostile },
+        { id: 'ok-3', type: `subflow:${hostile}`, z: 'tab-main', x: 1, y: 1, wires: [] },
+      ]) {
+        const res = await send('POST', '/flows', JSON.stringify([...base, node]));
+        expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+      }
       const withCredentials = edit('tab-main-req', {});
       const res2 = await send(
         'POST',
