@@ -162,7 +162,7 @@ export function apiRouter(ctx: Context): Router {
     if (!isBlobType(req)) {
       req.resume();
       throw new CountersignError(
-        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'ERR_BAD_REQUEST',
         'a blob is application/json (or application/octet-stream)',
       );
     }

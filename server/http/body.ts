@@ -88,11 +88,14 @@ export function parseJsonText(text: string): unknown {
   return value;
 }
 
-/** The JSON body of `req`: 415 when it is not `application/json`, 413 past `limit`, 400 when not JSON. */
+/**
+ * The JSON body of `req`: 400 `ERR_BAD_REQUEST` when it is not `application/json` (5.7: "not JSON";
+ * refusing other types also keeps cross-site form posts out), 413 past `limit`, 400 when not JSON.
+ */
 export async function readJson(req: Request, limit: number): Promise<unknown> {
   if (!isJsonType(req)) {
     req.resume();
-    throw new CountersignError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be application/json');
+    throw new CountersignError('ERR_BAD_REQUEST', 'the body must be application/json');
   }
   const raw = await readRaw(req, limit);
   let text: string;

@@ -79,14 +79,14 @@ describe('errors', () => {
       });
     }
   });
-  it('refuses non-JSON bodies with 415 and bodies over the limit with 413', async () => {
+  it('refuses bodies that are not application/json with 400 and bodies over the limit with 413', async () => {
     const res = await fetch(`${server.url}${API_PREFIX}/devices`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: '{}',
     });
-    expect(res.status).toBe(415);
-    expect(await res.json()).toMatchObject({ code: 'ERR_UNSUPPORTED_MEDIA_TYPE' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'ERR_BAD_REQUEST' });
     const big = await fetch(`${server.url}${API_PREFIX}/devices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
