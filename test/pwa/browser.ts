@@ -70,6 +70,8 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
     reducedMotion: options.reducedMotion ?? 'reduce',
     ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
   });
+  // Generous waits: the machine is shared, and a busy run is slow, not wrong.
+  context.setDefaultTimeout(60_000);
   return {
     context,
     async close() {
@@ -128,7 +130,7 @@ export async function enrollThroughUi(
   await input.fill(name);
   await page.getByRole('button', { name: /enrol/i }).click();
   const fingerprint = page.locator('cs-enroll .fingerprint');
-  await fingerprint.waitFor({ timeout: 20_000 });
+  await fingerprint.waitFor();
   return { fingerprint: (await fingerprint.innerText()).trim() };
 }
 
@@ -139,7 +141,7 @@ export async function serviceWorkerOf(
   const origin = new URL(page.url()).origin;
   const cdp = await page.context().newCDPSession(page);
   const found = new Promise<string>((resolveId, reject) => {
-    const timer = setTimeout(() => reject(new Error('no service worker registration')), 15_000);
+    const timer = setTimeout(() => reject(new Error('no service worker registration')), 60_000);
     cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
       for (const v of event.versions) {
         if (v.status === 'activated' && v.scriptURL.startsWith(origin)) {

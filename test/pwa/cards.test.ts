@@ -192,7 +192,7 @@ function expectCard(
   expect(card.pendingSketch).toBe(false);
 }
 
-describe('card renderers on real histories', () => {
+describe('card renderers on real histories', { timeout: 120_000 }, () => {
   it.each(historyPairs())('render every change of %s as the model says', async (_label, b, t) => {
     const base = loadFlows(b);
     const target = loadFlows(t);
@@ -203,7 +203,7 @@ describe('card renderers on real histories', () => {
   });
 });
 
-describe('card renderers on edits to real flows', () => {
+describe('card renderers on edits to real flows', { timeout: 120_000 }, () => {
   const cases = realFlowsFiles().filter(([, path]) => loadFlows(path).length >= 20);
   it.each(cases)('render each kind of edit to %s', async (_name, path) => {
     const base = loadFlows(path);

@@ -47,7 +47,7 @@ function revokedAt(id: string): string | null | undefined {
   return server.ctx.store.data.devices.find((d) => d.id === id)?.revokedAt;
 }
 
-describe('devices in the real browser', () => {
+describe('devices in the real browser', { timeout: 120_000 }, () => {
   it('lists the devices with this one marked, and revokes another after a confirmation', async () => {
     const mine = await enrolPhone('alice');
     const bob = await server.enrollDevice({ owner: 'bob', name: "Bob's phone" });

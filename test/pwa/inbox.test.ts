@@ -56,7 +56,7 @@ async function targets(): Promise<Array<{ name: string; width: number; height: n
   return found;
 }
 
-describe('the inbox in the real browser', () => {
+describe('the inbox in the real browser', { timeout: 120_000 }, () => {
   it('lists a pending deployment with instance, who, change count and time left', async () => {
     const { token } = await server.addInstance('bioreactor-lab');
     const s = bioreactorScenario();
@@ -118,7 +118,7 @@ describe('the inbox in the real browser', () => {
   });
 });
 
-describe('offline', () => {
+describe('offline', { timeout: 120_000 }, () => {
   it('opens the app shell from the precache and says the server cannot be reached', async () => {
     await page.goto(`${server.url}/#/inbox`);
     await page.locator('cs-inbox a.item').first().waitFor();
@@ -135,7 +135,7 @@ describe('offline', () => {
   });
 });
 
-describe('iPhone Safari', () => {
+describe('iPhone Safari', { timeout: 120_000 }, () => {
   it('explains the home-screen step instead of failing silently', async () => {
     const iphone = await launchBrowser({
       userAgent:

@@ -92,7 +92,7 @@ async function approvalsOf(
   };
 }
 
-describe('reviewing and signing in the real browser', () => {
+describe('reviewing and signing in the real browser', { timeout: 120_000 }, () => {
   it('reviews by swipe, buttons and keyboard, undoes, and signs an approval the server accepts', async () => {
     const { token } = await server.addInstance('bioreactor-lab');
     const s = bioreactorScenario();
@@ -184,6 +184,23 @@ describe('reviewing and signing in the real browser', () => {
     const { status, claims } = await approvalsOf(token, id);
     expect(status).toBe('approved');
     expect(claims[0]!.changes).toEqual({});
+  });
+
+  it('records an approval that needs a second approver, and does not offer the review again', async () => {
+    const { token } = await server.addInstance('two-person', { requiredApprovals: 2 });
+    const s = functionEditScenario();
+    const { id } = await server.propose(token, s.base, s.target);
+    await openReview(id);
+    await page.keyboard.press('ArrowRight');
+    await nextCard('node:f23c470d.dad1f8');
+    await page.getByRole('button', { name: 'Approve and sign' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
+    await page.getByText('Your approval is in').waitFor();
+    expect((await approvalsOf(token, id)).status).toBe('pending');
+
+    await page.goto(`${server.url}/#/inbox`);
+    await page.goto(`${server.url}/#/review/${id}`);
+    await page.getByText('This phone has already decided this deployment').waitFor();
   });
 
   it('lists decided deployments and the audit log in History', async () => {

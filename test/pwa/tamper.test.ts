@@ -86,7 +86,7 @@ async function statusOf(
   return (await res.json()) as { status: string; approvals: unknown[] };
 }
 
-describe('T8: the phone refuses to sign what it cannot verify', () => {
+describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_000 }, () => {
   it('refuses when a blob file was changed on the server after the proposal', async () => {
     const { id, token } = await propose('line-1');
     const s = scenarioFor('line-1');

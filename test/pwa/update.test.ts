@@ -45,7 +45,7 @@ afterAll(async () => {
   rmSync(appDir, { recursive: true, force: true });
 });
 
-describe('app updates', () => {
+describe('app updates', { timeout: 120_000 }, () => {
   it('waits until the review is over, then reloads only when asked', async () => {
     const { token } = await server.addInstance('greenhouse');
     const s = functionEditScenario();

@@ -388,10 +388,19 @@ export class CsReview extends LitElement {
         this._phase = 'closed';
         return;
       }
+      if (detail.approvals.some((a) => a.device === this.session.key.id)) {
+        // Waiting for other approvers: this phone has said its part.
+        this._error =
+          'This phone has already decided this deployment; it waits for other approvers.';
+        this._detail = null;
+        this._phase = 'closed';
+        return;
+      }
       this._phase = 'review';
       this.setActive(true);
       this.verifying = this.runCheck(detail);
       await this.updateComplete;
+      await this.renderRoot.querySelector('cs-change-card')?.updateComplete;
       performance.mark('countersign:first-card');
     } catch (error) {
       this._error = messageOf(error);
