@@ -23,7 +23,8 @@ const MAX_LISTED = 12;
 /**
  * One change, as DESIGN section 8 draws it: what happened (op, kind), to what (name, type, flow),
  * how risky, and the change itself: property diffs, a line diff for code, edge lists with names,
- * credential field names, or the nodes a layout change moved. Below, a sketch of the flow around it.
+ * credential field names, or the nodes a layout change moved. Below it, a sketch of the flow around
+ * the node: the change comes first, because it is what the reviewer decides on.
  */
 export class CsChangeCard extends LitElement {
   static override properties = {
@@ -147,7 +148,7 @@ export class CsChangeCard extends LitElement {
       padding: 1px 6px;
     }
     figure {
-      margin: 4px 0 12px;
+      margin: 16px 0 4px;
       padding: 10px 8px;
       border-radius: var(--radius-sm);
       background: var(--surface-2);
@@ -589,7 +590,7 @@ export class CsChangeCard extends LitElement {
           <span>${flowIcon}</span><span>${flowText(c)}</span>
         </p>
       </header>
-      ${this.renderSketch()} ${this.renderBody()}
+      ${this.renderBody()} ${this.renderSketch()}
     `;
   }
 }
