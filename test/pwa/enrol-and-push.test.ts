@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { fingerprintOf } from '../../protocol/index.js';
+import { API_PREFIX, fingerprintOf } from '../../protocol/index.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
@@ -167,6 +167,27 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       return kinds.includes('decided') && !kinds.includes('deployment') ? list : undefined;
     }, 'the deployment notification to close');
     expect(left.map((n) => (n.data as { kind: string }).kind)).toEqual(['decided']);
+  });
+
+  it('tells this phone quietly when another device is revoked', async () => {
+    await page.goto(`${server.url}/#/inbox`);
+    const sw = await serviceWorkerOf(page);
+    const other = await server.enrollDevice({ owner: 'frank' });
+    const before = receiver.messages.length;
+    // Frank revokes his own phone (a device may revoke itself); the others hear of it.
+    const res = await other.fetch(server.url, 'POST', `${API_PREFIX}/devices/${other.id}/revoke`);
+    expect(res.status).toBe(200);
+    const all = await receiver.waitForMessages(before + 1);
+    const revoked = all
+      .slice(before)
+      .find((m) => (m.payload as { kind?: string }).kind === 'device-revoked')!;
+    expect(revoked.payload).toMatchObject({ id: other.id });
+    await deliverPush(sw, revoked.text);
+    const note = await waitFor(async () => {
+      const list = await notificationsOf(page);
+      return list.find((n) => (n.data as { kind: string }).kind === 'device-revoked');
+    }, 'the revocation notification');
+    expect(note).toMatchObject({ title: 'A device was revoked', actions: 0 });
   });
 
   it('enrols without push, says so, and turns push on later from Devices', async () => {
