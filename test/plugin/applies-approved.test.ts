@@ -12,7 +12,9 @@ import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import { activeRev, deploy, statusOf } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
+import { until } from './until.js';
 
 let server: TestServer;
 let proxy: ApprovalProxy;
@@ -20,39 +22,6 @@ let nr: RunningNodeRed;
 let token: string;
 let alice: TestDevice;
 let bob: TestDevice;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}\n${nr.logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function statusOf(id: string): Promise<string> {
-  const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
-  return ((await res.json()) as { status: string }).status;
-}
-
-async function deploy(flows: Flows): Promise<string> {
-  const res = await fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(flows),
-  });
-  const text = await res.text();
-  expect(res.status, text).toBe(423);
-  return /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
-}
-
-const activeRev = (): string => nr.RED.runtime._.flows.getFlows()!.rev;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -74,7 +43,7 @@ beforeAll(async () => {
   });
   expect(nr.startError).toBeNull();
   await nr.waitForLog(/Started flows/);
-  await until('the event stream', async () => nr.status()?.eventsConnected);
+  await until(nr, 'the event stream', async () => nr.status()?.eventsConnected);
 });
 
 afterAll(async () => {
@@ -86,12 +55,12 @@ afterAll(async () => {
 describe('an approved deployment', () => {
   it('runs exactly the approved flows: the rev Node-RED reports is the target and the new nodes answer', async () => {
     const flowsB = endpointFlows('B');
-    const id = await deploy(flowsB);
+    const id = await deploy(nr, flowsB);
     expect(await ask(nr.nodeUrl)).toBe('A');
     const decided = await alice.decide(server.url, id);
     expect(decided.status).toBe(200);
-    await until('applied', async () => (await statusOf(id)) === 'applied');
-    expect(activeRev()).toBe(await revOf(flowsB));
+    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
+    expect(activeRev(nr)).toBe(await revOf(flowsB));
     expect(await ask(nr.nodeUrl)).toBe('B');
     const record = JSON.parse(
       readFileSync(join(nr.userDir, 'countersign-gate', 'approved.json'), 'utf8'),
@@ -110,7 +79,7 @@ describe('an approved deployment', () => {
         ? { ...n, credentials: { user: 'carol', password: 'secret-C-4711' } }
         : n,
     );
-    const id = await deploy(flowsC);
+    const id = await deploy(nr, flowsC);
     expect(nr.RED.nodes.getCredentials('tab-main-req')).toEqual({
       user: 'alice',
       password: 'secret-A',
@@ -123,7 +92,7 @@ describe('an approved deployment', () => {
     expect(detail.changes.some((c) => c.kind === 'credentials')).toBe(true);
 
     await alice.decide(server.url, id);
-    await until('applied', async () => (await statusOf(id)) === 'applied');
+    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
     expect(nr.RED.nodes.getCredentials('tab-main-req')).toEqual({
       user: 'carol',
       password: 'secret-C-4711',
@@ -138,7 +107,7 @@ describe('an approved deployment', () => {
 
 describe('refusals', () => {
   it('refuses a deployment whose held request was altered after the proposal', async () => {
-    const before = activeRev();
+    const before = activeRev(nr);
     const flows = endpointFlows('D');
     const err = await nr.RED.runtime.flows.setFlows({ flows: { flows } }).catch((e: unknown) => e);
     const id = (err as { deploymentId: string }).deploymentId;
@@ -146,8 +115,8 @@ describe('refusals', () => {
     (flows.find((n) => n.id === 'tab-main-fn') as unknown as { func: string }).func =
       "msg.payload = 'EVIL'; return msg;";
     await alice.decide(server.url, id);
-    await until('failed', async () => (await statusOf(id)) === 'failed');
-    expect(activeRev()).toBe(before);
+    await until(nr, 'failed', async () => (await statusOf(server, token, id)) === 'failed');
+    expect(activeRev(nr)).toBe(before);
     expect(await ask(nr.nodeUrl)).toBe('C');
     await nr.waitForLog(
       new RegExp(`deployment ${id} failed: the held flows changed after the proposal`),
@@ -155,12 +124,12 @@ describe('refusals', () => {
   });
 
   it('refuses an approval by a device revoked before the plugin applied it', async () => {
-    const before = activeRev();
+    const before = activeRev(nr);
     proxy.pause();
     try {
-      const id = await deploy(endpointFlows('E'));
+      const id = await deploy(nr, endpointFlows('E'));
       expect((await alice.decide(server.url, id)).status).toBe(200);
-      expect(await statusOf(id)).toBe('approved');
+      expect(await statusOf(server, token, id)).toBe('approved');
       const revoked = await bob.call(
         server.url,
         'POST',
@@ -168,19 +137,19 @@ describe('refusals', () => {
       );
       expect(revoked.status).toBe(200);
       proxy.resume();
-      await until('failed', async () => (await statusOf(id)) === 'failed');
+      await until(nr, 'failed', async () => (await statusOf(server, token, id)) === 'failed');
       await nr.waitForLog(
         new RegExp(`deployment ${id} failed: the approvals did not verify.*not an active device`),
       );
     } finally {
       proxy.resume();
     }
-    expect(activeRev()).toBe(before);
+    expect(activeRev(nr)).toBe(before);
     expect(await ask(nr.nodeUrl)).toBe('C');
   });
 
   it('refuses an approval signed for another deployment, even of the same flows', async () => {
-    const before = activeRev();
+    const before = activeRev(nr);
     const flowsF = endpointFlows('F');
     // Another instance's deployment of exactly the same base and target, approved by bob.
     const other = await server.addInstance('line-2');
@@ -193,7 +162,7 @@ describe('refusals', () => {
 
     proxy.pause();
     try {
-      const id = await deploy(flowsF);
+      const id = await deploy(nr, flowsF);
       // A compromised server claims this deployment was approved, with the other one's approval.
       proxy.rewrite = (view) =>
         view.id === id ? { ...view, status: 'approved', approvals: foreignDetail.approvals } : view;
@@ -205,7 +174,7 @@ describe('refusals', () => {
       proxy.rewrite = null;
       proxy.resume();
     }
-    expect(activeRev()).toBe(before);
+    expect(activeRev(nr)).toBe(before);
     expect(await ask(nr.nodeUrl)).toBe('C');
   });
 
@@ -215,20 +184,23 @@ describe('refusals', () => {
     let second: string;
     const flowsG = endpointFlows('G');
     try {
-      first = await deploy(flowsG);
+      first = await deploy(nr, flowsG);
       expect((await bob.decide(server.url, first)).status).toBe(200);
-      second = await deploy(endpointFlows('H'));
+      second = await deploy(nr, endpointFlows('H'));
       expect((await bob.decide(server.url, second)).status).toBe(200);
     } finally {
       proxy.resume();
     }
     await until(
+      nr,
       'both settled',
-      async () => (await statusOf(second)) !== 'approved' && (await statusOf(first)) !== 'approved',
+      async () =>
+        (await statusOf(server, token, second)) !== 'approved' &&
+        (await statusOf(server, token, first)) !== 'approved',
     );
-    expect(await statusOf(first)).toBe('applied');
-    expect(await statusOf(second)).toBe('stale');
-    expect(activeRev()).toBe(await revOf(flowsG));
+    expect(await statusOf(server, token, first)).toBe('applied');
+    expect(await statusOf(server, token, second)).toBe('stale');
+    expect(activeRev(nr)).toBe(await revOf(flowsG));
     expect(await ask(nr.nodeUrl)).toBe('G');
   });
 
@@ -236,12 +208,17 @@ describe('refusals', () => {
     proxy.blockEvents = true;
     proxy.cutStreams();
     try {
-      await until('the stream to drop', async () => !nr.status()?.eventsConnected);
+      await until(nr, 'the stream to drop', async () => !nr.status()?.eventsConnected);
       const flowsI = endpointFlows('I');
-      const id = await deploy(flowsI);
+      const id = await deploy(nr, flowsI);
       expect((await bob.decide(server.url, id)).status).toBe(200);
-      await until('applied by polling', async () => (await statusOf(id)) === 'applied', 30_000);
-      expect(activeRev()).toBe(await revOf(flowsI));
+      await until(
+        nr,
+        'applied by polling',
+        async () => (await statusOf(server, token, id)) === 'applied',
+        30_000,
+      );
+      expect(activeRev(nr)).toBe(await revOf(flowsI));
       expect(await ask(nr.nodeUrl)).toBe('I');
     } finally {
       proxy.blockEvents = false;

@@ -7,12 +7,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_PREFIX, revOf, type Flows } from '../../protocol/index.js';
+import { revOf, type Flows } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import { activeRev, deploy, postFlows, statusOf, viewOf } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
+import { until } from './until.js';
 
 let server: TestServer;
 let proxy: ApprovalProxy;
@@ -20,53 +22,12 @@ let nr: RunningNodeRed;
 let token: string;
 let alice: TestDevice;
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}\n${nr.logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-type View = { id: string; status: string; base: string; target: string; [key: string]: unknown };
-
-async function viewOf(id: string): Promise<View> {
-  const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
-  return (await res.json()) as View;
-}
-
-const statusOf = async (id: string): Promise<string> => (await viewOf(id)).status;
-
-async function deployRes(flows: Flows | null, type = 'full'): Promise<Response> {
-  return fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': type },
-    body: JSON.stringify(flows ?? {}),
-  });
-}
-
-async function deploy(flows: Flows | null, type = 'full'): Promise<string> {
-  const res = await deployRes(flows, type);
-  const text = await res.text();
-  expect(res.status, text).toBe(423);
-  return /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
-}
-
 async function approveAndApply(flows: Flows): Promise<string> {
-  const id = await deploy(flows);
+  const id = await deploy(nr, flows);
   expect((await alice.decide(server.url, id)).status).toBe(200);
-  await until(`${id} applied`, async () => (await statusOf(id)) === 'applied');
+  await until(nr, `${id} applied`, async () => (await statusOf(server, token, id)) === 'applied');
   return id;
 }
-
-const activeRev = (): string => nr.RED.runtime._.flows.getFlows()!.rev;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -79,7 +40,7 @@ beforeAll(async () => {
   });
   expect(nr.startError).toBeNull();
   await nr.waitForLog(/Started flows/);
-  await until('the event stream', async () => nr.status()?.eventsConnected);
+  await until(nr, 'the event stream', async () => nr.status()?.eventsConnected);
 });
 
 afterAll(async () => {
@@ -96,22 +57,22 @@ describe('races', () => {
     let x: string;
     let y: string;
     try {
-      x = await deploy(flowsX);
+      x = await deploy(nr, flowsX);
       expect((await alice.decide(server.url, x)).status).toBe(200);
       // A newer deployment arrives after the approval, before the plugin hears of it.
-      y = await deploy(flowsY);
-      expect(await statusOf(y)).toBe('pending');
+      y = await deploy(nr, flowsY);
+      expect(await statusOf(server, token, y)).toBe('pending');
     } finally {
       proxy.resume();
     }
-    await until('x applied', async () => (await statusOf(x)) === 'applied');
-    expect(activeRev()).toBe(await revOf(flowsX));
+    await until(nr, 'x applied', async () => (await statusOf(server, token, x)) === 'applied');
+    expect(activeRev(nr)).toBe(await revOf(flowsX));
     expect(await ask(nr.nodeUrl)).toBe('X');
     // The newer one was proposed against the old base: approving it now is stale, not applied.
     expect((await alice.decide(server.url, y)).status).toBe(200);
-    await until('y settled', async () => (await statusOf(y)) !== 'approved');
-    expect(await statusOf(y)).toBe('stale');
-    expect(activeRev()).toBe(await revOf(flowsX));
+    await until(nr, 'y settled', async () => (await statusOf(server, token, y)) !== 'approved');
+    expect(await statusOf(server, token, y)).toBe('stale');
+    expect(activeRev(nr)).toBe(await revOf(flowsX));
     expect(await ask(nr.nodeUrl)).toBe('X');
   });
 
@@ -119,23 +80,23 @@ describe('races', () => {
     const flowsP = endpointFlows('P');
     const back = endpointFlows('X');
     const p = await approveAndApply(flowsP);
-    const replay = { ...(await viewOf(p)), status: 'approved' };
+    const replay = { ...(await viewOf(server, token, p)), status: 'approved' };
     await approveAndApply(back); // the flows are back to P's base
-    expect(activeRev()).toBe(replay.base);
+    expect(activeRev(nr)).toBe(replay.base);
     // A compromised server replays P's approval in place of the next deployment's events.
     const next = endpointFlows('N');
     proxy.rewrite = (view) => (view.status === 'pending' ? { ...replay, id: p } : view);
     let n: string;
     try {
-      n = await deploy(next);
+      n = await deploy(nr, next);
     } finally {
       proxy.rewrite = null;
     }
     // Events are handled in order: had the replay been applied, the next deployment would be stale.
     expect((await alice.decide(server.url, n)).status).toBe(200);
-    await until('n applied', async () => (await statusOf(n)) === 'applied');
-    expect(activeRev()).toBe(await revOf(next));
-    expect(await statusOf(p)).toBe('applied');
+    await until(nr, 'n applied', async () => (await statusOf(server, token, n)) === 'applied');
+    expect(activeRev(nr)).toBe(await revOf(next));
+    expect(await statusOf(server, token, p)).toBe('applied');
   });
 });
 
@@ -152,9 +113,9 @@ describe('what runs', () => {
     expect(res.status, text).toBe(423);
     const id = /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
     const reviewed = JSON.parse(body) as Flows;
-    expect((await viewOf(id)).target).toBe(await revOf(reviewed));
+    expect((await viewOf(server, token, id)).target).toBe(await revOf(reviewed));
     expect((await alice.decide(server.url, id)).status).toBe(200);
-    await until('applied', async () => (await statusOf(id)) === 'applied');
+    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
     const running = nr.RED.runtime._.flows.getFlows()!.flows as Array<Record<string, unknown>>;
     expect(running.find((n) => n.id === 'tab-main-fn')!.limit).toBeNull();
     expect(await ask(nr.nodeUrl)).toBe('J');
@@ -164,24 +125,24 @@ describe('what runs', () => {
 describe('credentials alone', () => {
   it('are held, then set exactly as approved, the flows unchanged', async () => {
     const active = nr.RED.runtime._.flows.getFlows()!.flows as Flows;
-    const rev = activeRev();
+    const rev = activeRev(nr);
     const withCredentials = active.map((n) =>
       n.id === 'tab-main-req' ? { ...n, credentials: { user: 'u2', password: 'only-this' } } : n,
     );
-    const id = await deploy(withCredentials);
-    const view = await viewOf(id);
+    const id = await deploy(nr, withCredentials);
+    const view = await viewOf(server, token, id);
     expect(view.base).toBe(rev);
     expect(view.target).toBe(rev);
     expect(nr.RED.nodes.getCredentials('tab-main-req')).not.toMatchObject({
       password: 'only-this',
     });
     expect((await alice.decide(server.url, id)).status).toBe(200);
-    await until('applied', async () => (await statusOf(id)) === 'applied');
+    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
     expect(nr.RED.nodes.getCredentials('tab-main-req')).toEqual({
       user: 'u2',
       password: 'only-this',
     });
-    expect(activeRev()).toBe(rev);
+    expect(activeRev(nr)).toBe(rev);
   });
 });
 
@@ -190,12 +151,16 @@ describe('a reload', () => {
     const flowsFile = join(nr.userDir, 'flows.json');
     const proposed = endpointFlows('R1');
     writeFileSync(flowsFile, JSON.stringify(proposed));
-    const id = await deploy(null, 'reload');
-    expect((await viewOf(id)).target).toBe(await revOf(proposed));
+    const id = await deploy(nr, null, 'reload');
+    expect((await viewOf(server, token, id)).target).toBe(await revOf(proposed));
     writeFileSync(flowsFile, JSON.stringify(endpointFlows('R2 swapped in')));
     expect((await alice.decide(server.url, id)).status).toBe(200);
-    await until('reload applied', async () => (await statusOf(id)) === 'applied');
-    expect(activeRev()).toBe(await revOf(proposed));
+    await until(
+      nr,
+      'reload applied',
+      async () => (await statusOf(server, token, id)) === 'applied',
+    );
+    expect(activeRev(nr)).toBe(await revOf(proposed));
     expect(await ask(nr.nodeUrl)).toBe('R1');
     expect(readFileSync(flowsFile, 'utf8')).toContain('R2 swapped in');
   });
@@ -203,14 +168,14 @@ describe('a reload', () => {
 
 describe('a compromised approval server', () => {
   it('cannot put markup into the 423 answer through the deployment id', async () => {
-    const before = activeRev();
+    const before = activeRev(nr);
     proxy.rewriteProposal = (answer) => ({
       status: answer.status,
       body: { ...(answer.body as object), id: '<img src=x onerror=alert(1)>' },
     });
     let res: Response;
     try {
-      res = await deployRes(endpointFlows('M1'));
+      res = await postFlows(nr, endpointFlows('M1'));
     } finally {
       proxy.rewriteProposal = null;
     }
@@ -219,18 +184,18 @@ describe('a compromised approval server', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(text).not.toMatch(/[<>]/);
     expect(text).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    expect(activeRev()).toBe(before);
+    expect(activeRev(nr)).toBe(before);
   });
 
   it('cannot put markup into the 423 answer through a refusal message', async () => {
-    const before = activeRev();
+    const before = activeRev(nr);
     proxy.rewriteProposal = () => ({
       status: 400,
       body: { code: 'ERR_X', message: '<script>alert(document.cookie)</script>' },
     });
     let res: Response;
     try {
-      res = await deployRes(endpointFlows('M2'));
+      res = await postFlows(nr, endpointFlows('M2'));
     } finally {
       proxy.rewriteProposal = null;
     }
@@ -238,7 +203,7 @@ describe('a compromised approval server', () => {
     expect(res.status).toBe(423);
     expect(text).not.toMatch(/[<>]/);
     expect(text).toContain('&lt;script&gt;');
-    expect(activeRev()).toBe(before);
+    expect(activeRev(nr)).toBe(before);
     expect(await ask(nr.nodeUrl)).toBe('R1');
   });
 });

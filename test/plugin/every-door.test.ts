@@ -6,13 +6,12 @@
  * and the palette are not doors to the flows. After each, nothing changed: not the active rev, not
  * the running nodes, not the credential cache, not the files.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revOf, type Flows, type FlowNode } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
-import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
+import { endpointFlows, waitForAnswer } from './flows-fixture.js';
+import { expectGateUnchanged, gateStateOf, type GateState } from './gate-state.js';
 
 /** The endpoint flows plus a subflow (with an instance), a group and the global environment. */
 const base: Flows = [
@@ -67,25 +66,11 @@ const base: Flows = [
 
 let nr: RunningNodeRed;
 let phone: TestDevice;
-let before: { rev: string; files: string[]; fnNode: unknown; credentials: unknown };
+let before: GateState;
 
-function snapshot(): typeof before {
-  return {
-    rev: nr.RED.runtime._.flows.getFlows()!.rev,
-    files: ['flows.json', 'flows_cred.json'].map((f) => readFileSync(join(nr.userDir, f), 'utf8')),
-    fnNode: nr.RED.nodes.getNode('sf-inst'),
-    credentials: structuredClone(nr.RED.nodes.getCredentials('tab-main-req')),
-  };
-}
+const snapshot = (): GateState => gateStateOf(nr, 'sf-inst');
 
-async function expectNothingChanged(): Promise<void> {
-  const now = snapshot();
-  expect(now.rev).toBe(before.rev);
-  expect(now.fnNode).toBe(before.fnNode); // the very same running instance: not restarted
-  expect(now.credentials).toEqual(before.credentials);
-  expect(now.files).toEqual(before.files);
-  expect(await ask(nr.nodeUrl)).toBe('A');
-}
+const expectNothingChanged = (): Promise<void> => expectGateUnchanged(nr, before, 'sf-inst', 'A');
 
 async function expectHeld(res: Response): Promise<string> {
   const text = await res.text();

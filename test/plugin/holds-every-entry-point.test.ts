@@ -10,33 +10,22 @@ import { revOf, type Flows } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { ask, endpointFlows } from './flows-fixture.js';
+import { expectGateUnchanged, gateStateOf, type GateState } from './gate-state.js';
 
 const flowsA = endpointFlows('A');
 let nr: RunningNodeRed;
 let phone: TestDevice;
-let before: { rev: string; files: string[]; fnNode: unknown; credentials: unknown };
+let before: GateState;
 const notices: Array<{
   topic: string;
   data: { id: string | null; status: string; message: string };
 }> = [];
 
-function snapshot(): { rev: string; files: string[]; fnNode: unknown; credentials: unknown } {
-  return {
-    rev: nr.RED.runtime._.flows.getFlows()!.rev,
-    files: ['flows.json', 'flows_cred.json'].map((f) => readFileSync(join(nr.userDir, f), 'utf8')),
-    fnNode: nr.RED.nodes.getNode('tab-main-fn'),
-    credentials: structuredClone(nr.RED.nodes.getCredentials('tab-main-req')),
-  };
-}
+const snapshot = (): GateState => gateStateOf(nr, 'tab-main-fn');
 
 /** Nothing changed: active rev, the running node instances, the credential cache, the files. */
 async function expectNothingChanged(): Promise<void> {
-  const now = snapshot();
-  expect(now.rev).toBe(before.rev);
-  expect(now.fnNode).toBe(before.fnNode); // the very same running instance: not restarted
-  expect(now.credentials).toEqual(before.credentials);
-  expect(now.files).toEqual(before.files);
-  expect(await ask(nr.nodeUrl)).toBe('A');
+  await expectGateUnchanged(nr, before, 'tab-main-fn', 'A');
   expect(nr.RED.nodes.getNode('tab-new-fn')).toBeNull();
 }
 

@@ -8,6 +8,7 @@ import { revOf, type Flows } from '../../protocol/index.js';
 import { targetOfAddFlow, targetOfDeleteFlow, targetOfUpdateFlow } from '../../plugin/targets.js';
 import { loadFlows, realFlowsFiles } from '../helpers/fixtures.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { activeRev } from './deploy.js';
 
 let nr: RunningNodeRed;
 const real = realFlowsFiles()
@@ -18,7 +19,6 @@ const real = realFlowsFiles()
   )!;
 
 const active = (): Flows => structuredClone(nr.RED.runtime._.flows.getFlows()!.flows) as Flows;
-const activeRev = (): string => nr.RED.runtime._.flows.getFlows()!.rev;
 
 beforeAll(async () => {
   nr = await startNodeRed({ plugin: false, flows: real });
@@ -38,7 +38,7 @@ it('computes the flows of adding a flow as Node-RED does', async () => {
     configs: [{ id: 'cs-added-cfg', type: 'global-config', env: [] }],
   };
   const id = (await nr.RED.runtime.flows.addFlow({ flow: structuredClone(flow) })) as string;
-  expect(await revOf(targetOfAddFlow(before, flow, id).flows)).toBe(activeRev());
+  expect(await revOf(targetOfAddFlow(before, flow, id).flows)).toBe(activeRev(nr));
 });
 
 it('computes the flows of updating a flow as Node-RED does', async () => {
@@ -49,7 +49,7 @@ it('computes the flows of updating a flow as Node-RED does', async () => {
     label: 'Renamed',
   } as Record<string, unknown>;
   await nr.RED.runtime.flows.updateFlow({ id: tab.id, flow: structuredClone(flow) });
-  expect(await revOf(targetOfUpdateFlow(before, tab.id, flow))).toBe(activeRev());
+  expect(await revOf(targetOfUpdateFlow(before, tab.id, flow))).toBe(activeRev(nr));
 });
 
 it('computes the flows of updating the global flow as Node-RED does', async () => {
@@ -59,12 +59,12 @@ it('computes the flows of updating the global flow as Node-RED does', async () =
     unknown
   >;
   await nr.RED.runtime.flows.updateFlow({ id: 'global', flow: structuredClone(flow) });
-  expect(await revOf(targetOfUpdateFlow(before, 'global', flow))).toBe(activeRev());
+  expect(await revOf(targetOfUpdateFlow(before, 'global', flow))).toBe(activeRev(nr));
 });
 
 it('computes the flows of deleting a flow as Node-RED does', async () => {
   const before = active();
   const tab = before.filter((n) => n.type === 'tab')[1]!;
   await nr.RED.runtime.flows.deleteFlow({ id: tab.id });
-  expect(await revOf(targetOfDeleteFlow(before, tab.id))).toBe(activeRev());
+  expect(await revOf(targetOfDeleteFlow(before, tab.id))).toBe(activeRev(nr));
 });
