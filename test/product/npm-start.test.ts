@@ -5,11 +5,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const userDir = join(mkdtempSync(join(tmpdir(), 'countersign-start-')), 'user dir');
@@ -17,17 +17,6 @@ let start: ChildProcess;
 let output = '';
 let editorPort = 0;
 let approvalPort = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function waitForOutput(pattern: RegExp, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
