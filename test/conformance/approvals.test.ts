@@ -10,15 +10,15 @@ import {
   flows,
   instance,
   randomJti,
-  removeDir,
   startTarget,
+  stopTarget,
   unsafeJws,
   without,
   type ApprovalClaims,
   type Plugin,
-  type Reply,
   type Target,
 } from './client.js';
+import { expectError } from './expect-error.js';
 
 let t: Target;
 let plugin: Plugin;
@@ -37,8 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
-  if (t) removeDir(t.dataDir);
+  await stopTarget(t);
 });
 
 type Detail = {
@@ -57,13 +56,6 @@ async function pending(on: Plugin = plugin, user = 'nobody'): Promise<Detail> {
   expect(detail.status).toBe(200);
   expect(detail.body.changes.length).toBeGreaterThan(1);
   return detail.body;
-}
-
-function expectError(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status,
-    body: { code, message: expect.any(String) },
-  });
 }
 
 describe('decision endpoint (5.4, 5.7)', () => {

@@ -381,6 +381,13 @@ export async function startTarget(
   return { server, url: server.url, serverId: server.serverId, dataDir };
 }
 
+/** Stops a target started by `startTarget` (if it started) and removes its data directory. */
+export async function stopTarget(target: Target | undefined): Promise<void> {
+  if (!target) return;
+  await target.server.close();
+  removeDir(target.dataDir);
+}
+
 /** Invites and enrols a new device (the command line's `enroll`, then the PWA's `POST /devices`). */
 export async function enrolled(
   target: Target,

@@ -9,9 +9,9 @@ import {
   Device,
   call,
   enrolled,
-  removeDir,
   sha256Hex,
   startTarget,
+  stopTarget,
   unsafeJws,
   API,
   type Target,
@@ -33,9 +33,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
+  await stopTarget(t);
   await receiver?.close();
-  if (t) removeDir(t.dataDir);
 });
 
 function expectError(

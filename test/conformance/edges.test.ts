@@ -15,13 +15,13 @@ import {
   flows,
   instance,
   randomJti,
-  removeDir,
   sha256Hex,
   startTarget,
+  stopTarget,
   type Plugin,
-  type Reply,
   type Target,
 } from './client.js';
+import { expectError } from './expect-error.js';
 
 const PUBLIC = 'https://approvals.example.com';
 let t: Target;
@@ -35,16 +35,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
-  if (t) removeDir(t.dataDir);
+  await stopTarget(t);
 });
-
-function expectError(reply: Reply, status: number, code?: string): void {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status,
-    body: { code: code ?? expect.stringMatching(/^ERR_/), message: expect.any(String) },
-  });
-}
 
 describe('behind a reverse proxy (5.7)', () => {
   it('checks htu against the configured public URL, not the address it listens on', async () => {

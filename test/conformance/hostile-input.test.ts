@@ -9,8 +9,8 @@ import {
   enrolled,
   flows,
   instance,
-  removeDir,
   startTarget,
+  stopTarget,
   API,
   type Device,
   type Plugin,
@@ -29,8 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
-  if (t) removeDir(t.dataDir);
+  await stopTarget(t);
 });
 
 function expect4xx(reply: Reply, status?: number | number[]): void {

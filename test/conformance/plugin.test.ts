@@ -12,16 +12,16 @@ import {
   enrolled,
   flows,
   instance,
-  removeDir,
   sha256Hex,
   snapshot,
   startTarget,
+  stopTarget,
   API,
   type Device,
   type Plugin,
-  type Reply,
   type Target,
 } from './client.js';
+import { expectError } from './expect-error.js';
 
 // `canonicalize` is CommonJS whose declaration claims an ES default export.
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string;
@@ -45,16 +45,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
-  if (t) removeDir(t.dataDir);
+  await stopTarget(t);
 });
-
-function expectError(reply: Reply, status: number, code?: string): void {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status,
-    body: { code: code ?? expect.stringMatching(/^ERR_/), message: expect.any(String) },
-  });
-}
 
 async function propose(on: Plugin = line1): Promise<{ id: string; base: string; target: string }> {
   round += 1;

@@ -9,13 +9,13 @@ import {
   enrolled,
   flows,
   instance,
-  removeDir,
   startTarget,
+  stopTarget,
   type Device,
   type Plugin,
-  type Reply,
   type Target,
 } from './client.js';
+import { expectError } from './expect-error.js';
 
 let t: Target;
 let receiver: PushReceiver;
@@ -40,17 +40,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
+  await stopTarget(t);
   await receiver?.close();
-  if (t) removeDir(t.dataDir);
 });
-
-function expectError(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, body: reply.body }).toEqual({
-    status,
-    body: { code, message: expect.any(String) },
-  });
-}
 
 type Payload = {
   v: number;

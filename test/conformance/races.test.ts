@@ -12,8 +12,8 @@ import {
   flows,
   instance,
   randomJti,
-  removeDir,
   startTarget,
+  stopTarget,
   type Plugin,
   type Target,
 } from './client.js';
@@ -31,8 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.server.close();
-  if (t) removeDir(t.dataDir);
+  await stopTarget(t);
 });
 
 const count = (statuses: number[], status: number): number =>
