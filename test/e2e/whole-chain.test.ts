@@ -12,16 +12,15 @@ import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { ask, endpointFlows, waitForAnswer } from '../plugin/flows-fixture.js';
 import {
-  allowNotifications,
   deliverPush,
   enrollThroughUi,
   ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
   notificationsOf,
   serviceWorkerOf,
   type Browser,
 } from '../pwa/browser.js';
+import { openPwaBrowser } from '../pwa/pwa-session.js';
+import { currentCard, swipe } from '../pwa/review-cards.js';
 
 let nr: RunningNodeRed;
 let receiver: PushReceiver;
@@ -46,32 +45,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-async function currentCard(): Promise<string | null> {
-  if ((await page.locator('cs-review cs-review-summary').count()) > 0) return null;
-  return page.locator('cs-review .card').getAttribute('data-change-id');
-}
-
-/** A drag to the right across the card with real pointer events: approve. */
-async function swipeRight(): Promise<void> {
-  const box = (await page.locator('cs-review .card').boundingBox())!;
-  const x = box.x + box.width / 2;
-  const y = box.y + box.height / 3;
-  await page.mouse.move(x, y);
-  await page.mouse.down();
-  for (let step = 1; step <= 8; step++) await page.mouse.move(x + (220 * step) / 8, y + step);
-  await page.mouse.up();
-}
-
 beforeAll(async () => {
   ensurePwaBuilt();
   receiver = await startPushReceiver();
   nr = await startNodeRed({ flows: base });
   expect(nr.startError).toBeNull();
   await nr.waitForLog(/Started flows/);
-  browser = await launchBrowser();
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, new URL(nr.approvalUrl).origin);
-  page = await browser.context.newPage();
+  ({ browser, page } = await openPwaBrowser(receiver, new URL(nr.approvalUrl).origin));
 }, 180_000);
 
 afterAll(async () => {
@@ -126,12 +106,12 @@ describe('the whole chain', () => {
     // Every card, swiped right, in the order of the change list.
     const expected = computeChanges(base, target, {}).map((c) => c.id);
     const seen: string[] = [];
-    for (let card = await currentCard(); card !== null;) {
+    for (let card = await currentCard(page); card !== null;) {
       seen.push(card);
-      await swipeRight();
+      await swipe(page, 220);
       const previous = card;
       card = await until('the next card', async () => {
-        const now = await currentCard().catch(() => previous);
+        const now = await currentCard(page).catch(() => previous);
         return now !== previous ? { now } : undefined;
       }).then((r) => r.now);
     }

@@ -6,35 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { API_PREFIX } from '../../protocol/index.js';
 import { TestDevice } from '../helpers/device.js';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  allowNotifications,
-  enrollThroughUi,
-  ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
-  type Browser,
-} from './browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { enrollThroughUi } from './browser.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
 
+let session: PwaSession;
 let server: TestServer;
-let receiver: PushReceiver;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir: ensurePwaBuilt() });
-  browser = await launchBrowser();
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
+  session = await startPwaSession();
+  ({ server, page } = session);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
 });
 
 async function enrolPhone(owner: string): Promise<string> {

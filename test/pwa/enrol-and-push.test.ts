@@ -6,43 +6,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { API_PREFIX, fingerprintOf } from '../../protocol/index.js';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { PushReceiver } from '../helpers/push-receiver.js';
+import type { TestServer } from '../helpers/server.js';
 import {
   allowNotifications,
   deliverPush,
   enrollThroughUi,
-  ensurePwaBuilt,
   installPushSeam,
   launchBrowser,
   notificationsOf,
   serviceWorkerOf,
   type Browser,
 } from './browser.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { functionEditScenario } from './scenario.js';
 
+let session: PwaSession;
 let server: TestServer;
 let receiver: PushReceiver;
 let browser: Browser;
 let page: Page;
 let token: string;
-const subscription = { current: null as ReturnType<PushReceiver['createPushSubscription']> | null };
 
 beforeAll(async () => {
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
+  session = await startPwaSession({ serverName: 'Plant approvals' });
+  ({ server, receiver, browser, page } = session);
   token = (await server.addInstance('greenhouse')).token;
-  browser = await launchBrowser();
-  subscription.current = receiver.createPushSubscription();
-  await installPushSeam(browser.context, subscription.current);
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
 });
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
@@ -64,7 +57,7 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
     const [device] = devices;
     expect(fingerprint).toBe(fingerprintOf(device!.id));
     expect(device).toMatchObject({ owner: 'alice', name: 'Pixel 8' });
-    expect(device!.push?.endpoint).toBe(subscription.current!.endpoint);
+    expect(device!.push?.endpoint).toBe(session.subscription.endpoint);
 
     const stored = await page.evaluate(async () => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {

@@ -5,40 +5,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  allowNotifications,
-  deliverPush,
-  enrollThroughUi,
-  ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
-  serviceWorkerOf,
-  type Browser,
-} from './browser.js';
+import type { PushReceiver } from '../helpers/push-receiver.js';
+import type { TestServer } from '../helpers/server.js';
+import { deliverPush, launchBrowser, serviceWorkerOf, type Browser } from './browser.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { bioreactorScenario, functionEditScenario } from './scenario.js';
 
+let session: PwaSession;
 let server: TestServer;
 let receiver: PushReceiver;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir: ensurePwaBuilt() });
-  browser = await launchBrowser();
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
-  const invitation = await server.invite({ owner: 'alice', name: 'phone' });
-  await enrollThroughUi(page, invitation.url, 'Pixel 8');
+  session = await startPwaSession({ enrolAs: 'Pixel 8' });
+  ({ server, receiver, browser, page } = session);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
 });
 
 /** Every visible button and link, with its size. */

@@ -5,31 +5,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { API_PREFIX, computeChanges, type ApprovalClaims } from '../../protocol/index.js';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  allowNotifications,
-  enrollThroughUi,
-  ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
-  type Browser,
-} from './browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { enrollThroughUi } from './browser.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
+import { currentCard, nextCard, swipe } from './review-cards.js';
 import { bioreactorScenario, functionEditScenario, reorderScenario } from './scenario.js';
 
+let session: PwaSession;
 let server: TestServer;
-let receiver: PushReceiver;
-let browser: Browser;
 let page: Page;
 const violations: string[] = [];
 
 beforeAll(async () => {
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir: ensurePwaBuilt() });
-  browser = await launchBrowser({ reducedMotion: 'no-preference' });
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
+  session = await startPwaSession({ browser: { reducedMotion: 'no-preference' } });
+  ({ server, page } = session);
   page.on('console', (message) => {
     if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
   });
@@ -38,36 +27,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
 });
-
-async function currentCard(): Promise<string | null> {
-  if ((await page.locator('cs-review cs-review-summary').count()) > 0) return null;
-  return page.locator('cs-review .card').getAttribute('data-change-id');
-}
-
-/** Waits until the card in view is another one than `id`. */
-async function nextCard(id: string | null): Promise<string | null> {
-  for (let i = 0; i < 100; i++) {
-    const now = await currentCard().catch(() => id);
-    if (now !== id) return now;
-    await page.waitForTimeout(30);
-  }
-  throw new Error(`card ${id} stayed in view`);
-}
-
-/** A drag across the card with the mouse: real pointerdown/move/up events. */
-async function swipe(dx: number): Promise<void> {
-  const box = (await page.locator('cs-review .card').boundingBox())!;
-  const x = box.x + box.width / 2;
-  const y = box.y + box.height / 3;
-  await page.mouse.move(x, y);
-  await page.mouse.down();
-  for (let step = 1; step <= 8; step++) await page.mouse.move(x + (dx * step) / 8, y + step);
-  await page.mouse.up();
-}
 
 async function openReview(id: string): Promise<void> {
   await page.goto(`${server.url}/#/review/${id}`);
@@ -102,33 +63,33 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
       creds: s.creds,
     });
     await openReview(id);
-    expect(await currentCard()).toBe(ids[0]);
+    expect(await currentCard(page)).toBe(ids[0]);
     expect(await page.locator('cs-review .progress').innerText()).toContain(`1 / ${ids.length}`);
 
     // A short drag springs back; a long one to the right approves.
-    await swipe(40);
+    await swipe(page, 40);
     await page.waitForTimeout(300);
-    expect(await currentCard()).toBe(ids[0]);
-    await swipe(220);
-    expect(await nextCard(ids[0]!)).toBe(ids[1]);
+    expect(await currentCard(page)).toBe(ids[0]);
+    await swipe(page, 220);
+    expect(await nextCard(page, ids[0]!)).toBe(ids[1]);
 
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    expect(await nextCard(ids[1]!)).toBe(ids[2]);
+    expect(await nextCard(page, ids[1]!)).toBe(ids[2]);
 
     await page.keyboard.press('ArrowRight');
-    expect(await nextCard(ids[2]!)).toBe(ids[3]);
+    expect(await nextCard(page, ids[2]!)).toBe(ids[3]);
 
     // Reject by swiping left, then undo it: the same card comes back.
-    await swipe(-220);
-    expect(await nextCard(ids[3]!)).toBe(ids[4]);
+    await swipe(page, -220);
+    expect(await nextCard(page, ids[3]!)).toBe(ids[4]);
     await page.getByRole('button', { name: 'Undo the last decision' }).click();
-    expect(await nextCard(ids[4]!)).toBe(ids[3]);
+    expect(await nextCard(page, ids[4]!)).toBe(ids[3]);
 
     for (let i = 3; i < ids.length; i++) {
       await page.keyboard.press('ArrowRight');
-      await nextCard(ids[i]!);
+      await nextCard(page, ids[i]!);
     }
-    expect(await currentCard()).toBeNull();
+    expect(await currentCard(page)).toBeNull();
     await page.getByRole('button', { name: 'Approve and sign' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Approved and signed').waitFor();
@@ -151,8 +112,8 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     const s = functionEditScenario();
     const { id } = await server.propose(token, s.base, s.target);
     await openReview(id);
-    await swipe(-220);
-    await nextCard('node:f23c470d.dad1f8');
+    await swipe(page, -220);
+    await nextCard(page, 'node:f23c470d.dad1f8');
     await page
       .getByLabel('Note for the deployer (optional)')
       .fill('Round after scaling, not before');
@@ -177,7 +138,7 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     await openReview(id);
     await page.getByText('Only the order changed').waitFor();
     await page.keyboard.press('ArrowRight');
-    await nextCard('');
+    await nextCard(page, '');
     await page.getByRole('button', { name: 'Approve and sign' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Approved and signed').waitFor();
@@ -192,7 +153,7 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     const { id } = await server.propose(token, s.base, s.target);
     await openReview(id);
     await page.keyboard.press('ArrowRight');
-    await nextCard('node:f23c470d.dad1f8');
+    await nextCard(page, 'node:f23c470d.dad1f8');
     await page.getByRole('button', { name: 'Approve and sign' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Your approval is in').waitFor();

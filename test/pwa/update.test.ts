@@ -7,41 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  allowNotifications,
-  enrollThroughUi,
-  ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
-  type Browser,
-} from './browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { ensurePwaBuilt } from './browser.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { functionEditScenario } from './scenario.js';
 
 let appDir: string;
+let session: PwaSession;
 let server: TestServer;
-let receiver: PushReceiver;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   appDir = mkdtempSync(join(tmpdir(), 'countersign-app-'));
   cpSync(ensurePwaBuilt(), appDir, { recursive: true });
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir });
-  browser = await launchBrowser();
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
-  const invitation = await server.invite({ owner: 'alice', name: 'phone' });
-  await enrollThroughUi(page, invitation.url, 'Pixel 8');
+  session = await startPwaSession({ appDir, enrolAs: 'Pixel 8' });
+  ({ server, page } = session);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
   rmSync(appDir, { recursive: true, force: true });
 });
 
