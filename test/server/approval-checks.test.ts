@@ -13,6 +13,7 @@ import {
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { TestDevice } from '../helpers/device.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { signRaw } from '../helpers/sign-raw.js';
 
 const clock = new TestClock(Date.UTC(2026, 10, 27, 9, 0, 0));
 let server: TestServer;
@@ -34,21 +35,6 @@ async function pending(
     creds: options.creds ?? null,
   });
   return id;
-}
-
-/** A JWS with any header, signed with `device`'s key over exactly these bytes. */
-async function signRaw(
-  device: TestDevice,
-  header: Record<string, unknown>,
-  claims: Record<string, unknown>,
-): Promise<string> {
-  const input = `${base64url(utf8(JSON.stringify(header)))}.${base64url(utf8(JSON.stringify(claims)))}`;
-  const signature = await crypto.subtle.sign(
-    { name: 'ECDSA', hash: 'SHA-256' },
-    device.key.privateKey,
-    utf8(input),
-  );
-  return `${input}.${base64url(new Uint8Array(signature))}`;
 }
 
 const header = (kid: string): Record<string, unknown> => ({

@@ -1,27 +1,14 @@
 /** Every check of DESIGN 5.3 on device requests, each with a proof built from real device keys. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_PREFIX, base64url, randomId, utf8 } from '../../protocol/index.js';
+import { API_PREFIX, randomId } from '../../protocol/index.js';
 import { TestDevice } from '../helpers/device.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { signRaw } from '../helpers/sign-raw.js';
 
 const clock = new TestClock(Date.UTC(2026, 10, 27, 10, 0, 0));
 let server: TestServer;
 let alice: TestDevice;
 const path = `${API_PREFIX}/devices`;
-
-async function signRaw(
-  device: TestDevice,
-  header: Record<string, unknown>,
-  claims: Record<string, unknown>,
-): Promise<string> {
-  const input = `${base64url(utf8(JSON.stringify(header)))}.${base64url(utf8(JSON.stringify(claims)))}`;
-  const sig = await crypto.subtle.sign(
-    { name: 'ECDSA', hash: 'SHA-256' },
-    device.key.privateKey,
-    utf8(input),
-  );
-  return `${input}.${base64url(new Uint8Array(sig))}`;
-}
 
 function claimsFor(
   device: TestDevice,
