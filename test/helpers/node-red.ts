@@ -33,6 +33,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GateStatus } from '../../plugin/register.js';
 import type { InvitationResponse, PushSubscriptionJson } from '../../protocol/index.js';
 import { TestDevice } from './device.js';
 
@@ -59,15 +60,8 @@ export type StartNodeRedOptions = {
   beforeStart?: (RED: NodeRedModule) => void;
 };
 
-/** Read-only facts the plugin publishes (`RED.plugins` entry `countersign`). */
-export type GateStatusView = {
-  mode: 'embedded' | 'standalone';
-  approvalUrl: string;
-  publicUrl: string | null;
-  held: string[];
-  approvedRev: string | null;
-  eventsConnected: boolean;
-};
+/** Read-only facts the plugin publishes (`RED.plugins` entry `countersign`): the plugin's own type. */
+export type GateStatusView = GateStatus;
 
 /** Node-RED's main module, as far as the tests use it. */
 export type NodeRedModule = {
