@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { RunningNodeRed } from '../helpers/node-red.js';
+import { activeRev } from './deploy.js';
 import { ask } from './flows-fixture.js';
 
 /** The state a held deployment must not change. */
@@ -14,7 +15,7 @@ export type GateState = { rev: string; files: string[]; fnNode: unknown; credent
 /** Node-RED's state now, with the running instance of node `nodeId` and `tab-main-req`'s credentials. */
 export function gateStateOf(nr: RunningNodeRed, nodeId: string): GateState {
   return {
-    rev: nr.RED.runtime._.flows.getFlows()!.rev,
+    rev: activeRev(nr),
     files: ['flows.json', 'flows_cred.json'].map((f) => readFileSync(join(nr.userDir, f), 'utf8')),
     fnNode: nr.RED.nodes.getNode(nodeId),
     credentials: structuredClone(nr.RED.nodes.getCredentials('tab-main-req')),
