@@ -7,38 +7,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { API_PREFIX, revOf, snapshotBytes } from '../../protocol/index.js';
-import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  allowNotifications,
-  enrollThroughUi,
-  ensurePwaBuilt,
-  installPushSeam,
-  launchBrowser,
-  type Browser,
-} from './browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { bioreactorScenario } from './scenario.js';
 
+let session: PwaSession;
 let server: TestServer;
-let receiver: PushReceiver;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  receiver = await startPushReceiver();
-  server = await startTestServer({ appDir: ensurePwaBuilt() });
-  browser = await launchBrowser();
-  await installPushSeam(browser.context, receiver.createPushSubscription());
-  await allowNotifications(browser.context, server.url);
-  page = await browser.context.newPage();
-  const invitation = await server.invite({ owner: 'alice', name: 'phone' });
-  await enrollThroughUi(page, invitation.url, 'Pixel 8');
+  session = await startPwaSession({ enrolAs: 'Pixel 8' });
+  ({ server, page } = session);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await receiver?.close();
+  await session?.close();
 });
 
 /** The scenario with the new node's URL naming the instance: each test has blobs of its own. */
@@ -58,13 +41,8 @@ async function propose(instance: string): Promise<{ id: string; token: string }>
   return { id, token };
 }
 
-/** Opens the review, approves every card, and returns what the phone says at the end. */
-async function reviewAll(
-  id: string,
-): Promise<{ alert: string; summary: string; signDisabled: boolean }> {
-  await page.goto(`${server.url}/#/review/${id}`);
-  await page.locator('cs-review .verified.failed').waitFor();
-  const alert = await page.locator('cs-review .alert').innerText();
+/** Approves card after card with the keyboard until the summary shows. */
+async function approveToSummary(): Promise<void> {
   for (
     let i = 0;
     i < 20 && (await page.locator('cs-review cs-review-summary').count()) === 0;
@@ -73,6 +51,25 @@ async function reviewAll(
     await page.keyboard.press('ArrowRight');
     await page.waitForTimeout(40);
   }
+}
+
+/** The server's stored change list of deployment `id`. */
+function changesFileOf(id: string): string {
+  const dir = join(server.dataDir, 'changes');
+  return join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith(id))!,
+  );
+}
+
+/** Opens the review, approves every card, and returns what the phone says at the end. */
+async function reviewAll(
+  id: string,
+): Promise<{ alert: string; summary: string; signDisabled: boolean }> {
+  await page.goto(`${server.url}/#/review/${id}`);
+  await page.locator('cs-review .verified.failed').waitFor();
+  const alert = await page.locator('cs-review .alert').innerText();
+  await approveToSummary();
   const summary = await page.locator('cs-review cs-review-summary .check').innerText();
   const signDisabled = await page.getByRole('button', { name: 'Approve and sign' }).isDisabled();
   return { alert, summary, signDisabled };
@@ -130,11 +127,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
 
   it('refuses when the server hides a change from its list', async () => {
     const { id, token } = await propose('line-3');
-    const dir = join(server.dataDir, 'changes');
-    const file = join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(id))!,
-    );
+    const file = changesFileOf(id);
     const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string }>;
     writeFileSync(file, JSON.stringify(changes.filter((c) => c.id !== 'wiring:1cef8f82.9e01f')));
 
@@ -146,11 +139,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
 
   it('still lets the reviewer reject a deployment it cannot verify', async () => {
     const { id, token } = await propose('line-4');
-    const dir = join(server.dataDir, 'changes');
-    const file = join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(id))!,
-    );
+    const file = changesFileOf(id);
     const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string; risk: string }>;
     changes[0]!.risk = 'low';
     writeFileSync(file, JSON.stringify(changes));
@@ -158,14 +147,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
     await page.goto(`${server.url}/#/review/${id}`);
     await page.locator('cs-review .verified.failed').waitFor();
     await page.keyboard.press('ArrowLeft');
-    for (
-      let i = 0;
-      i < 20 && (await page.locator('cs-review cs-review-summary').count()) === 0;
-      i++
-    ) {
-      await page.keyboard.press('ArrowRight');
-      await page.waitForTimeout(40);
-    }
+    await approveToSummary();
     await page.getByRole('button', { name: 'Reject deployment' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Reject', exact: true }).click();
     await page.getByText('Deployment rejected').waitFor();
