@@ -175,7 +175,7 @@ describe('a compromised approval server', () => {
     });
     let res: Response;
     try {
-      res = await postFlows(nr, endpointFlows('M1'));
+      res = await postFlows(nr, endpointFlows('M1'), 'full');
     } finally {
       proxy.rewriteProposal = null;
     }
@@ -195,7 +195,7 @@ describe('a compromised approval server', () => {
     });
     let res: Response;
     try {
-      res = await postFlows(nr, endpointFlows('M2'));
+      res = await postFlows(nr, endpointFlows('M2'), 'full');
     } finally {
       proxy.rewriteProposal = null;
     }

@@ -16,15 +16,20 @@ export type DeploymentView = {
   [key: string]: unknown;
 };
 
-/** `POST /flows` as the editor sends it (`null` sends `{}`, as a reload does). */
+/**
+ * `POST /flows` with `flows` as JSON (`null` sends `{}`, as a reload does), with a
+ * `Node-RED-Deployment-Type` header as the editor sends it when `type` is given.
+ */
 export function postFlows(
-  nr: RunningNodeRed,
+  nr: Pick<RunningNodeRed, 'editorUrl'>,
   flows: Flows | null,
-  type = 'full',
+  type?: string,
 ): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (type !== undefined) headers['Node-RED-Deployment-Type'] = type;
   return fetch(`${nr.editorUrl}/flows`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': type },
+    headers,
     body: JSON.stringify(flows ?? {}),
   });
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { revOf } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { postFlows } from './deploy.js';
 import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
 
 let nr: RunningNodeRed;
@@ -29,11 +30,7 @@ it('runs Node-RED 5', () => {
 it('holds a deployment on Node-RED 5 and applies it after approval', async () => {
   const before = nr.RED.runtime._.flows.getFlows()!.rev;
   const flowsB = endpointFlows('B');
-  const res = await fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(flowsB),
-  });
+  const res = await postFlows(nr, flowsB);
   expect(res.status).toBe(423);
   const id = /Deployment ([0-9a-f]{12})/.exec(await res.text())![1]!;
   expect(nr.RED.runtime._.flows.getFlows()!.rev).toBe(before);

@@ -11,6 +11,7 @@ import { API_PREFIX, revOf } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, startNodeRedProcess, type RunningNodeRed } from '../helpers/node-red.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { postFlows } from './deploy.js';
 import { endpointFlows, waitForAnswer } from './flows-fixture.js';
 
 let server: TestServer;
@@ -49,11 +50,7 @@ beforeAll(async () => {
   });
   try {
     await waitForAnswer(first.nodeUrl, 'A');
-    const res = await fetch(`${first.editorUrl}/flows`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(flowsB),
-    });
+    const res = await postFlows(first, flowsB);
     expect(res.status).toBe(423);
     heldId = /Deployment ([0-9a-f]{12})/.exec(await res.text())![1]!;
   } finally {

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { postFlows } from './deploy.js';
 import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
 
 let nr: RunningNodeRed;
@@ -39,11 +40,7 @@ afterAll(async () => {
 it('holds a deployment from the editor when the approval server cannot be reached, and says why', async () => {
   const rev = nr.RED.runtime._.flows.getFlows()!.rev;
   const files = readFileSync(join(nr.userDir, 'flows.json'), 'utf8');
-  const res = await fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(endpointFlows('B')),
-  });
+  const res = await postFlows(nr, endpointFlows('B'));
   expect(res.status).toBe(423);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
   const text = await res.text();

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { postFlows } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
 
 let nr: RunningNodeRed;
@@ -29,10 +30,6 @@ it('stops the start, naming the missing function', async () => {
   ]);
   expect(nr.RED.runtime._.flows.getFlows()).toBeNull();
   expect(await ask(nr.nodeUrl)).toBe('HTTP 404');
-  const res = await fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(endpointFlows('B')),
-  });
+  const res = await postFlows(nr, endpointFlows('B'));
   expect(res.status).toBe(423);
 });

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prepareUserDir, startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
+import { postFlows } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,11 +38,7 @@ it('rejects the start with one log line naming the setting', () => {
 it('loads and runs no flows, and refuses every deployment', async () => {
   expect(nr.RED.runtime._.flows.getFlows()).toBeNull();
   expect(await ask(nr.nodeUrl)).toBe('HTTP 404');
-  const res = await fetch(`${nr.editorUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(endpointFlows('B')),
-  });
+  const res = await postFlows(nr, endpointFlows('B'));
   expect(res.status).toBe(423);
   expect(await res.text()).toMatch(
     /Countersign is not guarding this Node-RED \(countersign\.requiredApprovals/,
