@@ -14,6 +14,7 @@ import { lineDiff } from '../cards/line-diff.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
 import { flowIcon, lockIcon } from '../icons.js';
+import { srOnly } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
 
@@ -49,6 +50,7 @@ export class CsChangeCard extends LitElement {
   }
 
   static override styles = css`
+    ${srOnly}
     :host {
       display: block;
       color: var(--text);
@@ -372,14 +374,6 @@ export class CsChangeCard extends LitElement {
     .empty {
       color: var(--muted);
       font-style: italic;
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
     }
   `;
 

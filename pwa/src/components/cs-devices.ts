@@ -6,7 +6,9 @@ import { askNotificationPermission, subscribePush } from '../lib/push.js';
 import type { Session } from '../lib/session.js';
 import { dateText } from '../lib/time.js';
 import { bellIcon, devicesIcon } from '../icons.js';
+import { dialogs } from '../styles/dialogs.js';
 import { buttons, view } from '../styles/shared.js';
+import { errorAlert } from '../error-alert.js';
 import './cs-invite.js';
 
 /**
@@ -44,6 +46,7 @@ export class CsDevices extends LitElement {
   static override styles = [
     buttons,
     view,
+    dialogs,
     css`
       main {
         display: flex;
@@ -123,31 +126,6 @@ export class CsDevices extends LitElement {
         gap: 8px;
         margin-top: 8px;
         flex-wrap: wrap;
-      }
-      dialog {
-        border: 0;
-        border-radius: 20px;
-        padding: 20px;
-        width: min(92vw, 400px);
-        background: var(--surface);
-        color: var(--text);
-        box-shadow: var(--shadow-lift);
-      }
-      dialog::backdrop {
-        background: rgb(8 10 20 / 55%);
-      }
-      dialog h2 {
-        margin: 0 0 8px;
-        font-size: 20px;
-      }
-      dialog p {
-        color: var(--muted);
-        margin: 0 0 16px;
-      }
-      .dialog-actions {
-        display: grid;
-        grid-template-columns: 1fr 1fr;
-        gap: 10px;
       }
     `,
   ];
@@ -268,7 +246,7 @@ export class CsDevices extends LitElement {
     return html`
       <header class="bar"><h1>Devices</h1></header>
       <main>
-        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        ${errorAlert(this._error)}
         ${this._pushNote !== '' ? html`<p class="note" role="status">${this._pushNote}</p>` : nothing}
         ${
           this._devices === null

@@ -15,6 +15,7 @@ import { askNotificationPermission, persistStorage, subscribePush } from '../lib
 import { parseRoute } from '../lib/router.js';
 import { alertIcon, bellIcon, checkIcon, keyIcon } from '../icons.js';
 import { buttons, forms, view } from '../styles/shared.js';
+import { errorAlert } from '../error-alert.js';
 
 type Phase = 'welcome' | 'loading' | 'ready' | 'working' | 'done' | 'error';
 
@@ -330,7 +331,7 @@ export class CsEnroll extends LitElement {
           .value=${this._link}
           @input=${(e: Event) => (this._link = (e.target as HTMLInputElement).value)}
         />
-        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        ${errorAlert(this._error)}
         <p><button class="primary wide" @click=${this.openLink}>Open the invitation</button></p>
       </section>
     </main>`;

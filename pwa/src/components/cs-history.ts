@@ -4,6 +4,7 @@ import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, dateText } from '../lib/time.js';
 import { buttons, view } from '../styles/shared.js';
+import { errorAlert } from '../error-alert.js';
 
 type Tab = 'deployments' | 'audit';
 
@@ -275,7 +276,7 @@ export class CsHistory extends LitElement {
             Audit log
           </button>
         </div>
-        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        ${errorAlert(this._error)}
         <div role="tabpanel">
           ${this._tab === 'deployments' ? this.renderDeployments() : this.renderAudit()}
         </div>

@@ -1,10 +1,11 @@
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, css, html, type PropertyValues } from 'lit';
 import type { DeploymentSummary } from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, untilText } from '../lib/time.js';
 import { checkIcon, refreshIcon } from '../icons.js';
 import { buttons, view } from '../styles/shared.js';
+import { errorAlert } from '../error-alert.js';
 
 const PULL_TRIGGER = 72;
 
@@ -310,7 +311,7 @@ export class CsInbox extends LitElement {
         <p class="server">
           ${this.session.device.serverName} · this phone is ${this.session.device.name}
         </p>
-        ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+        ${errorAlert(this._error)}
         ${
           items === null
             ? html`<ul aria-busy="true">

@@ -1,4 +1,4 @@
-import { LitElement, css, html, nothing, svg } from 'lit';
+import { LitElement, css, html, svg } from 'lit';
 import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
 import type { InvitationResponse } from '../lib/protocol.js';
@@ -6,6 +6,7 @@ import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { untilText } from '../lib/time.js';
 import { buttons, forms, view } from '../styles/shared.js';
+import { errorAlert } from '../error-alert.js';
 
 /**
  * Invites another device: asks the server for a one-time code and shows its enrolment URL as a QR
@@ -183,7 +184,7 @@ export class CsInvite extends LitElement {
         .value=${this._name}
         @input=${(e: Event) => (this._name = (e.target as HTMLInputElement).value)}
       />
-      ${this._error !== '' ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      ${errorAlert(this._error)}
       <p>
         <button
           class="primary wide"

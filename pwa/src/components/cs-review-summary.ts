@@ -4,6 +4,7 @@ import { sentenceOf } from '../cards/describe.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import type { ReviewCounts } from '../lib/review-state.js';
 import { alertIcon, checkIcon, crossIcon, shieldIcon } from '../icons.js';
+import { dialogs } from '../styles/dialogs.js';
 import { buttons, forms } from '../styles/shared.js';
 
 /** Where the T8 check stands, as the summary needs it. */
@@ -55,6 +56,7 @@ export class CsReviewSummary extends LitElement {
   static override styles = [
     buttons,
     forms,
+    dialogs,
     css`
       :host {
         display: block;
@@ -171,31 +173,6 @@ export class CsReviewSummary extends LitElement {
         font-size: 12px;
         color: var(--muted);
         margin-top: 4px;
-      }
-      dialog {
-        border: 0;
-        border-radius: 20px;
-        padding: 20px;
-        width: min(92vw, 400px);
-        background: var(--surface);
-        color: var(--text);
-        box-shadow: var(--shadow-lift);
-      }
-      dialog::backdrop {
-        background: rgb(8 10 20 / 55%);
-      }
-      dialog h2 {
-        font-size: 20px;
-        margin-bottom: 8px;
-      }
-      dialog p {
-        margin: 0 0 16px;
-        color: var(--muted);
-      }
-      .dialog-actions {
-        display: grid;
-        grid-template-columns: 1fr 1fr;
-        gap: 10px;
       }
     `,
   ];

@@ -84,6 +84,18 @@ export const buttons = css`
   }
 `;
 
+/** Text for screen readers only: there, but not drawn. */
+export const srOnly = css`
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+`;
+
 /** A view: header, scrolling body. */
 export const view = css`
   *,
@@ -149,14 +161,7 @@ export const view = css`
     border-radius: var(--radius-sm);
     padding: 12px 14px;
   }
-  .sr-only {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-  }
+  ${srOnly}
   .icon-button {
     padding: 0;
     width: var(--tap);
