@@ -4,26 +4,26 @@
  * Anything wrong stops Node-RED's start with one clear line instead of running unguarded.
  */
 import { CountersignError, isCountersignError } from '../protocol/index.js';
-import { proposeDrift, reproposeHeld, type AfterStartOptions } from './after-start.js';
-import { connect, type Connection } from './connect.js';
+import { proposeDrift, reproposeHeld, type AfterStartOptions } from './startup/after-start.js';
+import { connect, type Connection } from './link/connect.js';
 import {
   captureOriginals,
   closeEntryPoints,
   installEntryPoints,
   type EntryState,
   type Originals,
-} from './entry-points.js';
-import { Gate, type GateLog } from './gate.js';
-import { createNotifier } from './notice.js';
-import { GateRecords } from './records.js';
+} from './flows/entry-points.js';
+import { Gate, type GateLog } from './flows/gate.js';
+import { createNotifier } from './editor/notice.js';
+import { GateRecords } from './startup/records.js';
 import {
   checkRuntimeModules,
   locateRuntimeModules,
   type RuntimeModules,
 } from './runtime-modules.js';
 import { editorOriginsOf, parseGateSettings } from './settings.js';
-import { StartupCheck } from './startup-check.js';
-import { Watcher } from './watcher.js';
+import { StartupCheck } from './startup/startup-check.js';
+import { Watcher } from './link/watcher.js';
 
 /** The Node-RED plugin API (`RED`), as far as Countersign uses it. */
 export type NodeRedApi = {

@@ -18,7 +18,7 @@ const path = require('node:path');
 
 const KEY = Symbol.for('countersign.storage-backstop');
 
-/** The registry shared with the plugin (plugin/backstop.ts). */
+/** The registry shared with the plugin (plugin/flows/backstop.ts). */
 function registry() {
   let value = globalThis[KEY];
   if (!value) {

@@ -5,7 +5,11 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { revOf, type Flows } from '../../protocol/index.js';
-import { targetOfAddFlow, targetOfDeleteFlow, targetOfUpdateFlow } from '../../plugin/targets.js';
+import {
+  targetOfAddFlow,
+  targetOfDeleteFlow,
+  targetOfUpdateFlow,
+} from '../../plugin/flows/targets.js';
 import { loadFlows, realFlowsFiles } from '../helpers/fixtures.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { activeRev } from './deploy.js';

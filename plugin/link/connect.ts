@@ -3,10 +3,10 @@
  * user directory's `countersign/` as its data directory, or a standalone one by URL and instance
  * token. Either way the gate then talks to it over HTTP, as DESIGN 5.7 says.
  */
-import { CountersignError } from '../protocol/index.js';
+import { CountersignError } from '../../protocol/index.js';
 import { ApprovalClient } from './client.js';
-import type { GateLog } from './gate.js';
-import type { GateSettings } from './settings.js';
+import type { GateLog } from '../flows/gate.js';
+import type { GateSettings } from '../settings.js';
 
 /** A connection to the approval server. */
 export type Connection = {
@@ -40,7 +40,7 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
     };
   }
 
-  const { startServer } = await import('../server/index.js');
+  const { startServer } = await import('../../server/index.js');
   const policy = {
     requiredApprovals: settings.requiredApprovals,
     forbidSelfApproval: settings.forbidSelfApproval,

@@ -5,11 +5,11 @@
  * so loudly, and every device gets a `drift` push. A first start with no record trusts the flows on
  * disk once and records them.
  */
-import { parseFlows, sha256Hex, type Flows } from '../protocol/index.js';
-import { revOfSaved } from './backstop.js';
-import type { GateLog } from './gate.js';
+import { parseFlows, sha256Hex, type Flows } from '../../protocol/index.js';
+import { revOfSaved } from '../flows/backstop.js';
+import type { GateLog } from '../flows/gate.js';
 import type { GateRecords } from './records.js';
-import type { StoredFlows } from './runtime-modules.js';
+import type { StoredFlows } from '../runtime-modules.js';
 
 /** What the check found at start; `proposal` is set on a mismatch. */
 export type StartupFinding =

@@ -15,7 +15,7 @@ import {
   type OutcomeRequest,
   type ProposalRequest,
   type ProposalResponse,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 
 /** A JWKS as `GET /keys` answers it. */
 export type Jwks = { keys: Array<Record<string, unknown>> };

@@ -11,7 +11,7 @@
  *   objects;
  * - a node's own `credentials` that is neither absent nor a field object.
  */
-import { ValidationError, type Flows } from '../protocol/index.js';
+import { ValidationError, type Flows } from '../../protocol/index.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -12,8 +12,8 @@ import {
   deviceIdOf,
   parseDeviceJwk,
   type ApprovalClaims,
-} from '../protocol/index.js';
-import type { Jwks } from './client.js';
+} from '../../protocol/index.js';
+import type { Jwks } from '../link/client.js';
 
 /** What the approvals must bind to. */
 export type Expected = {

@@ -6,7 +6,7 @@
  * array. The caller's objects are copied, never changed.
  */
 import { randomBytes } from 'node:crypto';
-import type { FlowNode } from '../protocol/index.js';
+import type { FlowNode } from '../../protocol/index.js';
 
 /** An error shaped as Node-RED's runtime API shapes it (`status` and `code` for the admin routes). */
 export class FlowRequestError extends Error {

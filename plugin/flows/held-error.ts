@@ -3,8 +3,8 @@
  * editor's admin routes turn into HTTP 423 with a short, HTML-escaped text/plain body. Never 2xx,
  * never 401 or 409.
  */
-import { CountersignError, isCountersignError } from '../protocol/index.js';
-import type { EditorUtil, HttpResponse } from './runtime-modules.js';
+import { CountersignError, isCountersignError } from '../../protocol/index.js';
+import type { EditorUtil, HttpResponse } from '../runtime-modules.js';
 
 /** A deployment the gate did not let through. `deploymentId` is set once the server has one. */
 export class HeldError extends CountersignError {

@@ -17,7 +17,7 @@ import {
   type DeploymentSource,
   type DeploymentType,
   type Flows,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 
 /** The last approved flows. `deployment` is null when they were trusted at a first start. */
 export type ApprovedRecord = {

@@ -5,8 +5,8 @@
  * settings.js, before the plugin) and the in-process storage wrapper see the same one.
  */
 import { createHash } from 'node:crypto';
-import { CountersignError } from '../protocol/index.js';
-import type { StorageIndex } from './runtime-modules.js';
+import { CountersignError } from '../../protocol/index.js';
+import type { StorageIndex } from '../runtime-modules.js';
 
 /** The shared registry: revs released for saving, with a count each. */
 export type ReleaseRegistry = { released: Map<string, number> };

@@ -18,15 +18,15 @@ import {
   type DeploymentType,
   type Flows,
   type Outcome,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 import { releaseRev } from './backstop.js';
-import type { ApprovalClient, DeploymentView } from './client.js';
+import type { ApprovalClient, DeploymentView } from '../link/client.js';
 import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
-import type { Notice } from './notice.js';
-import type { GateRecords } from './records.js';
+import type { Notice } from '../editor/notice.js';
+import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
-import type { InternalFlows, RuntimeEvents } from './runtime-modules.js';
-import { verifyApprovals } from './verify-approvals.js';
+import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
+import { verifyApprovals } from '../approval/verify-approvals.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
 export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;

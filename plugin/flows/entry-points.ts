@@ -12,7 +12,7 @@ import {
   type DeploymentSource,
   type DeploymentType,
   type Flows,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 import { guardedSaveFlows, revOfSaved } from './backstop.js';
 import type { Gate } from './gate.js';
 import { HeldError, heldAwareRejectHandler } from './held-error.js';
@@ -26,7 +26,7 @@ import {
   type RuntimeModules,
   type StorageIndex,
   type StoredFlows,
-} from './runtime-modules.js';
+} from '../runtime-modules.js';
 import {
   FlowRequestError,
   targetOfAddFlow,

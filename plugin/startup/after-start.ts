@@ -4,9 +4,9 @@
  * Their full requests, credentials included, were in memory only: what can be re-proposed is the
  * flows kept on disk (without credentials), and the log says so.
  */
-import type { DeploymentType, Flows } from '../protocol/index.js';
-import type { ApprovalClient } from './client.js';
-import type { Apply, Gate, GateLog } from './gate.js';
+import type { DeploymentType, Flows } from '../../protocol/index.js';
+import type { ApprovalClient } from '../link/client.js';
+import type { Apply, Gate, GateLog } from '../flows/gate.js';
 import type { GateRecords } from './records.js';
 import type { StartupFinding } from './startup-check.js';
 
