@@ -14,6 +14,7 @@ import {
   type PushSender,
   type RunningServer,
 } from '../server/index.js';
+import { systemResolver } from '../server/push/endpoint-policy.js';
 import { loadVapidKeys } from '../server/secrets.js';
 import { TestDevice } from '../test/helpers/device.js';
 import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
@@ -36,6 +37,7 @@ export async function startBenchServer(): Promise<Rig> {
   const real = webPushSender({
     vapid: await loadVapidKeys(dataDir),
     subject: 'mailto:bench@countersign.invalid',
+    policy: { testOrigin: receiver.origin, resolve: systemResolver },
   });
   let waiting: ((t: number) => void) | null = null;
   const timing: PushSender = {

@@ -78,7 +78,7 @@ export async function approvalVerifyPerSecond(
     const id = await propose(r, await upload(r, base), await upload(r, mutatedCopy(base, 50, 7)));
     const claims = await r.device.approvalClaims(r.running.url, id);
     const ctx = r.running.handle.ctx;
-    const deployment = ctx.store.data.deployments.find((d) => d.id === id)!;
+    const deployment = (await ctx.store.deployment(id))!;
     const tokens: string[] = [];
     for (let i = 0; i < count; i++)
       tokens.push(await r.device.signApproval({ ...claims, jti: randomId() }));

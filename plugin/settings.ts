@@ -23,6 +23,10 @@ export type GateSettings = {
   /** Embedded server only: TLS files and the VAPID subject. */
   tls?: { cert: string; key: string };
   pushSubject?: string;
+  /** Embedded server only: reverse proxies whose `X-Forwarded-For` names the client. */
+  trustProxy?: string[];
+  /** Embedded server only: how long decided deployments stay live (days, and how many). */
+  retention?: { days?: number; keep?: number };
 };
 
 /** What the settings are checked against: where Node-RED keeps its files and serves its editor. */
@@ -46,6 +50,8 @@ const KNOWN = [
   'onStartMismatch',
   'tls',
   'pushSubject',
+  'trustProxy',
+  'retention',
 ] as const;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -195,7 +201,15 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     server = { kind: 'embedded', port, host, dataDir, ...(publicUrl ? { publicUrl } : {}) };
   } else {
     const url = parseUrlSetting('server', serverSetting);
-    for (const key of ['port', 'host', 'dataDir', 'tls', 'pushSubject'] as const) {
+    for (const key of [
+      'port',
+      'host',
+      'dataDir',
+      'tls',
+      'pushSubject',
+      'trustProxy',
+      'retention',
+    ] as const) {
       if (given(key)) throw bad(key, 'is only used with the embedded server (server is a URL)');
     }
     if (given('publicUrl')) parseUrlSetting('publicUrl', raw.publicUrl);
@@ -233,6 +247,43 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     }
   }
 
+  // The embedded server checks each address and range; here only the shape.
+  let trustProxy: string[] | undefined;
+  if (given('trustProxy')) {
+    const t = raw.trustProxy;
+    const list = typeof t === 'string' ? t.split(',') : t;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
+      throw bad(
+        'trustProxy',
+        `must be a list of proxy addresses such as ["127.0.0.1"] (got ${describe(t)})`,
+      );
+    }
+    trustProxy = list.map((x: string) => x.trim());
+  }
+  let retention: GateSettings['retention'];
+  if (given('retention')) {
+    const r = raw.retention as Record<string, unknown> | null;
+    const whole = (v: unknown): boolean =>
+      v === undefined || (Number.isInteger(v) && (v as number) >= 0);
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      Array.isArray(r) ||
+      Object.keys(r).some((k) => k !== 'days' && k !== 'keep') ||
+      !whole(r.days) ||
+      !whole(r.keep)
+    ) {
+      throw bad(
+        'retention',
+        `must be {days, keep} with whole numbers, such as {days: 90, keep: 500} (got ${describe(r)})`,
+      );
+    }
+    retention = {
+      ...(r.days !== undefined ? { days: r.days as number } : {}),
+      ...(r.keep !== undefined ? { keep: r.keep as number } : {}),
+    };
+  }
+
   // DESIGN 2: the approval server's origin must differ from the editor's, so no editor code can
   // reach the phone app's storage or keys.
   const editorKeys = new Set(context.editorOrigins.map(originKey));
@@ -267,6 +318,8 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     onStartMismatch,
     ...(tls ? { tls } : {}),
     ...(pushSubject ? { pushSubject } : {}),
+    ...(trustProxy ? { trustProxy } : {}),
+    ...(retention ? { retention } : {}),
   };
 }
 

@@ -31,7 +31,7 @@ export type ApprovalState = {
   /** The deployment named in the URL. */
   deployment: DeploymentRecord;
   device(id: string): DeviceRecord | undefined;
-  jtiUsed(jti: string): boolean;
+  jtiUsed(jti: string): boolean | Promise<boolean>;
   /** True when the deployment is pending and not past its expiry. */
   isPending(deployment: DeploymentRecord): boolean;
 };
@@ -77,6 +77,13 @@ export async function verifyApproval(
     throw new ApprovalError('ERR_DEVICE_UNKNOWN', 'the approval kid is not a registered device');
   if (device.revokedAt !== null)
     throw new ApprovalError('ERR_DEVICE_REVOKED', 'this device has been revoked');
+  // 5.5: a device whose inviter was revoked is refused like a revoked one until it is confirmed.
+  if (device.suspendedAt !== null) {
+    throw new ApprovalError(
+      'ERR_DEVICE_SUSPENDED',
+      'this device is suspended: the device that invited it was revoked',
+    );
+  }
 
   // 4. The signature verifies with that device's registered key.
   if (!(await verifyEs256(await deviceVerifyKey(device.id, device.jwk), jws))) {
@@ -115,7 +122,7 @@ export async function verifyApproval(
   }
 
   // 7. jti not used before (approval jtis are kept forever).
-  if (!isShortString(c.jti) || state.jtiUsed(c.jti)) {
+  if (!isShortString(c.jti) || (await state.jtiUsed(c.jti))) {
     throw new ApprovalError(
       'ERR_APPROVAL_REPLAY',
       'this approval jti has been used before (or is missing)',

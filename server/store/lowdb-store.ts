@@ -1,79 +1,154 @@
+import { timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
-import { CountersignError, randomId, type Change } from '../../protocol/index.js';
-import { AuditFile } from '../audit/audit-file.js';
+import { Low, type Adapter } from 'lowdb';
+import {
+  ApprovalError,
+  CountersignError,
+  canTransition,
+  type AuditEntry,
+  type Change,
+  type DeploymentStatus,
+  type PushSubscriptionJson,
+} from '../../protocol/index.js';
+import { AuditFile, type NumberedDraft } from '../audit/audit-file.js';
 import type { Clock } from '../clock.js';
 import { BlobFiles } from './blob-files.js';
+import { ChangeFiles } from './change-files.js';
+import { invitedBy, isActive, usableInvitation } from './device-rules.js';
+import { EventCounter } from './event-counter.js';
 import { writeFileAtomic } from './files.js';
-import { SCHEMA_VERSION, type Store, type StoreData } from './types.js';
+import { HistoryFiles, changeOutline, type ArchivedDeployment } from './history-files.js';
+import { JtiJournal } from './jti-journal.js';
+import { checkDocument, emptyDocument, type LiveDocument } from './live-document.js';
+import { dueForArchive, type Retention } from './retention.js';
+import type {
+  AuditDraft,
+  AuditVerification,
+  DecisionInput,
+  DeploymentEvent,
+  DeploymentPage,
+  DeploymentRecord,
+  DeviceRecord,
+  InstanceRecord,
+  InvitationRecord,
+  PruneReport,
+  RevocationResult,
+  Store,
+  StoreStats,
+} from './types.js';
 
-function emptyData(): StoreData {
-  return {
-    schema: SCHEMA_VERSION,
-    serverId: randomId(16),
-    instances: [],
-    devices: [],
-    invitations: [],
-    deployments: [],
-    approvalJtis: {},
-    proofJtis: {},
-    blobOwners: {},
-  };
+/** How long a blob or change list nothing refers to is kept after it was written (a proposal in flight). */
+const GRACE_MS = 10 * 60_000;
+
+/** Spent invitations stay this long past their expiry (for `countersign devices` and the trail). */
+const INVITATION_KEEP_MS = 86_400_000;
+
+/** lowdb's adapter for `countersign.json`: written atomically and fsynced (temp file, rename). */
+class DocumentFile implements Adapter<LiveDocument> {
+  readonly #path: string;
+  constructor(path: string) {
+    this.#path = path;
+  }
+  async read(): Promise<LiveDocument | null> {
+    return JSON.parse(await readFile(this.#path, 'utf8')) as LiveDocument;
+  }
+  write(data: LiveDocument): Promise<void> {
+    return writeFileAtomic(this.#path, JSON.stringify(data), 0o600);
+  }
 }
 
-/** Checks the parsed document enough that the server can trust its shape. */
-function checkData(value: unknown, path: string): StoreData {
-  const d = value as Partial<StoreData> | null;
-  const ok =
-    typeof d === 'object' &&
-    d !== null &&
-    typeof d.schema === 'number' &&
-    typeof d.serverId === 'string' &&
-    Array.isArray(d.instances) &&
-    Array.isArray(d.devices) &&
-    Array.isArray(d.invitations) &&
-    Array.isArray(d.deployments) &&
-    typeof d.approvalJtis === 'object' &&
-    typeof d.proofJtis === 'object';
-  if (!ok) {
-    throw new CountersignError('ERR_STORE_CORRUPT', `${path} is not a Countersign store`);
+/** What a command collects while it runs: audit lines, changed deployments, work after the write. */
+class Transaction {
+  dirty = false;
+  readonly drafts: AuditDraft[] = [];
+  readonly events: DeploymentRecord[] = [];
+  readonly after: Array<() => Promise<void>> = [];
+
+  audit(...drafts: AuditDraft[]): void {
+    this.dirty = true;
+    this.drafts.push(...drafts);
   }
-  if (d.schema! > SCHEMA_VERSION) {
+
+  /** A new deployment, or one whose status changed (then audited as `deployment-<status>`). */
+  changed(d: DeploymentRecord, statusChanged: boolean): void {
+    this.dirty = true;
+    if (statusChanged) {
+      this.drafts.push({
+        type: `deployment-${d.status}`,
+        data: { deployment: d.id, instance: d.instance },
+      });
+    }
+    this.events.push(d);
+  }
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function notFound(what: string): CountersignError {
+  return new CountersignError('ERR_NOT_FOUND', what);
+}
+
+/** Moves `d` to `to`, only along the transitions of 5.8. */
+function transition(d: DeploymentRecord, to: DeploymentStatus): void {
+  if (!canTransition(d.status, to)) {
     throw new CountersignError(
-      'ERR_STORE_CORRUPT',
-      `${path} has schema ${d.schema}, newer than this server (${SCHEMA_VERSION}): upgrade Countersign`,
+      'ERR_INVALID_TRANSITION',
+      `deployment ${d.id} cannot go from ${d.status} to ${to}`,
     );
   }
-  return { blobOwners: {}, ...d } as StoreData;
+  d.status = to;
 }
 
 /**
- * The default store (DESIGN 6): `countersign.json` through lowdb, `changes/<id>.json`,
- * `blobs/<rev>.json` and `audit.jsonl` in the data directory.
+ * The default store (DESIGN 6): the live state in `countersign.json` through lowdb; change lists
+ * in `changes/`, snapshots in `blobs/`, archived deployments in `history/`, short-lived jtis in
+ * `jtis.jsonl`, the audit log in `audit.jsonl`. Commands run one at a time; each writes the
+ * document once (with its audit lines in the document's outbox), then appends the audit lines, so
+ * a crash between the two is finished at the next start.
  */
 export class LowdbStore implements Store {
-  readonly #db: Low<StoreData>;
-  readonly #dir: string;
-  readonly blobs: BlobFiles;
-  readonly audit: AuditFile;
+  readonly #db: Low<LiveDocument>;
+  readonly #clock: Clock;
+  readonly #blobs: BlobFiles;
+  readonly #changes: ChangeFiles;
+  readonly #history: HistoryFiles;
+  readonly #audit: AuditFile;
+  readonly #jtis: JtiJournal;
+  readonly #counter = new EventCounter();
+  readonly #listeners = new Set<(event: DeploymentEvent) => void>();
   #queue: Promise<unknown> = Promise.resolve();
+  #auditSeq = 0;
 
-  private constructor(dir: string, db: Low<StoreData>, clock: Clock) {
-    this.#dir = dir;
-    this.#db = db;
-    this.blobs = new BlobFiles(join(dir, 'blobs'));
-    this.audit = new AuditFile(join(dir, 'audit.jsonl'), clock);
+  private constructor(parts: {
+    db: Low<LiveDocument>;
+    clock: Clock;
+    blobs: BlobFiles;
+    changes: ChangeFiles;
+    history: HistoryFiles;
+    audit: AuditFile;
+    jtis: JtiJournal;
+  }) {
+    this.#db = parts.db;
+    this.#clock = parts.clock;
+    this.#blobs = parts.blobs;
+    this.#changes = parts.changes;
+    this.#history = parts.history;
+    this.#audit = parts.audit;
+    this.#jtis = parts.jtis;
+    this.#auditSeq = Math.max(parts.audit.lastSeq, ...this.#doc.outbox.map((e) => e.seq));
   }
 
   /**
    * Opens (or creates) the store in `dir`. A document that does not parse, or is not a store,
-   * stops here with ERR_STORE_CORRUPT and is left exactly as it was.
+   * stops here with ERR_STORE_CORRUPT and is left exactly as it was. Audit lines committed with
+   * the document but not yet in the log (a crash between the two) are appended now.
    */
   static async open(dir: string, clock: Clock): Promise<LowdbStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await mkdir(join(dir, 'changes'), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, 'history'), { recursive: true, mode: 0o700 });
     const path = join(dir, 'countersign.json');
     let text: string | null = null;
     try {
@@ -81,13 +156,11 @@ export class LowdbStore implements Store {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    let data: StoreData;
-    if (text === null) {
-      data = emptyData();
-    } else {
-      let parsed: unknown;
+    let parsed: ReturnType<typeof checkDocument> = { doc: emptyDocument(), upgrade: null };
+    if (text !== null) {
+      let value: unknown;
       try {
-        parsed = JSON.parse(text);
+        value = JSON.parse(text);
       } catch (cause) {
         throw new CountersignError(
           'ERR_STORE_CORRUPT',
@@ -95,52 +168,662 @@ export class LowdbStore implements Store {
           { cause },
         );
       }
-      data = checkData(parsed, path);
+      parsed = checkDocument(value, path, clock.now());
     }
-    // `new Low(new JSONFile(...))`, not JSONFilePreset: the preset keeps data in memory under NODE_ENV=test.
-    const db = new Low<StoreData>(new JSONFile<StoreData>(path), data);
-    const store = new LowdbStore(dir, db, clock);
-    await store.blobs.init();
-    await store.audit.init();
-    if (text === null) await db.write();
+    // `new Low(adapter)`, not JSONFilePreset: the preset keeps data in memory under NODE_ENV=test.
+    const db = new Low<LiveDocument>(new DocumentFile(path), parsed.doc);
+    const blobs = new BlobFiles(join(dir, 'blobs'));
+    const changes = new ChangeFiles(join(dir, 'changes'));
+    await blobs.init();
+    await changes.init();
+    const audit = new AuditFile(join(dir, 'audit.jsonl'));
+    await audit.init();
+    const history = await HistoryFiles.open(join(dir, 'history'));
+    const jtis = await JtiJournal.open(
+      join(dir, 'jtis.jsonl'),
+      Math.floor(clock.now() / 1000),
+      parsed.upgrade?.proofJtis,
+    );
+    if (parsed.upgrade?.needsInviters) await readInviters(audit, parsed.doc.devices);
+    const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis });
+    if (text === null || parsed.upgrade) await db.write();
+    await audit.appendNumbered(parsed.doc.outbox);
     return store;
   }
 
-  get data(): Readonly<StoreData> {
+  get #doc(): LiveDocument {
     return this.#db.data;
   }
 
-  update<T>(fn: (data: StoreData) => T | Promise<T>): Promise<T> {
+  get serverId(): string {
+    return this.#doc.serverId;
+  }
+
+  /** Runs `mutate` alone; when it changed anything, writes the document, then the audit lines. */
+  #commit<T>(mutate: (doc: LiveDocument, tx: Transaction) => T | Promise<T>): Promise<T> {
     const run = this.#queue.then(async () => {
-      const result = await fn(this.#db.data);
-      // The write is started (and its text captured) before the next update runs; lowdb's writer
-      // coalesces writes that arrive while one is in flight.
-      return { result, written: this.#db.write() };
+      const tx = new Transaction();
+      let result: T;
+      try {
+        result = await mutate(this.#doc, tx);
+      } catch (err) {
+        if (tx.dirty) await this.#reload();
+        throw err;
+      }
+      if (!tx.dirty) return result;
+      const at = new Date(this.#clock.now()).toISOString();
+      const numbered: NumberedDraft[] = tx.drafts.map((d) => ({ seq: ++this.#auditSeq, at, ...d }));
+      const written = this.#audit.lastSeq;
+      this.#doc.outbox = [...this.#doc.outbox.filter((e) => e.seq > written), ...numbered];
+      try {
+        await this.#db.write();
+      } catch (err) {
+        await this.#reload();
+        throw err;
+      }
+      try {
+        await this.#audit.appendNumbered(this.#doc.outbox);
+        for (const job of tx.after) await job();
+      } finally {
+        for (const d of tx.events) this.#emit(d);
+      }
+      return result;
     });
     this.#queue = run.catch(() => {});
-    return run.then(async ({ result, written }) => {
-      await written;
+    return run;
+  }
+
+  /** After a failed command: the document as last written. */
+  async #reload(): Promise<void> {
+    await this.#db.read();
+    this.#auditSeq = Math.max(this.#audit.lastSeq, ...this.#doc.outbox.map((e) => e.seq));
+  }
+
+  #emit(d: DeploymentRecord): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener({ deployment: clone(d) });
+      } catch {
+        // a listener's failure is its own
+      }
+    }
+  }
+
+  // Queries
+
+  async instances(): Promise<InstanceRecord[]> {
+    return clone(this.#doc.instances);
+  }
+
+  async instanceByName(name: string): Promise<InstanceRecord | null> {
+    return clone(this.#doc.instances.find((i) => i.name === name) ?? null);
+  }
+
+  async instanceByTokenHash(tokenHash: string): Promise<InstanceRecord | null> {
+    const hash = Buffer.from(tokenHash, 'hex');
+    let found: InstanceRecord | null = null;
+    for (const instance of this.#doc.instances) {
+      const stored = Buffer.from(instance.tokenHash, 'hex');
+      if (stored.length === hash.length && timingSafeEqual(hash, stored)) found = instance;
+    }
+    return clone(found);
+  }
+
+  async devices(): Promise<DeviceRecord[]> {
+    return clone(this.#doc.devices);
+  }
+
+  async device(id: string): Promise<DeviceRecord | null> {
+    return clone(this.#doc.devices.find((d) => d.id === id) ?? null);
+  }
+
+  async invitation(codeHash: string): Promise<InvitationRecord | null> {
+    const found = usableInvitation(
+      this.#doc.invitations,
+      this.#doc.devices,
+      codeHash,
+      this.#clock.now(),
+    );
+    return clone(found ?? null);
+  }
+
+  async deployment(id: string): Promise<DeploymentRecord | null> {
+    const live = this.#doc.deployments.find((d) => d.id === id);
+    if (live) return clone(live);
+    const archived = await this.#history.get(id);
+    return archived ? recordOf(archived) : null;
+  }
+
+  async deployments(query: {
+    status?: DeploymentStatus;
+    instanceId?: string;
+  }): Promise<DeploymentRecord[]> {
+    const out: DeploymentRecord[] = [];
+    for (let i = this.#doc.deployments.length - 1; i >= 0; i--) {
+      const d = this.#doc.deployments[i]!;
+      if (query.status !== undefined && d.status !== query.status) continue;
+      if (query.instanceId !== undefined && d.instanceId !== query.instanceId) continue;
+      out.push(clone(d));
+    }
+    return out;
+  }
+
+  async history(query: { before?: string | null; limit: number }): Promise<DeploymentPage> {
+    const limit = Math.max(1, query.limit);
+    const cursor = parseCursor(query.before ?? null);
+    const live = this.#doc.deployments;
+    const out: DeploymentRecord[] = [];
+    let next: string | null = null;
+    if (cursor.kind === 'live') {
+      // Live deployments are in order of creation: walk them newest first from the cursor.
+      let i = live.length - 1;
+      if (cursor.after) {
+        const { createdAt, id } = cursor.after;
+        while (i >= 0 && !olderThan(live[i]!, createdAt, id)) i--;
+      }
+      for (; i >= 0 && out.length < limit; i--) out.push(clone(live[i]!));
+      if (out.length === limit) {
+        const last = out.at(-1)!;
+        return { deployments: out, next: `l:${last.createdAt}|${last.id}` };
+      }
+    }
+    const liveIds = new Set(live.map((d) => d.id));
+    let position = cursor.kind === 'archive' ? cursor.position : this.#history.size;
+    while (out.length < limit && position > 0) {
+      const from = Math.max(0, position - (limit - out.length));
+      for (const d of await this.#history.slice(from, position)) {
+        if (liveIds.has(d.id)) continue; // archived, and not yet removed from the document
+        out.push(recordOf(d));
+      }
+      position = from;
+    }
+    if (position > 0) next = `a:${position}`;
+    return { deployments: out, next };
+  }
+
+  async changes(id: string): Promise<Change[] | null> {
+    if (this.#doc.deployments.some((d) => d.id === id)) return this.#changes.get(id);
+    return (await this.#history.get(id))?.changes ?? null;
+  }
+
+  async blob(rev: string): Promise<Uint8Array<ArrayBuffer> | null> {
+    return this.#blobs.get(rev);
+  }
+
+  async blobOwners(rev: string): Promise<string[]> {
+    const record = Object.prototype.hasOwnProperty.call(this.#doc.blobs, rev)
+      ? this.#doc.blobs[rev]
+      : undefined;
+    return [...(record?.owners ?? [])];
+  }
+
+  async approvalJtiUsed(jti: string, nowS: number): Promise<boolean> {
+    const until = this.#doc.approvalJtis[jtiKey(jti)];
+    return until !== undefined && until >= nowS;
+  }
+
+  async audit(query: { after?: number; before?: number; limit: number }): Promise<AuditEntry[]> {
+    if (query.before !== undefined) return this.#audit.before(query.before, query.limit);
+    return this.#audit.after(query.after ?? 0, query.limit);
+  }
+
+  verifyAudit(): Promise<AuditVerification> {
+    return this.#audit.verify();
+  }
+
+  async stats(): Promise<StoreStats> {
+    const { devices, deployments } = this.#doc;
+    const count = (status: DeploymentStatus): number =>
+      deployments.filter((d) => d.status === status).length;
+    return {
+      devices: {
+        active: devices.filter(isActive).length,
+        suspended: devices.filter((d) => d.revokedAt === null && d.suspendedAt !== null).length,
+        revoked: devices.filter((d) => d.revokedAt !== null).length,
+        withPush: devices.filter((d) => isActive(d) && d.push !== null).length,
+      },
+      instances: this.#doc.instances.length,
+      deployments: {
+        pending: count('pending'),
+        approved: count('approved'),
+        live: deployments.length,
+        archived: this.#history.size,
+      },
+      auditEntries: this.#audit.lastSeq,
+    };
+  }
+
+  // Commands
+
+  saveInstance(
+    input: {
+      name: string;
+      id: string;
+      tokenHash: string;
+      policy: InstanceRecord['policy'];
+      at: string;
+    },
+    mode: 'create' | 'ensure',
+    audit: (result: { instance: InstanceRecord; created: boolean }) => AuditDraft[],
+  ): Promise<{ instance: InstanceRecord; created: boolean }> {
+    return this.#commit((doc, tx) => {
+      let instance = doc.instances.find((i) => i.name === input.name);
+      if (instance && mode === 'create') {
+        throw new CountersignError(
+          'ERR_BAD_REQUEST',
+          `an instance named "${input.name}" exists already`,
+        );
+      }
+      const created = !instance;
+      if (instance) {
+        instance.tokenHash = input.tokenHash;
+        instance.policy = input.policy;
+      } else {
+        instance = {
+          id: input.id,
+          name: input.name,
+          tokenHash: input.tokenHash,
+          policy: input.policy,
+          createdAt: input.at,
+        };
+        doc.instances.push(instance);
+      }
+      const result = { instance: clone(instance), created };
+      tx.audit(...audit(result));
       return result;
     });
   }
 
-  #changesPath(id: string): string {
-    if (!/^[0-9a-f]{1,64}$/.test(id))
-      throw new CountersignError('ERR_NOT_FOUND', 'no such deployment');
-    return join(this.#dir, 'changes', `${id}.json`);
+  addInvitation(record: InvitationRecord, audit: AuditDraft[]): Promise<void> {
+    return this.#commit((doc, tx) => {
+      const keepAfter = this.#clock.now() - INVITATION_KEEP_MS;
+      doc.invitations = doc.invitations.filter((i) => Date.parse(i.expiresAt) > keepAfter);
+      doc.invitations.push(clone(record));
+      tx.audit(...audit);
+    });
   }
 
-  async putChanges(id: string, changes: Change[]): Promise<void> {
-    await writeFileAtomic(this.#changesPath(id), JSON.stringify(changes));
+  enrollDevice(
+    input: {
+      codeHash: string;
+      id: string;
+      jwk: DeviceRecord['jwk'];
+      name: string | null;
+      push: PushSubscriptionJson | null;
+      at: string;
+      nowMs: number;
+    },
+    audit: (device: DeviceRecord) => AuditDraft[],
+  ): Promise<DeviceRecord> {
+    return this.#commit((doc, tx) => {
+      const invitation = usableInvitation(
+        doc.invitations,
+        doc.devices,
+        input.codeHash,
+        input.nowMs,
+      );
+      if (!invitation) {
+        throw new CountersignError(
+          'ERR_INVITATION_INVALID',
+          'the invitation code is unknown, used or expired',
+        );
+      }
+      if (doc.devices.some((d) => d.id === input.id)) {
+        throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
+      }
+      invitation.usedAt = input.at;
+      const device: DeviceRecord = {
+        id: input.id,
+        jwk: input.jwk,
+        owner: invitation.owner,
+        name: input.name ?? invitation.name,
+        createdAt: input.at,
+        revokedAt: null,
+        push: input.push,
+        invitedBy: invitation.by,
+        suspendedAt: null,
+        suspendedBy: null,
+      };
+      doc.devices.push(device);
+      tx.audit(...audit(clone(device)));
+      return clone(device);
+    });
   }
 
-  async getChanges(id: string): Promise<Change[]> {
-    return JSON.parse(await readFile(this.#changesPath(id), 'utf8')) as Change[];
+  revokeDevice(
+    id: string,
+    at: string,
+    audit: (result: RevocationResult) => AuditDraft[],
+  ): Promise<RevocationResult> {
+    return this.#commit((doc, tx) => {
+      const device = doc.devices.find((d) => d.id === id);
+      if (!device) throw notFound('no such device');
+      if (device.revokedAt !== null) {
+        return { device: clone(device), changed: false, suspended: [] };
+      }
+      device.revokedAt = at;
+      device.push = null;
+      const suspended = invitedBy(doc.devices, id).filter((d) => d.suspendedAt === null);
+      for (const d of suspended) {
+        d.suspendedAt = at;
+        d.suspendedBy = id;
+      }
+      const result = { device: clone(device), changed: true, suspended: clone(suspended) };
+      tx.audit(...audit(result));
+      return result;
+    });
+  }
+
+  confirmDevice(id: string, by: string, audit: AuditDraft[]): Promise<DeviceRecord> {
+    return this.#commit((doc, tx) => {
+      const device = doc.devices.find((d) => d.id === id);
+      if (!device) throw notFound('no such device');
+      if (device.revokedAt !== null) {
+        throw new CountersignError('ERR_DEVICE_REVOKED', 'a revoked device cannot be confirmed');
+      }
+      if (by !== 'admin') {
+        const confirmer = doc.devices.find((d) => d.id === by);
+        if (by === id || !confirmer || !isActive(confirmer)) {
+          throw new CountersignError(
+            'ERR_FORBIDDEN',
+            'a suspended device is confirmed by another active device or the command line',
+          );
+        }
+      }
+      if (device.suspendedAt === null) return clone(device);
+      device.suspendedAt = null;
+      device.suspendedBy = null;
+      tx.audit(...audit);
+      return clone(device);
+    });
+  }
+
+  setPush(
+    deviceId: string,
+    push: PushSubscriptionJson | null,
+    audit: AuditDraft[],
+  ): Promise<boolean> {
+    return this.#commit((doc, tx) => {
+      const d = doc.devices.find((x) => x.id === deviceId);
+      if (!d || d.revokedAt !== null) return false;
+      d.push = push;
+      tx.audit(...audit);
+      return true;
+    });
+  }
+
+  dropPush(deviceId: string, endpoint: string, audit: AuditDraft[]): Promise<boolean> {
+    return this.#commit((doc, tx) => {
+      const device = doc.devices.find((d) => d.id === deviceId);
+      if (device?.push?.endpoint !== endpoint) return false;
+      device.push = null;
+      tx.audit(...audit);
+      return true;
+    });
+  }
+
+  async putBlob(
+    rev: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    instanceId: string,
+    at: string,
+  ): Promise<void> {
+    await this.#blobs.put(rev, bytes);
+    await this.#commit(async (doc, tx) => {
+      // Written again if a prune removed it since (prunes run in this same queue).
+      await this.#blobs.put(rev, bytes);
+      const record = Object.prototype.hasOwnProperty.call(doc.blobs, rev)
+        ? doc.blobs[rev]
+        : undefined;
+      const fresh = record && Date.parse(at) - Date.parse(record.at) < GRACE_MS / 2;
+      if (record?.owners.includes(instanceId) && fresh) return;
+      tx.dirty = true;
+      if (record) {
+        if (!record.owners.includes(instanceId)) record.owners.push(instanceId);
+        record.at = at;
+      } else {
+        doc.blobs[rev] = { owners: [instanceId], at };
+      }
+    });
+  }
+
+  async propose(
+    record: DeploymentRecord,
+    changes: Change[],
+    audit: AuditDraft[],
+  ): Promise<{ superseded: DeploymentRecord[] }> {
+    await this.#changes.put(record.id, changes);
+    return this.#commit((doc, tx) => {
+      if (doc.deployments.some((d) => d.id === record.id) || this.#history.has(record.id)) {
+        throw new CountersignError('ERR_BAD_REQUEST', 'a deployment with this id exists');
+      }
+      const superseded: DeploymentRecord[] = [];
+      for (const d of doc.deployments) {
+        if (d.instanceId === record.instanceId && d.status === 'pending') {
+          transition(d, 'superseded');
+          d.decidedAt = record.createdAt;
+          superseded.push(d);
+        }
+      }
+      const added = clone(record);
+      doc.deployments.push(added);
+      tx.audit(...audit);
+      tx.changed(added, false);
+      for (const d of superseded) tx.changed(d, true);
+      return { superseded: clone(superseded) };
+    });
+  }
+
+  decide(
+    input: DecisionInput,
+    audit: AuditDraft[],
+  ): Promise<{ deployment: DeploymentRecord; changed: boolean }> {
+    return this.#commit((doc, tx) => {
+      const d = doc.deployments.find((x) => x.id === input.deploymentId);
+      if (!d) throw notFound(`no deployment ${input.deploymentId.slice(0, 64)}`);
+      // The state-dependent rows of 5.4, held here where no other command interleaves.
+      const device = doc.devices.find((x) => x.id === input.deviceId);
+      if (!device) throw new ApprovalError('ERR_DEVICE_UNKNOWN', 'no such device');
+      if (device.revokedAt !== null)
+        throw new ApprovalError('ERR_DEVICE_REVOKED', 'this device has been revoked');
+      if (device.suspendedAt !== null)
+        throw new ApprovalError('ERR_DEVICE_SUSPENDED', 'this device is suspended');
+      const key = jtiKey(input.jti);
+      const used = doc.approvalJtis[key];
+      if (used !== undefined && used >= Math.floor(input.nowMs / 1000)) {
+        throw new ApprovalError('ERR_APPROVAL_REPLAY', 'this approval jti has been used before');
+      }
+      if (d.status !== 'pending' || Date.parse(d.expiresAt) <= input.nowMs) {
+        throw new ApprovalError('ERR_DEPLOYMENT_NOT_PENDING', `deployment ${d.id} is not pending`);
+      }
+      if (d.approvals.some((a) => a.device === input.deviceId)) {
+        throw new ApprovalError(
+          'ERR_APPROVAL_DUPLICATE',
+          'this device has already decided this deployment',
+        );
+      }
+      const next: DeploymentRecord = clone(d);
+      next.approvals.push({
+        device: input.deviceId,
+        verdict: input.verdict,
+        at: input.at,
+        jws: input.jws,
+      });
+      const deciders = new Map<string, DeviceRecord>();
+      for (const a of next.approvals) {
+        const x = doc.devices.find((y) => y.id === a.device);
+        if (x) deciders.set(x.id, clone(x));
+      }
+      const status = input.settle(next, deciders);
+      if (status !== d.status) transition(next, status);
+      // Nothing above changed the document; from here on nothing throws.
+      doc.approvalJtis[key] = input.jtiUntil;
+      d.approvals = next.approvals;
+      const changed = next.status !== d.status;
+      if (changed) {
+        d.status = next.status;
+        d.decidedAt = input.at;
+      }
+      tx.audit(...audit);
+      if (changed) tx.changed(d, true);
+      return { deployment: clone(d), changed };
+    });
+  }
+
+  async expireDue(nowMs: number): Promise<DeploymentRecord[]> {
+    const due = (d: DeploymentRecord): boolean =>
+      d.status === 'pending' && Date.parse(d.expiresAt) <= nowMs;
+    if (!this.#doc.deployments.some(due)) return [];
+    return this.#commit((doc, tx) => {
+      const out: DeploymentRecord[] = [];
+      const at = new Date(nowMs).toISOString();
+      for (const d of doc.deployments) {
+        if (!due(d)) continue;
+        transition(d, 'expired');
+        d.decidedAt = at;
+        tx.changed(d, true);
+        out.push(clone(d));
+      }
+      return out;
+    });
+  }
+
+  reportOutcome(
+    id: string,
+    instanceId: string,
+    outcome: { status: 'applied' | 'stale' | 'failed'; rev: string; message?: string },
+    at: string,
+  ): Promise<DeploymentRecord> {
+    return this.#commit((doc, tx) => {
+      const d = doc.deployments.find((x) => x.id === id && x.instanceId === instanceId);
+      if (!d) throw notFound(`no deployment ${id.slice(0, 64)}`);
+      transition(d, outcome.status);
+      d.outcome = { ...outcome, at };
+      tx.changed(d, true);
+      return clone(d);
+    });
+  }
+
+  useJti(key: string, untilS: number, nowS: number): Promise<boolean> {
+    return this.#jtis.use(key, untilS, nowS);
+  }
+
+  async countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number> {
+    return this.#counter.count(key, sinceMs, record);
+  }
+
+  appendAudit(entries: AuditDraft[]): Promise<void> {
+    return this.#commit((_doc, tx) => tx.audit(...entries));
+  }
+
+  prune(retention: Retention, nowMs: number): Promise<PruneReport> {
+    return this.#commit(async (doc, tx) => {
+      const report: PruneReport = { archived: 0, blobsDeleted: 0, changesDeleted: 0 };
+      const due = dueForArchive(doc.deployments, retention, nowMs);
+      const archived: ArchivedDeployment[] = [];
+      for (const d of due) {
+        const changes = (await this.#changes.get(d.id)) ?? [];
+        archived.push({ ...clone(d), changes: changes.map(changeOutline) });
+      }
+      // On disk in the history before it leaves the document: a crash between the two archives
+      // nothing twice (the history skips ids it has) and loses nothing.
+      await this.#history.append(archived);
+      const gone = new Set(due.map((d) => d.id));
+      const nowS = Math.floor(nowMs / 1000);
+      const jtis = Object.entries(doc.approvalJtis).filter(([, until]) => until < nowS);
+      const keepAfter = nowMs - INVITATION_KEEP_MS;
+      const invitations = doc.invitations.filter((i) => Date.parse(i.expiresAt) > keepAfter);
+      if (gone.size > 0 || jtis.length > 0 || invitations.length !== doc.invitations.length) {
+        tx.dirty = true;
+      }
+      doc.deployments = doc.deployments.filter((d) => !gone.has(d.id));
+      for (const [key] of jtis) delete doc.approvalJtis[key];
+      doc.invitations = invitations;
+
+      const referenced = new Set(doc.deployments.flatMap((d) => [d.base, d.target]));
+      const blobsGone: string[] = [];
+      for (const [rev, record] of Object.entries(doc.blobs)) {
+        if (referenced.has(rev) || Date.parse(record.at) > nowMs - GRACE_MS) continue;
+        delete doc.blobs[rev];
+        blobsGone.push(rev);
+        tx.dirty = true;
+      }
+      if (gone.size > 0) {
+        tx.audit({
+          type: 'deployments-archived',
+          data: { count: gone.size, deployments: [...gone], blobs: blobsGone.length },
+        });
+      }
+      // Files go once the document no longer names them; orphans of interrupted writes too.
+      const work = async (): Promise<void> => {
+        const live = new Set(doc.deployments.map((d) => d.id));
+        const known = new Set(Object.keys(doc.blobs));
+        const cutoff = Date.now() - GRACE_MS;
+        for (const rev of blobsGone) if (await this.#blobs.delete(rev)) report.blobsDeleted++;
+        for (const rev of await this.#blobs.revsOlderThan(cutoff)) {
+          if (!known.has(rev) && (await this.#blobs.delete(rev))) report.blobsDeleted++;
+        }
+        for (const id of gone) if (await this.#changes.delete(id)) report.changesDeleted++;
+        for (const id of await this.#changes.idsOlderThan(cutoff)) {
+          if (!live.has(id) && (await this.#changes.delete(id))) report.changesDeleted++;
+        }
+      };
+      if (tx.dirty) tx.after.push(work);
+      else await work();
+      report.archived = gone.size;
+      return report;
+    });
+  }
+
+  subscribe(listener: (event: DeploymentEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async close(): Promise<void> {
     await this.#queue;
-    await this.#db.write();
-    await this.audit.close();
+    await this.#jtis.close();
+    await this.#audit.close();
+  }
+}
+
+/** The document key of an approval `jti`: prefixed, so a `jti` such as `__proto__` is plain data. */
+function jtiKey(jti: string): string {
+  return `j:${jti}`;
+}
+
+type Cursor =
+  | { kind: 'live'; after: { createdAt: string; id: string } | null }
+  | { kind: 'archive'; position: number };
+
+/** A history cursor: `l:<createdAt>|<id>` after a live deployment, `a:<n>` before archive entry n. */
+function parseCursor(text: string | null): Cursor {
+  if (text === null || text === '') return { kind: 'live', after: null };
+  const live = /^l:([0-9TZ:.-]{1,40})\|([0-9a-f]{1,64})$/.exec(text);
+  if (live) return { kind: 'live', after: { createdAt: live[1]!, id: live[2]! } };
+  const archive = /^a:(\d{1,12})$/.exec(text);
+  if (archive) return { kind: 'archive', position: Number(archive[1]) };
+  throw new CountersignError('ERR_BAD_REQUEST', 'before must be a cursor from a previous page');
+}
+
+/** An archived deployment without its change outlines. */
+function recordOf(archived: ArchivedDeployment): DeploymentRecord {
+  const record: Partial<ArchivedDeployment> = { ...archived };
+  delete record.changes;
+  return record as DeploymentRecord;
+}
+
+function olderThan(d: DeploymentRecord, createdAt: string, id: string): boolean {
+  return d.createdAt < createdAt || (d.createdAt === createdAt && d.id < id);
+}
+
+/** Fills in devices' inviters from the audit log's enrolment lines (documents from before they were kept). */
+async function readInviters(audit: AuditFile, devices: DeviceRecord[]): Promise<void> {
+  const wanted = new Map(devices.filter((d) => d.invitedBy === null).map((d) => [d.id, d]));
+  if (wanted.size === 0) return;
+  for await (const entry of audit.entries()) {
+    if (entry.type !== 'device-enrolled') continue;
+    const d = wanted.get(String(entry.data.device));
+    if (d && typeof entry.data.invitedBy === 'string') d.invitedBy = entry.data.invitedBy;
   }
 }

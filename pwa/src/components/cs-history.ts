@@ -1,5 +1,10 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type { AuditEntry, DeploymentSummary } from '../lib/protocol.js';
+import type {
+  AuditEntry,
+  AuditPageResponse,
+  DeploymentPageResponse,
+  DeploymentSummary,
+} from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, dateText } from '../lib/time.js';
@@ -8,9 +13,8 @@ import { errorAlert } from '../error-alert.js';
 
 type Tab = 'deployments' | 'audit';
 
-const PAGE = 1000;
-const MAX_PAGES = 20;
-const SHOWN = 100;
+/** Entries asked for at a time: the server reads a page at the same cost however long the history is. */
+const PAGE = 50;
 
 const STATUS_TONE: Record<string, string> = {
   approved: 'good',
@@ -23,7 +27,7 @@ const STATUS_TONE: Record<string, string> = {
   pending: 'open',
 };
 
-/** Decided deployments, newest first, and the server's audit log. */
+/** Deployments and the server's audit log, newest first, a page at a time. */
 export class CsHistory extends LitElement {
   static override properties = {
     session: { attribute: false },
@@ -32,7 +36,7 @@ export class CsHistory extends LitElement {
     _deployments: { state: true },
     _audit: { state: true },
     _error: { state: true },
-    _shown: { state: true },
+    _busy: { state: true },
   };
 
   declare session: Session;
@@ -41,7 +45,10 @@ export class CsHistory extends LitElement {
   declare _deployments: DeploymentSummary[] | null;
   declare _audit: AuditEntry[] | null;
   declare _error: string;
-  declare _shown: number;
+  declare _busy: boolean;
+  /** Where the next older page starts (null: nothing older). */
+  private deploymentsNext: string | null = null;
+  private auditNext: number | null = null;
 
   constructor() {
     super();
@@ -50,7 +57,7 @@ export class CsHistory extends LitElement {
     this._deployments = null;
     this._audit = null;
     this._error = '';
-    this._shown = SHOWN;
+    this._busy = false;
   }
 
   static override styles = [
@@ -174,47 +181,66 @@ export class CsHistory extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const body = await this.session.api.json<{ deployments: DeploymentSummary[] }>(
-        'GET',
-        '/deployments',
-      );
-      this._deployments = body.deployments;
-      if (this._tab === 'audit') await this.loadAudit();
+      this._deployments = null;
+      this._audit = null;
+      await (this._tab === 'audit' ? this.moreAudit() : this.moreDeployments());
       this._error = '';
     } catch (error) {
       this._error = messageOf(error);
     }
   }
 
-  private async loadAudit(): Promise<void> {
-    const entries: AuditEntry[] = [];
-    let after = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const body = await this.session.api.json<{ entries: AuditEntry[] }>(
-        'GET',
-        `/audit?after=${after}`,
-      );
-      entries.push(...body.entries);
-      if (body.entries.length < PAGE) break;
-      after = body.entries[body.entries.length - 1]!.seq;
+  /** The next older page of deployments (the first when none is loaded). */
+  private async moreDeployments(): Promise<void> {
+    const before =
+      this._deployments === null ? '' : `&before=${encodeURIComponent(this.deploymentsNext ?? '')}`;
+    const page = await this.session.api.json<DeploymentPageResponse>(
+      'GET',
+      `/deployments?limit=${PAGE}${before}`,
+    );
+    const seen = new Set((this._deployments ?? []).map((d) => d.id));
+    this._deployments = [
+      ...(this._deployments ?? []),
+      ...page.deployments.filter((d) => !seen.has(d.id)),
+    ];
+    this.deploymentsNext = page.next;
+  }
+
+  /** The next older page of the audit log (the newest when none is loaded). */
+  private async moreAudit(): Promise<void> {
+    const before = this._audit === null ? Number.MAX_SAFE_INTEGER : (this.auditNext ?? 1);
+    const page = await this.session.api.json<AuditPageResponse>(
+      'GET',
+      `/audit?before=${before}&limit=${PAGE}`,
+    );
+    this._audit = [...(this._audit ?? []), ...page.entries];
+    this.auditNext = page.next;
+  }
+
+  private async more(): Promise<void> {
+    this._busy = true;
+    try {
+      await (this._tab === 'audit' ? this.moreAudit() : this.moreDeployments());
+      this._error = '';
+    } catch (error) {
+      this._error = messageOf(error);
+    } finally {
+      this._busy = false;
     }
-    this._audit = entries.reverse();
   }
 
   private select(tab: Tab): void {
     this._tab = tab;
-    this._shown = SHOWN;
-    if (tab === 'audit' && this._audit === null) {
-      void this.loadAudit().catch((error: unknown) => (this._error = messageOf(error)));
-    }
+    const empty = tab === 'audit' ? this._audit === null : this._deployments === null;
+    if (empty) void this.more();
   }
 
   private renderDeployments() {
     const list = this._deployments;
     if (list === null) return html`<p class="muted" aria-busy="true">Loading…</p>`;
     if (list.length === 0) return html`<p class="muted">No deployments yet.</p>`;
-    return html`<ul aria-label="Deployments">
-        ${list.slice(0, this._shown).map((d) => {
+    return html`<ul aria-label="Deployments, newest first">
+        ${list.map((d) => {
           const body = html`<b>${d.instance}</b>
             <span class="status ${STATUS_TONE[d.status] ?? ''}">${d.status}</span>
             <span class="sub"
@@ -230,12 +256,16 @@ export class CsHistory extends LitElement {
           </li>`;
         })}
       </ul>
-      ${list.length > this._shown ? this.renderMore() : nothing}`;
+      ${this.deploymentsNext !== null ? this.renderMore() : nothing}`;
   }
 
   private renderMore() {
-    return html`<button class="ghost wide more" @click=${() => (this._shown += SHOWN)}>
-      Show more
+    return html`<button
+      class="ghost wide more"
+      ?disabled=${this._busy}
+      @click=${() => void this.more()}
+    >
+      ${this._busy ? 'Loading…' : 'Show older'}
     </button>`;
   }
 
@@ -244,7 +274,7 @@ export class CsHistory extends LitElement {
     if (list === null) return html`<p class="muted" aria-busy="true">Loading the audit log…</p>`;
     if (list.length === 0) return html`<p class="muted">The audit log is empty.</p>`;
     return html`<ul class="audit" aria-label="Audit log, newest first">
-        ${list.slice(0, this._shown).map(
+        ${list.map(
           (e) =>
             html`<li>
               <span class="when">${dateText(e.at)}</span>
@@ -253,7 +283,7 @@ export class CsHistory extends LitElement {
             </li>`,
         )}
       </ul>
-      ${list.length > this._shown ? this.renderMore() : nothing}`;
+      ${this.auditNext !== null ? this.renderMore() : nothing}`;
   }
 
   override render() {
