@@ -19,7 +19,7 @@ export function pageSize(value: unknown, fallback: number): number {
 /** A sequence number from a query parameter. */
 export function sequence(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new ValidationError(`${name} must be a sequence number`);
   return n;
 }

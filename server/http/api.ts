@@ -22,7 +22,7 @@ import { createInvitation } from '../devices/invitations.js';
 import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { instanceOfToken } from '../instances/instances.js';
 import { recordDrift } from '../instances/drift.js';
-import { chargeQuota } from '../instances/quota.js';
+import { chargeQuota, sizeText } from '../instances/quota.js';
 import { isActive } from '../store/device-rules.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
@@ -198,7 +198,7 @@ export function apiRouter(ctx: Context): Router {
     const raw = await readRaw(
       req,
       max,
-      `a snapshot may be at most ${(max / 1048576).toFixed(max % 1048576 ? 1 : 0)} MiB (the server's quotas.blobBytes)`,
+      `a snapshot may be at most ${sizeText(max)} (the server's blob quota)`,
     );
     if (sha256HexSync(raw) !== rev) {
       throw new CountersignError(

@@ -5,9 +5,17 @@ import type { InstanceRecord } from '../store/types.js';
 /** Blob uploads an instance may make per proposal it may make (base and target, and retries). */
 const UPLOADS_PER_PROPOSAL = 4;
 
+/** "minute" or "10 minutes", after "in the last". */
 function minutes(ms: number): string {
   const m = Math.round(ms / 60_000);
-  return m === 1 ? 'a minute' : `${m} minutes`;
+  return m === 1 ? 'minute' : `${m} minutes`;
+}
+
+/** A size limit for people: "64 MiB", "512 KiB". */
+export function sizeText(bytes: number): string {
+  return bytes >= 1048576 && bytes % 1048576 === 0
+    ? `${bytes / 1048576} MiB`
+    : `${Math.round(bytes / 1024)} KiB`;
 }
 
 /**
@@ -26,7 +34,7 @@ export async function chargeQuota(
   const since = now - windowMs;
   if ((await ctx.store.countEvents(key, since, null)) >= limit) {
     ctx.log.warn(
-      `instance ${instance.name}: ${what} quota reached (${limit} in ${minutes(windowMs)})`,
+      `instance ${instance.name}: ${what} quota reached (${limit} in the last ${minutes(windowMs)})`,
     );
     throw new CountersignError(
       'ERR_RATE_LIMITED',

@@ -1,0 +1,260 @@
+/**
+ * Constant cost (DESIGN 6): decided deployments past the retention move to the monthly history
+ * files, their blobs and change lists go once nothing live refers to them, the audit log keeps
+ * everything, and history and audit stay readable a page at a time, newest first.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  API_PREFIX,
+  revOf,
+  type DeploymentDetail,
+  type DeploymentPageResponse,
+  type AuditPageResponse,
+  type Flows,
+} from '../../protocol/index.js';
+import { TestDevice } from '../helpers/device.js';
+import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
+import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+
+let base: Flows;
+let server: TestServer | null = null;
+
+beforeAll(() => {
+  base = loadFlows(exampleFiles().find(([n]) => n.startsWith('network__http__01'))![1]);
+});
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+function variant(i: number): Flows {
+  return base.map((n) => (n.type === 'http in' ? { ...n, url: `/r${i}` } : n));
+}
+
+async function admin<T>(s: TestServer, method: string, path: string): Promise<T> {
+  const res = await fetch(`${s.adminUrl}${API_PREFIX}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${s.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+/** Proposes and rejects `count` deployments, one after the other; returns their ids, oldest first. */
+async function decided(
+  s: TestServer,
+  token: string,
+  phone: TestDevice,
+  count: number,
+  clock: TestClock,
+) {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { id } = await s.propose(token, base, variant(i));
+    expect((await phone.decide(s.url, id, { verdict: 'reject' })).status).toBe(200);
+    ids.push(id);
+    clock.advance(1000);
+  }
+  return ids;
+}
+
+/** Every page of `GET /deployments`, following `next`. */
+async function allPages(s: TestServer, phone: TestDevice, limit: number) {
+  const pages: DeploymentPageResponse[] = [];
+  let next: string | null = '';
+  while (next !== null) {
+    const query: string = next === '' ? '' : `&before=${encodeURIComponent(next)}`;
+    const answer = await phone.call<DeploymentPageResponse>(
+      s.url,
+      'GET',
+      `${API_PREFIX}/deployments?limit=${limit}${query}`,
+    );
+    expect(answer.status).toBe(200);
+    pages.push(answer.body);
+    next = answer.body.next;
+  }
+  return pages;
+}
+
+describe('retention and pruning', () => {
+  it('moves decided deployments past `keep` to the history files and deletes what nothing live uses', async () => {
+    const clock = new TestClock(Date.parse('2026-10-30T12:00:00Z'));
+    server = await startTestServer({ clock, retention: { days: 90, keep: 3 } });
+    const { token } = await server.addInstance('line-1');
+    const phone = await server.enrollDevice({ owner: 'alice' });
+    const ids = await decided(server, token, phone, 8, clock);
+    const { id: pendingId } = await server.propose(token, base, variant(99));
+    const auditBefore = await server.ctx.store.audit({ after: 0, limit: 1000 });
+    clock.advance(11 * 60_000); // past the grace of blobs uploaded for proposals in flight
+
+    const report = await admin<{ archived: number; blobsDeleted: number; changesDeleted: number }>(
+      server,
+      'POST',
+      '/prune',
+    );
+    expect(report.archived).toBe(5);
+    expect(report.changesDeleted).toBe(5);
+    // The base is still live; each archived target blob is not.
+    expect(report.blobsDeleted).toBe(5);
+    const archivedIds = ids.slice(0, 5);
+    for (const id of archivedIds) {
+      expect(existsSync(join(server.dataDir, 'changes', `${id}.json`))).toBe(false);
+    }
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(variant(0))}.json`))).toBe(
+      false,
+    );
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(base)}.json`))).toBe(true);
+    expect(readdirSync(join(server.dataDir, 'history')).sort()).toEqual([
+      '2026-10.jsonl',
+      'index.jsonl',
+    ]);
+    const document = JSON.parse(readFileSync(join(server.dataDir, 'countersign.json'), 'utf8')) as {
+      deployments: { id: string }[];
+    };
+    expect(document.deployments.map((d) => d.id)).toEqual([...ids.slice(5), pendingId]);
+
+    // The audit log keeps everything it held, and says what moved.
+    const auditAfter = await server.ctx.store.audit({ after: 0, limit: 1000 });
+    expect(auditAfter.slice(0, auditBefore.length)).toEqual(auditBefore);
+    expect(auditAfter.at(-1)).toMatchObject({
+      type: 'deployments-archived',
+      data: { count: 5, deployments: archivedIds },
+    });
+    expect(await server.ctx.store.verifyAudit()).toEqual({ ok: true, entries: auditAfter.length });
+
+    // Archived deployments stay readable: who decided, and what the changes were.
+    const old = await phone.call<DeploymentDetail>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/deployments/${ids[0]}`,
+    );
+    expect(old.status).toBe(200);
+    expect(old.body).toMatchObject({ id: ids[0], status: 'rejected', instance: 'line-1' });
+    expect(old.body.approvals).toEqual([
+      { device: phone.id, verdict: 'reject', at: expect.any(String) },
+    ]);
+    expect(old.body.changes.length).toBeGreaterThan(0);
+    expect(old.body.changes.every((c) => c.before === undefined && c.delta === undefined)).toBe(
+      true,
+    );
+    expect(old.body.changes.map((c) => c.id)).toEqual(
+      (await server.ctx.store.deployment(ids[0]!))!.changeIds,
+    );
+  });
+
+  it('pages every deployment newest first, live then archived, whatever the page size', async () => {
+    const clock = new TestClock(Date.parse('2026-11-29T08:00:00Z'));
+    server = await startTestServer({ clock, retention: { days: 90, keep: 2 } });
+    const { token } = await server.addInstance('line-1');
+    const phone = await server.enrollDevice({ owner: 'alice' });
+    const ids = await decided(server, token, phone, 7, clock);
+    await admin(server, 'POST', '/prune');
+    const { id: pendingId } = await server.propose(token, base, variant(50));
+    const newestFirst = [pendingId, ...[...ids].reverse()];
+    for (const limit of [1, 2, 3, 50]) {
+      const pages = await allPages(server, phone, limit);
+      expect(pages.flatMap((p) => p.deployments.map((d) => d.id))).toEqual(newestFirst);
+      expect(pages.slice(0, -1).every((p) => p.deployments.length === limit)).toBe(true);
+    }
+    const history = await admin<DeploymentPageResponse>(server, 'GET', '/history?limit=3');
+    expect(history.deployments.map((d) => d.id)).toEqual(newestFirst.slice(0, 3));
+    expect(history.next).toEqual(expect.any(String));
+  });
+
+  it('archives by age after `days`, never a pending or approved deployment', async () => {
+    const clock = new TestClock(Date.parse('2026-08-01T08:00:00Z'));
+    server = await startTestServer({ clock, retention: { days: 30, keep: 500 } });
+    const { token } = await server.addInstance('line-1');
+    const phone = await server.enrollDevice({ owner: 'alice' });
+    const ids = await decided(server, token, phone, 2, clock);
+    const { id: approved } = await server.propose(token, base, variant(7));
+    await phone.decide(server.url, approved);
+    const { token: other } = await server.addInstance('line-2');
+    const { id: pending } = await server.propose(other, base, variant(8), {});
+    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
+    expect((await server.ctx.store.stats()).deployments.archived).toBe(0);
+
+    clock.advance(31 * 86_400_000);
+    // (the pending one has expired by now: expiry is a decision too)
+    await server.ctx.store.expireDue(clock.now());
+    clock.advance(31 * 86_400_000);
+    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
+    const live = (await server.ctx.store.deployments({})).map((d) => d.id);
+    expect(live).toEqual([approved]);
+    for (const id of [...ids, pending]) {
+      expect((await server.ctx.store.deployment(id))?.id).toBe(id);
+    }
+  });
+
+  it('prunes on its own once the live decided deployments are a batch past `keep`', async () => {
+    const clock = new TestClock();
+    server = await startTestServer({ clock, retention: { days: 90, keep: 1 } });
+    const { token } = await server.addInstance('line-1');
+    const phone = await server.enrollDevice({ owner: 'alice' });
+    await decided(server, token, phone, 12, clock);
+    const end = Date.now() + 20_000;
+    while ((await server.ctx.store.stats()).deployments.archived === 0 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const stats = await server.ctx.store.stats();
+    expect(stats.deployments.archived).toBeGreaterThanOrEqual(11);
+    expect(stats.deployments.live).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps an uploaded blob through the grace period, then deletes it when nothing uses it', async () => {
+    const clock = new TestClock();
+    server = await startTestServer({ clock });
+    const { token } = await server.addInstance('line-1');
+    const rev = await server.uploadBlob(token, variant(3));
+    const path = join(server.dataDir, 'blobs', `${rev}.json`);
+    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
+    expect(existsSync(path)).toBe(true);
+    clock.advance(11 * 60_000);
+    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
+    expect(existsSync(path)).toBe(false);
+    expect(await server.ctx.store.blobOwners(rev)).toEqual([]);
+  });
+
+  it('pages the audit log newest first at any depth, and oldest first after a sequence', async () => {
+    server = await startTestServer();
+    for (let i = 0; i < 30; i++) await server.invite({ owner: `o${i}`, name: 'phone' });
+    const phone = await server.enrollDevice({ owner: 'alice' });
+    const all = await server.ctx.store.audit({ after: 0, limit: 1000 });
+    const newest = await phone.call<AuditPageResponse>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/audit?before=${Number.MAX_SAFE_INTEGER}&limit=7`,
+    );
+    expect(newest.body.entries.map((e) => e.seq)).toEqual(
+      all
+        .slice(-7)
+        .map((e) => e.seq)
+        .reverse(),
+    );
+    const older = await phone.call<AuditPageResponse>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/audit?before=${newest.body.next}&limit=7`,
+    );
+    expect(older.body.entries.map((e) => e.seq)).toEqual(
+      all
+        .slice(-14, -7)
+        .map((e) => e.seq)
+        .reverse(),
+    );
+    const first = await phone.call<AuditPageResponse>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/audit?before=3`,
+    );
+    expect(first.body).toEqual({ entries: [all[1], all[0]], next: null });
+    const after = await phone.call<AuditPageResponse>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/audit?after=5&limit=4`,
+    );
+    expect(after.body).toEqual({ entries: all.slice(5, 9), next: 9 });
+  });
+});
