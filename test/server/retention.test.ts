@@ -14,7 +14,7 @@ import {
   type AuditPageResponse,
   type Flows,
 } from '../../protocol/index.js';
-import { TestDevice } from '../helpers/device.js';
+import type { TestDevice } from '../helpers/device.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
 
