@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startPushReceiver } from '../../test/helpers/push-receiver.js';
+import { TestDevice } from '../../test/helpers/device.js';
 import { startTestServer } from '../../test/helpers/server.js';
 import {
   allowNotifications,
@@ -45,6 +46,16 @@ try {
     creds: scenario.creds,
     source: { user: 'jonas', via: 'editor' },
   });
+  // A phone that invited a tablet was lost and revoked: the tablet waits, suspended, for a confirmation.
+  const lost = await server.enrollDevice({ owner: 'ole', name: "Ole's phone" });
+  const tablet = await lost.call<{ code: string }>(server.url, 'POST', '/api/v1/invitations', {
+    owner: 'ole',
+    name: "Ole's tablet",
+  });
+  await (
+    await TestDevice.create({ owner: 'ole', name: "Ole's tablet" })
+  ).enroll(server.url, tablet.body.code);
+  await server.running.handle.ctx.store.revokeDevice(lost.id, new Date().toISOString(), () => []);
 
   for (const v of variants) {
     const tag = `${v.width}x${v.height}-${v.colorScheme}`;
@@ -93,11 +104,15 @@ try {
       await shot('summary');
 
       await page.goto(`${server.url}/#/devices`);
-      await page.getByLabel('Device name').fill("Marta's phone");
+      await page.getByLabel('Device name').fill('My tablet');
+      await page.locator('cs-invite').scrollIntoViewIfNeeded();
+      await shot('devices-invite');
       await page.getByRole('button', { name: 'Make an invitation' }).click();
       await page.getByRole('img', { name: 'QR code of the enrolment link' }).waitFor();
       await page.locator('cs-devices li.device').first().waitFor();
       await shot('devices');
+      await page.locator('cs-devices li.device.suspended').scrollIntoViewIfNeeded();
+      await shot('devices-suspended');
       await page.goto(`${server.url}/#/history`);
       await page.locator('cs-history .dep').first().waitFor();
       await shot('history');
