@@ -2,10 +2,10 @@
  * A data directory holding a year of deployments (issue 13: 50 a day, 18,250 decided), built fast
  * and faithfully: a real server makes the directory, its instance and its phone; then the store's
  * own file code writes what a year of proposals and decisions leaves — the audit lines (the
- * `AuditFile` the server appends with, hash chain and all), the archived deployments in the monthly
- * history files (`HistoryFiles`), and the live state the retention keeps (the newest 500 decided,
- * with their change lists and snapshot blobs) — instead of 18,250 round trips over HTTP. Every
- * approval is a real ES256 JWS signed by the enrolled phone's key.
+ * `AuditFile` the server appends with, hash chain and all), every decided deployment in the
+ * monthly history files (`HistoryFiles`), and what the retention keeps (the change lists and
+ * snapshot blobs of the newest 500 decided, named in the document) — instead of 18,250 round trips
+ * over HTTP. Every approval is a real ES256 JWS signed by the enrolled phone's key.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,24 +23,20 @@ import { silentLog, startServer } from '../server/index.js';
 import { AuditFile, type NumberedDraft } from '../server/audit/audit-file.js';
 import { BlobFiles } from '../server/store/blob-files.js';
 import { ChangeFiles } from '../server/store/change-files.js';
+import { FileRefs } from '../server/store/file-refs.js';
 import {
   HistoryFiles,
   changeOutline,
   type ArchivedDeployment,
 } from '../server/store/history-files.js';
-import type { LiveDocument } from '../server/store/live-document.js';
-import { DEFAULT_RETENTION } from '../server/store/retention.js';
+import { recentOf, type LiveDocument } from '../server/store/live-document.js';
+import { DEFAULT_RETENTION, pruneSlack } from '../server/store/retention.js';
 import type { DeploymentRecord } from '../server/store/types.js';
 import { TestDevice } from '../test/helpers/device.js';
 import { mutatedCopy } from './flows-10k.js';
 
 /** What a built directory holds, for the measurements that follow. */
-export type BuiltHistory = {
-  dataDir: string;
-  device: TestDevice;
-  token: string;
-  instanceId: string;
-};
+export type BuiltHistory = { dataDir: string; token: string };
 
 const POLICY = { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' };
 
@@ -85,9 +81,11 @@ export async function buildHistory(options: {
   const changeFiles = new ChangeFiles(join(dataDir, 'changes'));
   const spacingMs = 86_400_000 / perDay;
   const startMs = Date.now() - decided * spacingMs;
-  const liveRecords: DeploymentRecord[] = [];
+  const retained: DeploymentRecord[] = [];
+  const decidedIds: string[] = [];
   let drafts: NumberedDraft[] = [];
   let archived: ArchivedDeployment[] = [];
+  const batch = pruneSlack(DEFAULT_RETENTION);
 
   for (let n = 0; n < decided; n++) {
     const isLive = n >= decided - liveCount;
@@ -161,24 +159,29 @@ export async function buildHistory(options: {
     if (status === 'applied') {
       line('deployment-applied', { deployment: id, instance: 'bench' }, createdMs + 61_000);
     }
+    // Every decided deployment is in the history files; the retention keeps the newest files.
+    archived.push({ ...record, changes: proposal.changes.map(changeOutline) });
+    decidedIds.push(id);
     if (isLive) {
-      liveRecords.push(record);
+      retained.push(record);
       await changeFiles.put(id, proposal.changes);
       if (proposal.flows) {
         await blobs.put(proposal.target, new Uint8Array(snapshotBytes(proposal.flows)));
       }
-    } else {
-      archived.push({ ...record, changes: proposal.changes.map(changeOutline) });
     }
-    // What the retention's prunes wrote, a batch at a time.
-    if (archived.length === 50 || (n === decided - liveCount - 1 && archived.length > 0)) {
+    if (archived.length === 200 || n === decided - 1) {
       await history.append(archived);
+      archived = [];
+    }
+    // What the retention's prunes wrote: a batch past `keep` at a time.
+    const past = decidedIds.length - DEFAULT_RETENTION.keep;
+    if (past > 0 && past % batch === 0) {
+      const ids = decidedIds.slice(past - batch, past);
       line(
-        'deployments-archived',
-        { count: archived.length, deployments: archived.map((d) => d.id), blobs: archived.length },
+        'deployments-past-retention',
+        { count: ids.length, deployments: ids, blobs: ids.length },
         createdMs + 62_000,
       );
-      archived = [];
     }
     if (drafts.length >= 2000) {
       await audit.appendNumbered(drafts);
@@ -191,17 +194,19 @@ export async function buildHistory(options: {
   await blobs.put(baseRev, new Uint8Array(snapshotBytes(base)));
   const docPath = join(dataDir, 'countersign.json');
   const doc = JSON.parse(readFileSync(docPath, 'utf8')) as LiveDocument;
-  doc.deployments = liveRecords;
-  const uploaded = new Date().toISOString();
-  doc.blobs = {
-    [baseRev]: { owners: [instanceId], at: uploaded },
-    ...Object.fromEntries(
-      liveRecords.map((d) => [d.target, { owners: [instanceId], at: uploaded }]),
-    ),
-  };
+  doc.deployments = [];
+  doc.decided = [];
   doc.outbox = [];
   writeFileSync(docPath, JSON.stringify(doc), { mode: 0o600 });
-  return { dataDir, device, token, instanceId };
+  // What the files are kept for: the uploads, and the decided deployments the retention keeps.
+  const refs = await FileRefs.open(join(dataDir, 'files.jsonl'));
+  const uploaded = new Date().toISOString();
+  for (const rev of [baseRev, ...retained.map((d) => d.target)]) {
+    await refs.recordBlob(rev, instanceId, uploaded);
+  }
+  await refs.addRecent(retained.map(recentOf));
+  await refs.close();
+  return { dataDir, token };
 }
 
 /** A proposal of `base` with 20 changes (seeded); with its flows kept when they will be a blob. */

@@ -43,7 +43,7 @@ Commands:
   history               list deployments, newest first, a page at a time
   audit verify          check the audit log's hash chain
   audit list            list audit entries, newest first, a page at a time
-  prune                 move decided deployments past the retention to the history files now
+  prune                 apply the retention now (snapshots of old decided deployments)
   status                show what the running server holds
 
 Every command takes --data-dir DIR (or COUNTERSIGN_DATA_DIR; default ./.countersign), --json and --help.
@@ -60,8 +60,8 @@ COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR, COUNTERSIGN_TRUST_PROXY), then the
 pushSubject, policy, trustProxy, retention {days, keep}, quotas {blobMiB, proposals, windowMinutes}.
 Behind a reverse proxy, set --public-url to the URL phones open and --trust-proxy to the proxy's
 address, so that X-Forwarded-For names the client (only from that address).
-Decided deployments stay live for --retention-days and only the newest --retention-keep of them;
-older ones move to <data dir>/history/, still readable (countersign history).`,
+Decided deployments go to <data dir>/history/ (countersign history reads them); their snapshots and
+change lists are kept --retention-days, and for the newest --retention-keep of them only.`,
   enroll: `Usage: countersign enroll --owner NAME --name DEVICE [--data-dir DIR] [--json]
 
 Prints a one-time enrolment URL (valid 10 minutes) and its QR code. Open it on the phone.
@@ -85,13 +85,13 @@ verify checks every line of the audit log's hash chain; it exits 1 when a line w
 list prints entries newest first, N at a time (default 50); --before SEQ continues from an earlier page.`,
   history: `Usage: countersign history [--before CURSOR] [--limit N] [--data-dir DIR] [--json]
 
-Lists deployments newest first, N at a time (default 20): the live ones, then those the retention moved
-to the history files. The last line names the cursor for the next page (--before CURSOR).`,
+Lists deployments newest first, N at a time (default 20): those waiting for a decision or an outcome,
+then the decided ones from the history files. The last line names the cursor of the next page.`,
   prune: `Usage: countersign prune [--data-dir DIR] [--json]
 
-Applies the retention now (the server also does on its own): decided deployments past it move to
-<data dir>/history/, and blobs and change lists nothing live refers to are deleted. The audit log keeps
-everything.`,
+Applies the retention now (the server also does on its own): the snapshots and change lists of decided
+deployments past it, and any nothing live refers to, are deleted. Their history (<data dir>/history/)
+and the audit log keep everything else.`,
   confirm: `Usage: countersign confirm DEVICE [--data-dir DIR] [--json]
 
 Confirms a device (id or fingerprint) suspended because the device that invited it was revoked.
@@ -335,7 +335,7 @@ async function prune(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'prune');
   const report = await adminCall<{
-    archived: number;
+    pastRetention: number;
     blobsDeleted: number;
     changesDeleted: number;
   }>(dataDirOf(values['data-dir'], io.env), 'POST', '/prune');
@@ -344,7 +344,7 @@ async function prune(args: string[], io: CliIo): Promise<number> {
     values.json,
     report,
     () =>
-      `Moved ${report.archived} decided deployments to the history files; deleted ${report.blobsDeleted} blobs and ${report.changesDeleted} change lists nothing live refers to`,
+      `${report.pastRetention} decided deployments passed the retention; deleted ${report.blobsDeleted} blobs and ${report.changesDeleted} change lists nothing live refers to (their history stays)`,
   );
   return 0;
 }
@@ -447,7 +447,7 @@ async function status(args: string[], io: CliIo): Promise<number> {
     pending: number;
     approved: number;
     total: number;
-    archived: number;
+    retained: number;
   };
   print(io, values.json, s, () =>
     [
@@ -455,7 +455,7 @@ async function status(args: string[], io: CliIo): Promise<number> {
       `Listening on ${String(s.url)}; phones use ${String(s.publicUrl)}`,
       `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.suspended} suspended, ${devicesInfo.revoked} revoked`,
       `Instances: ${String(s.instances)}; plugin event streams open: ${String(s.eventStreams)}`,
-      `Deployments: ${deps.pending} pending, ${deps.approved} approved, ${deps.total} in all (${deps.archived} in the history files)`,
+      `Deployments: ${deps.pending} pending, ${deps.approved} approved, ${deps.total} in all (snapshots kept for the last ${deps.retained} decided)`,
     ].join('\n'),
   );
   return 0;

@@ -5,8 +5,8 @@ import type { PruneReport, Store } from '../store/types.js';
 
 /**
  * Runs the store's pruning (DESIGN 6) on its own: at start, on a timer, and after a decision once
- * the live decided deployments exceed the retention's `keep` by a batch. `countersign prune` runs
- * it by hand. One prune at a time; a request for one while it runs waits for it.
+ * the decided deployments whose files are kept exceed the retention's `keep` by a batch.
+ * `countersign prune` runs it by hand. One prune at a time; a request while it runs gets its result.
  */
 export class Pruner {
   readonly #store: Store;
@@ -32,14 +32,14 @@ export class Pruner {
     this.#timer.unref?.();
   }
 
-  /** Moves what the retention no longer keeps to the history files; resolves with what it did. */
+  /** Deletes the files the retention no longer keeps; resolves with what it did. */
   run(): Promise<PruneReport> {
     this.#running ??= this.#store
       .prune(this.#retention, this.#clock.now())
       .then((report) => {
-        if (report.archived + report.blobsDeleted + report.changesDeleted > 0) {
+        if (report.pastRetention + report.blobsDeleted + report.changesDeleted > 0) {
           this.#log.info(
-            `pruned: ${report.archived} deployments to history, ${report.blobsDeleted} blobs and ${report.changesDeleted} change lists deleted`,
+            `pruned: ${report.pastRetention} decided deployments past the retention; ${report.blobsDeleted} blobs and ${report.changesDeleted} change lists deleted`,
           );
         }
         return report;
@@ -48,15 +48,14 @@ export class Pruner {
     return this.#running;
   }
 
-  /** After a deployment is decided: prunes when the live decided ones are a batch past `keep`. */
+  /** After a deployment is decided: prunes when the retained ones are a batch past `keep`. */
   afterDecision(): void {
     if (this.#checking || this.#closed) return;
     this.#checking = true;
     void this.#store
       .stats()
       .then(({ deployments: d }) => {
-        const decided = d.live - d.pending - d.approved;
-        if (decided > this.#retention.keep + pruneSlack(this.#retention)) this.#background();
+        if (d.retained > this.#retention.keep + pruneSlack(this.#retention)) this.#background();
       })
       .catch(() => {})
       .finally(() => (this.#checking = false));

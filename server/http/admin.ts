@@ -112,9 +112,9 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
       deployments: {
         pending: stats.deployments.pending,
         approved: stats.deployments.approved,
-        total: stats.deployments.live + stats.deployments.archived,
-        live: stats.deployments.live,
-        archived: stats.deployments.archived,
+        total: stats.deployments.pending + stats.deployments.approved + stats.deployments.decided,
+        decided: stats.deployments.decided,
+        retained: stats.deployments.retained,
       },
       retention: ctx.config.retention,
       auditEntries: stats.auditEntries,

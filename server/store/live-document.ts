@@ -1,18 +1,19 @@
 /**
  * The lowdb document, `countersign.json`: live state only (DESIGN 6) — instances, devices,
- * invitations, pending and recently decided deployments, unexpired approval jtis, which instances
- * uploaded which blob, and the audit lines committed with the last change and not yet known to be
- * in `audit.jsonl`. Older documents are upgraded when opened.
+ * invitations, the deployments still waiting for a decision or an outcome, unexpired approval
+ * jtis, and two outboxes: decided deployments and audit lines committed with the document and not
+ * yet known to be in the history files and `audit.jsonl`. Its size does not grow with history nor
+ * with the retention (what files are kept for is in `files.jsonl`). Older documents are upgraded
+ * when opened.
  */
 import { CountersignError, randomId } from '../../protocol/index.js';
 import type { NumberedDraft } from '../audit/audit-file.js';
+import type { BlobRef } from './file-refs.js';
+import { isDecided, type RecentDecision } from './retention.js';
 import type { DeploymentRecord, DeviceRecord, InstanceRecord, InvitationRecord } from './types.js';
 
 /** The document's schema version; a newer one is refused, never rewritten. */
 export const SCHEMA_VERSION = 2;
-
-/** Who uploaded a blob, and when last (unreferenced blobs are kept for a grace period after it). */
-export type BlobRecord = { owners: string[]; at: string };
 
 /** The document. */
 export type LiveDocument = {
@@ -21,11 +22,12 @@ export type LiveDocument = {
   instances: InstanceRecord[];
   devices: DeviceRecord[];
   invitations: InvitationRecord[];
-  /** Pending, approved, and decided within the retention window; in order of creation. */
+  /** Pending and approved deployments, in order of creation. */
   deployments: DeploymentRecord[];
+  /** Decided deployments committed here, appended to the history files right after. */
+  decided: DeploymentRecord[];
   /** Accepted approval `jti`s until they could not verify anyway: `j:<jti>` → Unix seconds. */
   approvalJtis: Record<string, number>;
-  blobs: Record<string, BlobRecord>;
   /** Audit lines committed with this document, appended to `audit.jsonl` right after it is written. */
   outbox: NumberedDraft[];
 };
@@ -34,6 +36,9 @@ export type LiveDocument = {
 export type Upgrade = {
   /** Proof jtis the old document held (they move to the jti journal). */
   proofJtis: Record<string, number>;
+  /** Blob uploaders and the decided deployments whose files are kept (they move to `files.jsonl`). */
+  blobs: Record<string, BlobRef>;
+  recent: RecentDecision[];
   /** True when device inviters must be read from the audit log. */
   needsInviters: boolean;
 };
@@ -47,8 +52,8 @@ export function emptyDocument(): LiveDocument {
     devices: [],
     invitations: [],
     deployments: [],
+    decided: [],
     approvalJtis: {},
-    blobs: {},
     outbox: [],
   };
 }
@@ -81,7 +86,7 @@ export function checkDocument(
     );
   }
   if (d.schema === SCHEMA_VERSION) {
-    if (!isRecord(d.blobs) || !Array.isArray(d.outbox)) {
+    if (!Array.isArray(d.outbox) || !Array.isArray(d.decided)) {
       throw new CountersignError('ERR_STORE_CORRUPT', `${path} is not a Countersign store`);
     }
     return { doc: d as unknown as LiveDocument, upgrade: null };
@@ -89,7 +94,10 @@ export function checkDocument(
   return upgradeFrom1(d, nowMs);
 }
 
-/** Schema 1 → 2: jtis with expiry, blob upload times, instance names and inviters on records. */
+/**
+ * Schema 1 → 2: jtis with expiry, blob upload times, instance names and inviters on records; the
+ * decided deployments go to the history files (through the outbox), their files stay retained.
+ */
 function upgradeFrom1(
   d: Record<string, unknown>,
   nowMs: number,
@@ -102,10 +110,15 @@ function upgradeFrom1(
   for (const key of Object.keys(d.approvalJtis as object)) {
     approvalJtis[key] = Math.floor(nowMs / 1000) + 600;
   }
-  const blobs: Record<string, BlobRecord> = {};
+  const blobs: Record<string, BlobRef> = {};
   for (const [rev, owners] of Object.entries((d.blobOwners ?? {}) as Record<string, string[]>)) {
     blobs[rev] = { owners: [...owners], at };
   }
+  const deployments = (d.deployments as DeploymentRecord[]).map((x) => ({
+    ...x,
+    instance: x.instance ?? names.get(x.instanceId) ?? x.instanceId,
+  }));
+  const decided = deployments.filter((x) => isDecided(x.status));
   const doc: LiveDocument = {
     schema: SCHEMA_VERSION,
     serverId: d.serverId as string,
@@ -117,19 +130,23 @@ function upgradeFrom1(
       suspendedBy: null,
     })),
     invitations: d.invitations as InvitationRecord[],
-    deployments: (d.deployments as DeploymentRecord[]).map((x) => ({
-      ...x,
-      instance: x.instance ?? names.get(x.instanceId) ?? x.instanceId,
-    })),
+    deployments: deployments.filter((x) => !isDecided(x.status)),
+    decided,
     approvalJtis,
-    blobs,
     outbox: [],
   };
   return {
     doc,
     upgrade: {
       proofJtis: { ...((d.proofJtis ?? {}) as Record<string, number>) },
+      blobs,
+      recent: decided.map(recentOf),
       needsInviters: doc.devices.length > 0,
     },
   };
+}
+
+/** What the retention keeps of a decided deployment. */
+export function recentOf(d: DeploymentRecord): RecentDecision {
+  return { id: d.id, base: d.base, target: d.target, decidedAt: d.decidedAt ?? d.createdAt };
 }

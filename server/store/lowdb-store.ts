@@ -17,11 +17,12 @@ import { BlobFiles } from './blob-files.js';
 import { ChangeFiles } from './change-files.js';
 import { invitedBy, isActive, usableInvitation } from './device-rules.js';
 import { EventCounter } from './event-counter.js';
+import { FileRefs } from './file-refs.js';
 import { writeFileAtomic } from './files.js';
 import { HistoryFiles, changeOutline, type ArchivedDeployment } from './history-files.js';
 import { JtiJournal } from './jti-journal.js';
-import { checkDocument, emptyDocument, type LiveDocument } from './live-document.js';
-import { dueForArchive, type Retention } from './retention.js';
+import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './live-document.js';
+import { isDecided, splitRetained, type RecentDecision, type Retention } from './retention.js';
 import type {
   AuditDraft,
   AuditVerification,
@@ -63,6 +64,8 @@ class Transaction {
   dirty = false;
   readonly drafts: AuditDraft[] = [];
   readonly events: DeploymentRecord[] = [];
+  /** Decided deployments whose files the retention now keeps (recorded before the document). */
+  readonly retained: RecentDecision[] = [];
   readonly after: Array<() => Promise<void>> = [];
 
   audit(...drafts: AuditDraft[]): void {
@@ -104,10 +107,11 @@ function transition(d: DeploymentRecord, to: DeploymentStatus): void {
 
 /**
  * The default store (DESIGN 6): the live state in `countersign.json` through lowdb; change lists
- * in `changes/`, snapshots in `blobs/`, archived deployments in `history/`, short-lived jtis in
+ * in `changes/`, snapshots in `blobs/`, decided deployments in `history/`, short-lived jtis in
  * `jtis.jsonl`, the audit log in `audit.jsonl`. Commands run one at a time; each writes the
- * document once (with its audit lines in the document's outbox), then appends the audit lines, so
- * a crash between the two is finished at the next start.
+ * document once, with its audit lines and the deployments it decided in the document's outboxes,
+ * then appends those to the audit log and (right after, off the caller's path) to the history
+ * files; a crash in between is finished at the next start. No write grows with history.
  */
 export class LowdbStore implements Store {
   readonly #db: Low<LiveDocument>;
@@ -117,10 +121,12 @@ export class LowdbStore implements Store {
   readonly #history: HistoryFiles;
   readonly #audit: AuditFile;
   readonly #jtis: JtiJournal;
+  readonly #refs: FileRefs;
   readonly #counter = new EventCounter();
   readonly #listeners = new Set<(event: DeploymentEvent) => void>();
   #queue: Promise<unknown> = Promise.resolve();
   #auditSeq = 0;
+  #historyQueued = false;
 
   private constructor(parts: {
     db: Low<LiveDocument>;
@@ -130,6 +136,7 @@ export class LowdbStore implements Store {
     history: HistoryFiles;
     audit: AuditFile;
     jtis: JtiJournal;
+    refs: FileRefs;
   }) {
     this.#db = parts.db;
     this.#clock = parts.clock;
@@ -138,6 +145,7 @@ export class LowdbStore implements Store {
     this.#history = parts.history;
     this.#audit = parts.audit;
     this.#jtis = parts.jtis;
+    this.#refs = parts.refs;
     this.#auditSeq = Math.max(parts.audit.lastSeq, ...this.#doc.outbox.map((e) => e.seq));
   }
 
@@ -184,10 +192,16 @@ export class LowdbStore implements Store {
       Math.floor(clock.now() / 1000),
       parsed.upgrade?.proofJtis,
     );
+    const refs = await FileRefs.open(join(dir, 'files.jsonl'), {
+      ...(parsed.upgrade ? { blobs: parsed.upgrade.blobs, recent: parsed.upgrade.recent } : {}),
+    });
     if (parsed.upgrade?.needsInviters) await readInviters(audit, parsed.doc.devices);
-    const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis });
-    if (text === null || parsed.upgrade) await db.write();
+    const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis, refs });
     await audit.appendNumbered(parsed.doc.outbox);
+    await store.#appendDecided();
+    const before = parsed.doc.decided.length;
+    parsed.doc.decided = parsed.doc.decided.filter((d) => !history.has(d.id));
+    if (text === null || parsed.upgrade || parsed.doc.decided.length !== before) await db.write();
     return store;
   }
 
@@ -215,7 +229,9 @@ export class LowdbStore implements Store {
       const numbered: NumberedDraft[] = tx.drafts.map((d) => ({ seq: ++this.#auditSeq, at, ...d }));
       const written = this.#audit.lastSeq;
       this.#doc.outbox = [...this.#doc.outbox.filter((e) => e.seq > written), ...numbered];
+      this.#doc.decided = this.#doc.decided.filter((d) => !this.#history.has(d.id));
       try {
+        await this.#refs.addRecent(tx.retained);
         await this.#db.write();
       } catch (err) {
         await this.#reload();
@@ -227,10 +243,42 @@ export class LowdbStore implements Store {
       } finally {
         for (const d of tx.events) this.#emit(d);
       }
+      if (this.#doc.decided.length > 0) this.#scheduleHistory();
       return result;
     });
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** Queues the append of the decided deployments in the outbox to the history files, once. */
+  #scheduleHistory(): void {
+    if (this.#historyQueued) return;
+    this.#historyQueued = true;
+    this.#queue = this.#queue.then(async () => {
+      this.#historyQueued = false;
+      await this.#appendDecided().catch(() => {
+        // Kept in the outbox: the next commit, or the next start, appends them.
+      });
+    });
+  }
+
+  /** Appends the outbox's decided deployments the history files do not hold, with their change outlines. */
+  async #appendDecided(): Promise<void> {
+    const fresh = this.#doc.decided.filter((d) => !this.#history.has(d.id));
+    const archived: ArchivedDeployment[] = [];
+    for (const d of fresh) {
+      const changes = (await this.#changes.get(d.id)) ?? [];
+      archived.push({ ...clone(d), changes: changes.map(changeOutline) });
+    }
+    await this.#history.append(archived);
+  }
+
+  /** Moves `d` (just decided) from the live deployments to the decided outbox and the retention. */
+  #decided(doc: LiveDocument, tx: Transaction, d: DeploymentRecord): void {
+    doc.deployments = doc.deployments.filter((x) => x !== d);
+    doc.decided.push(d);
+    tx.retained.push(recentOf(d));
+    tx.changed(d, true);
   }
 
   /** After a failed command: the document as last written. */
@@ -288,7 +336,8 @@ export class LowdbStore implements Store {
   }
 
   async deployment(id: string): Promise<DeploymentRecord | null> {
-    const live = this.#doc.deployments.find((d) => d.id === id);
+    const live =
+      this.#doc.deployments.find((d) => d.id === id) ?? this.#doc.decided.find((d) => d.id === id);
     if (live) return clone(live);
     const archived = await this.#history.get(id);
     return archived ? recordOf(archived) : null;
@@ -311,39 +360,56 @@ export class LowdbStore implements Store {
   async history(query: { before?: string | null; limit: number }): Promise<DeploymentPage> {
     const limit = Math.max(1, query.limit);
     const cursor = parseCursor(query.before ?? null);
-    const live = this.#doc.deployments;
     const out: DeploymentRecord[] = [];
-    let next: string | null = null;
     if (cursor.kind === 'live') {
-      // Live deployments are in order of creation: walk them newest first from the cursor.
-      let i = live.length - 1;
+      // What the document holds, newest first: live deployments, then the decided ones on their
+      // way to the history files.
+      const head = [
+        ...[...this.#doc.deployments].reverse(),
+        ...this.#doc.decided.filter((d) => !this.#history.has(d.id)).reverse(),
+      ];
+      let i = 0;
       if (cursor.after) {
-        const { createdAt, id } = cursor.after;
-        while (i >= 0 && !olderThan(live[i]!, createdAt, id)) i--;
+        const at = head.findIndex((d) => d.id === cursor.after!.id);
+        i = at === -1 ? head.length : at + 1;
       }
-      for (; i >= 0 && out.length < limit; i--) out.push(clone(live[i]!));
-      if (out.length === limit) {
+      for (; i < head.length && out.length < limit; i++) out.push(clone(head[i]!));
+      if (out.length === limit && i < head.length + this.#history.size) {
         const last = out.at(-1)!;
         return { deployments: out, next: `l:${last.createdAt}|${last.id}` };
       }
     }
-    const liveIds = new Set(live.map((d) => d.id));
+    const skip = new Set([...this.#doc.deployments.map((d) => d.id), ...out.map((d) => d.id)]);
     let position = cursor.kind === 'archive' ? cursor.position : this.#history.size;
     while (out.length < limit && position > 0) {
       const from = Math.max(0, position - (limit - out.length));
       for (const d of await this.#history.slice(from, position)) {
-        if (liveIds.has(d.id)) continue; // archived, and not yet removed from the document
-        out.push(recordOf(d));
+        if (!skip.has(d.id)) out.push(recordOf(d));
       }
       position = from;
     }
-    if (position > 0) next = `a:${position}`;
-    return { deployments: out, next };
+    return { deployments: out, next: position > 0 ? `a:${position}` : null };
   }
 
   async changes(id: string): Promise<Change[] | null> {
-    if (this.#doc.deployments.some((d) => d.id === id)) return this.#changes.get(id);
-    return (await this.#history.get(id))?.changes ?? null;
+    // The full list while the deployment is live or within the retention; then what the history keeps.
+    const full = this.#hasFiles(id) ? await this.#changes.get(id) : null;
+    return full ?? (await this.#history.get(id))?.changes ?? null;
+  }
+
+  /** True when `id` is a decided deployment (in the outbox or the history files). */
+  #isDecided(id: string): boolean {
+    return this.#history.has(id) || this.#doc.decided.some((d) => d.id === id);
+  }
+
+  /** True while `id`'s change list and snapshots are kept (live, or decided within the retention). */
+  #hasFiles(id: string): boolean {
+    const doc = this.#doc;
+    return (
+      doc.deployments.some((d) => d.id === id) ||
+      doc.decided.some((d) => d.id === id) ||
+      this.#refs.hasRecent(id)
+    );
   }
 
   async blob(rev: string): Promise<Uint8Array<ArrayBuffer> | null> {
@@ -351,10 +417,7 @@ export class LowdbStore implements Store {
   }
 
   async blobOwners(rev: string): Promise<string[]> {
-    const record = Object.prototype.hasOwnProperty.call(this.#doc.blobs, rev)
-      ? this.#doc.blobs[rev]
-      : undefined;
-    return [...(record?.owners ?? [])];
+    return [...(this.#refs.blob(rev)?.owners ?? [])];
   }
 
   async approvalJtiUsed(jti: string, nowS: number): Promise<boolean> {
@@ -386,8 +449,9 @@ export class LowdbStore implements Store {
       deployments: {
         pending: count('pending'),
         approved: count('approved'),
-        live: deployments.length,
-        archived: this.#history.size,
+        decided:
+          this.#history.size + this.#doc.decided.filter((d) => !this.#history.has(d.id)).length,
+        retained: this.#refs.recent().length,
       },
       auditEntries: this.#audit.lastSeq,
     };
@@ -569,21 +633,13 @@ export class LowdbStore implements Store {
     at: string,
   ): Promise<void> {
     await this.#blobs.put(rev, bytes);
-    await this.#commit(async (doc, tx) => {
+    await this.#commit(async () => {
       // Written again if a prune removed it since (prunes run in this same queue).
       await this.#blobs.put(rev, bytes);
-      const record = Object.prototype.hasOwnProperty.call(doc.blobs, rev)
-        ? doc.blobs[rev]
-        : undefined;
-      const fresh = record && Date.parse(at) - Date.parse(record.at) < GRACE_MS / 2;
-      if (record?.owners.includes(instanceId) && fresh) return;
-      tx.dirty = true;
-      if (record) {
-        if (!record.owners.includes(instanceId)) record.owners.push(instanceId);
-        record.at = at;
-      } else {
-        doc.blobs[rev] = { owners: [instanceId], at };
-      }
+      const ref = this.#refs.blob(rev);
+      const fresh = ref && Date.parse(at) - Date.parse(ref.at) < GRACE_MS / 2;
+      if (!ref?.owners.includes(instanceId) || !fresh)
+        await this.#refs.recordBlob(rev, instanceId, at);
     });
   }
 
@@ -594,22 +650,21 @@ export class LowdbStore implements Store {
   ): Promise<{ superseded: DeploymentRecord[] }> {
     await this.#changes.put(record.id, changes);
     return this.#commit((doc, tx) => {
-      if (doc.deployments.some((d) => d.id === record.id) || this.#history.has(record.id)) {
+      if (this.#hasFiles(record.id) || this.#history.has(record.id)) {
         throw new CountersignError('ERR_BAD_REQUEST', 'a deployment with this id exists');
       }
-      const superseded: DeploymentRecord[] = [];
-      for (const d of doc.deployments) {
-        if (d.instanceId === record.instanceId && d.status === 'pending') {
-          transition(d, 'superseded');
-          d.decidedAt = record.createdAt;
-          superseded.push(d);
-        }
-      }
+      const superseded = doc.deployments.filter(
+        (d) => d.instanceId === record.instanceId && d.status === 'pending',
+      );
+      for (const d of superseded) transition(d, 'superseded');
       const added = clone(record);
       doc.deployments.push(added);
       tx.audit(...audit);
       tx.changed(added, false);
-      for (const d of superseded) tx.changed(d, true);
+      for (const d of superseded) {
+        d.decidedAt = record.createdAt;
+        this.#decided(doc, tx, d);
+      }
       return { superseded: clone(superseded) };
     });
   }
@@ -620,7 +675,15 @@ export class LowdbStore implements Store {
   ): Promise<{ deployment: DeploymentRecord; changed: boolean }> {
     return this.#commit((doc, tx) => {
       const d = doc.deployments.find((x) => x.id === input.deploymentId);
-      if (!d) throw notFound(`no deployment ${input.deploymentId.slice(0, 64)}`);
+      if (!d) {
+        if (this.#isDecided(input.deploymentId)) {
+          throw new ApprovalError(
+            'ERR_DEPLOYMENT_NOT_PENDING',
+            `deployment ${input.deploymentId} is not pending`,
+          );
+        }
+        throw notFound(`no deployment ${input.deploymentId.slice(0, 64)}`);
+      }
       // The state-dependent rows of 5.4, held here where no other command interleaves.
       const device = doc.devices.find((x) => x.id === input.deviceId);
       if (!device) throw new ApprovalError('ERR_DEVICE_UNKNOWN', 'no such device');
@@ -665,7 +728,8 @@ export class LowdbStore implements Store {
         d.decidedAt = input.at;
       }
       tx.audit(...audit);
-      if (changed) tx.changed(d, true);
+      if (changed && isDecided(d.status)) this.#decided(doc, tx, d);
+      else if (changed) tx.changed(d, true);
       return { deployment: clone(d), changed };
     });
   }
@@ -675,16 +739,14 @@ export class LowdbStore implements Store {
       d.status === 'pending' && Date.parse(d.expiresAt) <= nowMs;
     if (!this.#doc.deployments.some(due)) return [];
     return this.#commit((doc, tx) => {
-      const out: DeploymentRecord[] = [];
       const at = new Date(nowMs).toISOString();
-      for (const d of doc.deployments) {
-        if (!due(d)) continue;
+      const expired = doc.deployments.filter(due);
+      for (const d of expired) {
         transition(d, 'expired');
         d.decidedAt = at;
-        tx.changed(d, true);
-        out.push(clone(d));
+        this.#decided(doc, tx, d);
       }
-      return out;
+      return clone(expired);
     });
   }
 
@@ -694,12 +756,21 @@ export class LowdbStore implements Store {
     outcome: { status: 'applied' | 'stale' | 'failed'; rev: string; message?: string },
     at: string,
   ): Promise<DeploymentRecord> {
-    return this.#commit((doc, tx) => {
+    return this.#commit(async (doc, tx) => {
       const d = doc.deployments.find((x) => x.id === id && x.instanceId === instanceId);
-      if (!d) throw notFound(`no deployment ${id.slice(0, 64)}`);
+      if (!d) {
+        const decided = doc.decided.find((x) => x.id === id) ?? (await this.#history.get(id));
+        if (decided?.instanceId === instanceId) {
+          throw new CountersignError(
+            'ERR_INVALID_TRANSITION',
+            `deployment ${id} cannot go from ${decided.status} to ${outcome.status}`,
+          );
+        }
+        throw notFound(`no deployment ${id.slice(0, 64)}`);
+      }
       transition(d, outcome.status);
       d.outcome = { ...outcome, at };
-      tx.changed(d, true);
+      this.#decided(doc, tx, d);
       return clone(d);
     });
   }
@@ -718,59 +789,56 @@ export class LowdbStore implements Store {
 
   prune(retention: Retention, nowMs: number): Promise<PruneReport> {
     return this.#commit(async (doc, tx) => {
-      const report: PruneReport = { archived: 0, blobsDeleted: 0, changesDeleted: 0 };
-      const due = dueForArchive(doc.deployments, retention, nowMs);
-      const archived: ArchivedDeployment[] = [];
-      for (const d of due) {
-        const changes = (await this.#changes.get(d.id)) ?? [];
-        archived.push({ ...clone(d), changes: changes.map(changeOutline) });
-      }
-      // On disk in the history before it leaves the document: a crash between the two archives
-      // nothing twice (the history skips ids it has) and loses nothing.
-      await this.#history.append(archived);
-      const gone = new Set(due.map((d) => d.id));
+      const report: PruneReport = { pastRetention: 0, blobsDeleted: 0, changesDeleted: 0 };
+      // Decided deployments reach the history files before their files can go.
+      await this.#appendDecided();
+      const { kept, past } = splitRetained(this.#refs.recent(), retention, nowMs);
       const nowS = Math.floor(nowMs / 1000);
       const jtis = Object.entries(doc.approvalJtis).filter(([, until]) => until < nowS);
       const keepAfter = nowMs - INVITATION_KEEP_MS;
       const invitations = doc.invitations.filter((i) => Date.parse(i.expiresAt) > keepAfter);
-      if (gone.size > 0 || jtis.length > 0 || invitations.length !== doc.invitations.length) {
+      if (past.length > 0 || jtis.length > 0 || invitations.length !== doc.invitations.length) {
         tx.dirty = true;
       }
-      doc.deployments = doc.deployments.filter((d) => !gone.has(d.id));
       for (const [key] of jtis) delete doc.approvalJtis[key];
       doc.invitations = invitations;
 
-      const referenced = new Set(doc.deployments.flatMap((d) => [d.base, d.target]));
-      const blobsGone: string[] = [];
-      for (const [rev, record] of Object.entries(doc.blobs)) {
-        if (referenced.has(rev) || Date.parse(record.at) > nowMs - GRACE_MS) continue;
-        delete doc.blobs[rev];
-        blobsGone.push(rev);
-        tx.dirty = true;
-      }
-      if (gone.size > 0) {
+      const referenced = new Set(
+        [...doc.deployments, ...doc.decided, ...kept].flatMap((d) => [d.base, d.target]),
+      );
+      const blobsGone = this.#refs
+        .blobs()
+        .filter(([rev, ref]) => !referenced.has(rev) && Date.parse(ref.at) <= nowMs - GRACE_MS)
+        .map(([rev]) => rev);
+      // Recorded before any file goes: a crash now leaves orphans, which the next prune deletes.
+      await this.#refs.drop(
+        past.map((d) => d.id),
+        blobsGone,
+      );
+      if (past.length > 0) {
         tx.audit({
-          type: 'deployments-archived',
-          data: { count: gone.size, deployments: [...gone], blobs: blobsGone.length },
+          type: 'deployments-past-retention',
+          data: { count: past.length, deployments: past.map((d) => d.id), blobs: blobsGone.length },
         });
       }
       // Files go once the document no longer names them; orphans of interrupted writes too.
       const work = async (): Promise<void> => {
-        const live = new Set(doc.deployments.map((d) => d.id));
-        const known = new Set(Object.keys(doc.blobs));
+        const known = new Set(this.#refs.blobs().map(([rev]) => rev));
         const cutoff = Date.now() - GRACE_MS;
         for (const rev of blobsGone) if (await this.#blobs.delete(rev)) report.blobsDeleted++;
         for (const rev of await this.#blobs.revsOlderThan(cutoff)) {
           if (!known.has(rev) && (await this.#blobs.delete(rev))) report.blobsDeleted++;
         }
-        for (const id of gone) if (await this.#changes.delete(id)) report.changesDeleted++;
+        for (const d of past) {
+          if (!this.#hasFiles(d.id) && (await this.#changes.delete(d.id))) report.changesDeleted++;
+        }
         for (const id of await this.#changes.idsOlderThan(cutoff)) {
-          if (!live.has(id) && (await this.#changes.delete(id))) report.changesDeleted++;
+          if (!this.#hasFiles(id) && (await this.#changes.delete(id))) report.changesDeleted++;
         }
       };
       if (tx.dirty) tx.after.push(work);
       else await work();
-      report.archived = gone.size;
+      report.pastRetention = past.length;
       return report;
     });
   }
@@ -783,6 +851,7 @@ export class LowdbStore implements Store {
   async close(): Promise<void> {
     await this.#queue;
     await this.#jtis.close();
+    await this.#refs.close();
     await this.#audit.close();
   }
 }
@@ -811,10 +880,6 @@ function recordOf(archived: ArchivedDeployment): DeploymentRecord {
   const record: Partial<ArchivedDeployment> = { ...archived };
   delete record.changes;
   return record as DeploymentRecord;
-}
-
-function olderThan(d: DeploymentRecord, createdAt: string, id: string): boolean {
-  return d.createdAt < createdAt || (d.createdAt === createdAt && d.id < id);
 }
 
 /** Fills in devices' inviters from the audit log's enrolment lines (documents from before they were kept). */

@@ -1,10 +1,10 @@
 /**
- * How long decided deployments stay in the live state (DESIGN 6): at most `days` after their
- * decision, and only the newest `keep` of them. Older ones move to the history files, where they
- * stay readable; their blobs and change files go once nothing live refers to them.
+ * How long decided deployments keep their snapshots and full change lists (DESIGN 6): at most
+ * `days` after their decision, and only the newest `keep` of them. A decided deployment is in the
+ * append-only history files from its decision on, readable for ever; past the retention, its blobs
+ * and change list go once nothing live refers to them (the history keeps what each change was).
  */
 import { ValidationError, isFinal, type DeploymentStatus } from '../../protocol/index.js';
-import type { DeploymentRecord } from './types.js';
 
 /** The retention setting. */
 export type Retention = { days: number; keep: number };
@@ -14,13 +14,13 @@ export const DEFAULT_RETENTION: Retention = { days: 90, keep: 500 };
 
 /**
  * Extra decided deployments tolerated past `keep` before pruning runs on its own after a decision,
- * so that one prune moves a batch rather than one deployment per decision.
+ * so that one prune handles a batch rather than one deployment per decision.
  */
 export function pruneSlack(retention: Retention): number {
   return Math.max(10, Math.ceil(retention.keep / 10));
 }
 
-/** True for a deployment whose state no transition leaves (it can be archived). */
+/** True for a deployment whose state no transition leaves: it goes to the history files. */
 export function isDecided(status: DeploymentStatus): boolean {
   return isFinal(status);
 }
@@ -61,24 +61,25 @@ export function parseRetention(input: unknown, base: Retention = DEFAULT_RETENTI
   return out;
 }
 
+/** A decided deployment within the retention: what its files are. */
+export type RecentDecision = { id: string; base: string; target: string; decidedAt: string };
+
 /**
- * The decided deployments `retention` no longer keeps live, oldest decision first: those decided
- * more than `days` ago, and those beyond the newest `keep` decided.
+ * Splits the decided deployments within the retention (oldest decision first) into those it
+ * still keeps and those past it: decided more than `days` ago, or beyond the newest `keep`.
  */
-export function dueForArchive(
-  deployments: readonly DeploymentRecord[],
+export function splitRetained(
+  recent: readonly RecentDecision[],
   retention: Retention,
   nowMs: number,
-): DeploymentRecord[] {
-  const decided = deployments
-    .filter((d) => isDecided(d.status))
-    .sort((a, b) => decidedMs(a) - decidedMs(b));
+): { kept: RecentDecision[]; past: RecentDecision[] } {
+  const sorted = [...recent].sort((a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt));
   const cutoff = nowMs - retention.days * 86_400_000;
-  const beyondKeep = Math.max(0, decided.length - retention.keep);
-  return decided.filter((d, i) => i < beyondKeep || decidedMs(d) < cutoff);
-}
-
-/** When a deployment was decided (its creation when it never was: records from older versions). */
-export function decidedMs(d: DeploymentRecord): number {
-  return Date.parse(d.decidedAt ?? d.createdAt);
+  const beyondKeep = Math.max(0, sorted.length - retention.keep);
+  const kept: RecentDecision[] = [];
+  const past: RecentDecision[] = [];
+  sorted.forEach((d, i) =>
+    (i < beyondKeep || Date.parse(d.decidedAt) < cutoff ? past : kept).push(d),
+  );
+  return { kept, past };
 }

@@ -91,8 +91,8 @@ export type DeploymentPage = { deployments: DeploymentRecord[]; next: string | n
 
 /** What `prune` did. */
 export type PruneReport = {
-  /** Decided deployments moved from the live state to the history files. */
-  archived: number;
+  /** Decided deployments that passed the retention (their files went, their history stays). */
+  pastRetention: number;
   blobsDeleted: number;
   changesDeleted: number;
 };
@@ -101,7 +101,8 @@ export type PruneReport = {
 export type StoreStats = {
   devices: { active: number; suspended: number; revoked: number; withPush: number };
   instances: number;
-  deployments: { pending: number; approved: number; live: number; archived: number };
+  /** `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept. */
+  deployments: { pending: number; approved: number; decided: number; retained: number };
   auditEntries: number;
 };
 
@@ -156,16 +157,16 @@ export interface Store {
   device(id: string): Promise<DeviceRecord | null>;
   /** The usable invitation (unused, unexpired, its inviter active) whose code hashes to `codeHash`. */
   invitation(codeHash: string): Promise<InvitationRecord | null>;
-  /** A live or archived deployment. */
+  /** A live or decided deployment. */
   deployment(id: string): Promise<DeploymentRecord | null>;
-  /** Live deployments (not archived), newest first. */
+  /** Live deployments (pending and approved), newest first. */
   deployments(query: {
     status?: DeploymentStatus;
     instanceId?: string;
   }): Promise<DeploymentRecord[]>;
-  /** Every deployment, live then archived, newest first, `limit` at a time; cost independent of history. */
+  /** Every deployment, live then decided, newest first, `limit` at a time; cost independent of history. */
   history(query: { before?: string | null; limit: number }): Promise<DeploymentPage>;
-  /** A deployment's change list (for an archived one, each change without its content). */
+  /** A deployment's change list (past the retention, each change without its content). */
   changes(id: string): Promise<Change[] | null>;
   /** The bytes of `rev`; throws ERR_BLOB_MISMATCH when they no longer hash to it. */
   blob(rev: string): Promise<Uint8Array<ArrayBuffer> | null>;
@@ -252,7 +253,7 @@ export interface Store {
   countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */
   appendAudit(entries: AuditDraft[]): Promise<void>;
-  /** Moves decided deployments past `retention` to history; deletes blobs and change lists nothing live uses. */
+  /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */
   prune(retention: Retention, nowMs: number): Promise<PruneReport>;
   /** Calls `listener` after every stored change of a deployment; returns the unsubscribe function. */
   subscribe(listener: (event: DeploymentEvent) => void): () => void;

@@ -280,12 +280,17 @@ describe('kill -9 at random moments', () => {
         problems.push(`decision on ${id} is not recorded with the deployment`);
       }
     }
-    const stats = await admin<{ deployments: { archived: number } }>(running, 'GET', '/status');
+    const stats = await admin<{ deployments: { decided: number; retained: number } }>(
+      running,
+      'GET',
+      '/status',
+    );
     expect(problems, `seed ${seed}`).toEqual([]);
     // The runs did what they were for: many proposals and decisions, and archives.
     expect(acked.proposals.size).toBeGreaterThan(TRIALS / 2);
     expect(acked.decisions.size).toBeGreaterThan(TRIALS / 5);
-    expect(stats.deployments.archived).toBeGreaterThan(0);
+    expect(stats.deployments.decided).toBeGreaterThan(0);
+    expect(stats.deployments.retained).toBeLessThan(stats.deployments.decided);
     await kill(running);
   }, 600_000);
 });

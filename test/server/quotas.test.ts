@@ -76,7 +76,9 @@ describe('quotas', () => {
     expect(body.code).toBe('ERR_RATE_LIMITED');
     expect(body.message).toContain('instance busy made 3 proposals in the last minute');
     expect(
-      (await server.ctx.store.deployments({})).filter((d) => d.instance === 'busy'),
+      (await server.ctx.store.history({ limit: 100 })).deployments.filter(
+        (d) => d.instance === 'busy',
+      ),
     ).toHaveLength(3);
 
     await server.propose(other, base, variant(1));

@@ -79,7 +79,7 @@ async function allPages(s: TestServer, phone: TestDevice, limit: number) {
 }
 
 describe('retention and pruning', () => {
-  it('moves decided deployments past `keep` to the history files and deletes what nothing live uses', async () => {
+  it('keeps the files of the newest `keep` decided deployments, deletes the others, and the history keeps every one', async () => {
     const clock = new TestClock(Date.parse('2026-10-30T12:00:00Z'));
     server = await startTestServer({ clock, retention: { days: 90, keep: 3 } });
     const { token } = await server.addInstance('line-1');
@@ -89,42 +89,48 @@ describe('retention and pruning', () => {
     const auditBefore = await server.ctx.store.audit({ after: 0, limit: 1000 });
     clock.advance(11 * 60_000); // past the grace of blobs uploaded for proposals in flight
 
-    const report = await admin<{ archived: number; blobsDeleted: number; changesDeleted: number }>(
-      server,
-      'POST',
-      '/prune',
-    );
-    expect(report.archived).toBe(5);
-    expect(report.changesDeleted).toBe(5);
-    // The base is still live; each archived target blob is not.
-    expect(report.blobsDeleted).toBe(5);
-    const archivedIds = ids.slice(0, 5);
-    for (const id of archivedIds) {
-      expect(existsSync(join(server.dataDir, 'changes', `${id}.json`))).toBe(false);
-    }
-    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(variant(0))}.json`))).toBe(
-      false,
-    );
-    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(base)}.json`))).toBe(true);
+    // The document holds what waits for a decision, and the decided ones only by reference.
+    const document = (): { deployments: { id: string }[] } =>
+      JSON.parse(readFileSync(join(server!.dataDir, 'countersign.json'), 'utf8'));
+    expect(document().deployments.map((d) => d.id)).toEqual([pendingId]);
     expect(readdirSync(join(server.dataDir, 'history')).sort()).toEqual([
       '2026-10.jsonl',
       'index.jsonl',
     ]);
-    const document = JSON.parse(readFileSync(join(server.dataDir, 'countersign.json'), 'utf8')) as {
-      deployments: { id: string }[];
-    };
-    expect(document.deployments.map((d) => d.id)).toEqual([...ids.slice(5), pendingId]);
 
-    // The audit log keeps everything it held, and says what moved.
+    const report = await admin<{
+      pastRetention: number;
+      blobsDeleted: number;
+      changesDeleted: number;
+    }>(server, 'POST', '/prune');
+    expect(report).toEqual({ pastRetention: 5, blobsDeleted: 5, changesDeleted: 5 });
+    const past = ids.slice(0, 5);
+    for (const id of past) {
+      expect(existsSync(join(server.dataDir, 'changes', `${id}.json`))).toBe(false);
+    }
+    for (const id of ids.slice(5)) {
+      expect(existsSync(join(server.dataDir, 'changes', `${id}.json`))).toBe(true);
+    }
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(variant(0))}.json`))).toBe(
+      false,
+    );
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(variant(7))}.json`))).toBe(true);
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(base)}.json`))).toBe(true);
+    // What the kept files are for is in files.jsonl, not in the document.
+    expect((await server.ctx.store.stats()).deployments.retained).toBe(3);
+    expect(readFileSync(join(server.dataDir, 'countersign.json'), 'utf8')).not.toContain(ids[7]!);
+
+    // The audit log keeps everything it held, and says what passed the retention.
     const auditAfter = await server.ctx.store.audit({ after: 0, limit: 1000 });
     expect(auditAfter.slice(0, auditBefore.length)).toEqual(auditBefore);
     expect(auditAfter.at(-1)).toMatchObject({
-      type: 'deployments-archived',
-      data: { count: 5, deployments: archivedIds },
+      type: 'deployments-past-retention',
+      data: { count: 5, deployments: past },
     });
     expect(await server.ctx.store.verifyAudit()).toEqual({ ok: true, entries: auditAfter.length });
 
-    // Archived deployments stay readable: who decided, and what the changes were.
+    // Every decided deployment stays readable: who decided, and what the changes were; within the
+    // retention with their content, past it without.
     const old = await phone.call<DeploymentDetail>(
       server.url,
       'GET',
@@ -142,9 +148,11 @@ describe('retention and pruning', () => {
     expect(old.body.changes.map((c) => c.id)).toEqual(
       (await server.ctx.store.deployment(ids[0]!))!.changeIds,
     );
+    const recent = await phone.deployment(server.url, ids[7]!);
+    expect(recent.changes.some((c) => c.before !== undefined || c.after !== undefined)).toBe(true);
   });
 
-  it('pages every deployment newest first, live then archived, whatever the page size', async () => {
+  it('pages every deployment newest first, live then decided, whatever the page size', async () => {
     const clock = new TestClock(Date.parse('2026-11-29T08:00:00Z'));
     server = await startTestServer({ clock, retention: { days: 90, keep: 2 } });
     const { token } = await server.addInstance('line-1');
@@ -163,7 +171,7 @@ describe('retention and pruning', () => {
     expect(history.next).toEqual(expect.any(String));
   });
 
-  it('archives by age after `days`, never a pending or approved deployment', async () => {
+  it('lets the files of decided deployments go after `days`, never those of a live one', async () => {
     const clock = new TestClock(Date.parse('2026-08-01T08:00:00Z'));
     server = await startTestServer({ clock, retention: { days: 30, keep: 500 } });
     const { token } = await server.addInstance('line-1');
@@ -173,34 +181,43 @@ describe('retention and pruning', () => {
     await phone.decide(server.url, approved);
     const { token: other } = await server.addInstance('line-2');
     const { id: pending } = await server.propose(other, base, variant(8), {});
-    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
-    expect((await server.ctx.store.stats()).deployments.archived).toBe(0);
+    expect(
+      (await server.ctx.store.prune(server.ctx.config.retention, clock.now())).pastRetention,
+    ).toBe(0);
 
     clock.advance(31 * 86_400_000);
-    // (the pending one has expired by now: expiry is a decision too)
+    // The pending one has expired by now: expiry is a decision too, kept another 30 days.
     await server.ctx.store.expireDue(clock.now());
+    expect(
+      (await server.ctx.store.prune(server.ctx.config.retention, clock.now())).pastRetention,
+    ).toBe(2);
     clock.advance(31 * 86_400_000);
-    await server.ctx.store.prune(server.ctx.config.retention, clock.now());
-    const live = (await server.ctx.store.deployments({})).map((d) => d.id);
-    expect(live).toEqual([approved]);
+    expect(
+      (await server.ctx.store.prune(server.ctx.config.retention, clock.now())).pastRetention,
+    ).toBe(1);
+    expect((await server.ctx.store.deployments({})).map((d) => d.id)).toEqual([approved]);
+    expect(existsSync(join(server.dataDir, 'changes', `${approved}.json`))).toBe(true);
+    expect(existsSync(join(server.dataDir, 'blobs', `${await revOf(variant(7))}.json`))).toBe(true);
     for (const id of [...ids, pending]) {
       expect((await server.ctx.store.deployment(id))?.id).toBe(id);
+      expect(existsSync(join(server.dataDir, 'changes', `${id}.json`))).toBe(false);
     }
   });
 
-  it('prunes on its own once the live decided deployments are a batch past `keep`', async () => {
+  it('prunes on its own once the retained decided deployments are a batch past `keep`', async () => {
     const clock = new TestClock();
     server = await startTestServer({ clock, retention: { days: 90, keep: 1 } });
     const { token } = await server.addInstance('line-1');
     const phone = await server.enrollDevice({ owner: 'alice' });
     await decided(server, token, phone, 12, clock);
     const end = Date.now() + 20_000;
-    while ((await server.ctx.store.stats()).deployments.archived === 0 && Date.now() < end) {
+    while ((await server.ctx.store.stats()).deployments.retained > 1 && Date.now() < end) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    const stats = await server.ctx.store.stats();
-    expect(stats.deployments.archived).toBeGreaterThanOrEqual(11);
-    expect(stats.deployments.live).toBeLessThanOrEqual(2);
+    expect((await server.ctx.store.stats()).deployments).toMatchObject({
+      decided: 12,
+      retained: 1,
+    });
   });
 
   it('keeps an uploaded blob through the grace period, then deletes it when nothing uses it', async () => {

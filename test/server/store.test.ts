@@ -20,6 +20,7 @@ import type { AuditEntry } from '../../protocol/index.js';
 import { AuditFile } from '../../server/audit/audit-file.js';
 import { HistoryFiles, type ArchivedDeployment } from '../../server/store/history-files.js';
 import { LowdbStore } from '../../server/store/lowdb-store.js';
+import type { DeploymentRecord } from '../../server/store/types.js';
 import { TestClock } from '../helpers/server.js';
 
 const dirs: string[] = [];
@@ -116,31 +117,35 @@ describe('the audit log after a crash', () => {
   });
 });
 
-describe('the history files', () => {
-  function archived(id: string, decidedAt: string): ArchivedDeployment {
-    return {
-      id,
-      instanceId: 'i',
-      instance: 'line-1',
-      status: 'rejected',
-      createdAt: decidedAt,
-      expiresAt: decidedAt,
-      source: { user: 'u', via: 'editor' },
-      base: 'a'.repeat(64),
-      target: 'b'.repeat(64),
-      creds: null,
-      credentials: {},
-      type: 'full',
-      changeIds: [],
-      policy: { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' },
-      approvals: [],
-      outcome: null,
-      decidedAt,
-      changes: [],
-    };
-  }
+function sampleRecord(id: string, decidedAt: string): DeploymentRecord {
+  return {
+    id,
+    instanceId: 'i',
+    instance: 'line-1',
+    status: 'rejected',
+    createdAt: decidedAt,
+    expiresAt: decidedAt,
+    source: { user: 'u', via: 'editor' },
+    base: 'a'.repeat(64),
+    target: 'b'.repeat(64),
+    creds: null,
+    credentials: {},
+    type: 'full',
+    changeIds: [],
+    policy: { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' },
+    approvals: [],
+    outcome: null,
+    decidedAt,
+  };
+}
 
-  it('archives a deployment once when an interrupted prune runs again, across months', async () => {
+describe('the history files', () => {
+  const archived = (id: string, decidedAt: string): ArchivedDeployment => ({
+    ...sampleRecord(id, decidedAt),
+    changes: [],
+  });
+
+  it('holds a deployment once when an interrupted append runs again, across months', async () => {
     const dir = tempDir();
     const history = await HistoryFiles.open(dir);
     const batch = [
@@ -170,6 +175,33 @@ describe('the history files', () => {
     expect(again.has('bbb2')).toBe(false);
     await again.append([archived('bbb2', '2026-11-02T00:00:00Z')]);
     expect((await (await HistoryFiles.open(dir)).get('bbb2'))?.id).toBe('bbb2');
+  });
+});
+
+describe('decided deployments after a crash', () => {
+  it('reach the history files at the next start when the crash came before the append', async () => {
+    const dir = tempDir();
+    const clock = new TestClock(Date.parse('2026-11-29T10:00:00Z'));
+    const store = await LowdbStore.open(dir, clock);
+    const record = {
+      ...sampleRecord('ccc1', '2026-11-29T10:00:00.000Z'),
+      status: 'pending' as const,
+      decidedAt: null,
+      expiresAt: '2026-11-29T10:05:00.000Z',
+    };
+    await store.propose(record, [], []);
+    expect(await store.expireDue(Date.parse('2026-11-29T10:06:00Z'))).toHaveLength(1);
+    await store.close();
+    // As if the process died before the history append: only the document holds the decision.
+    rmSync(join(dir, 'history'), { recursive: true });
+    await withStore(dir, async (again) => {
+      expect(await again.history({ limit: 10 })).toMatchObject({
+        deployments: [{ id: 'ccc1', status: 'expired' }],
+        next: null,
+      });
+      expect((await again.stats()).deployments.decided).toBe(1);
+    });
+    expect((await HistoryFiles.open(join(dir, 'history'))).has('ccc1')).toBe(true);
   });
 });
 
@@ -205,6 +237,12 @@ describe('a document of schema 1', () => {
     ]);
     await log.close();
     const policy = { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' };
+    // Schema 1 records had no instance name.
+    const old = (id: string, status: string): Record<string, unknown> => {
+      const record: Record<string, unknown> = { ...sampleRecord(id, at), instanceId: 'i1', status };
+      delete record.instance;
+      return record;
+    };
     const device = (id: string) => ({
       id,
       jwk: {},
@@ -222,7 +260,7 @@ describe('a document of schema 1', () => {
         instances: [{ id: 'i1', name: 'line-1', tokenHash: 'c'.repeat(64), policy, createdAt: at }],
         devices: [device('d1'), device('d2')],
         invitations: [],
-        deployments: [],
+        deployments: [old('ddd1', 'rejected'), old('ddd2', 'pending')],
         approvalJtis: { 'j:x': 'dep1' },
         proofJtis: { 'p:d1:old': now + 200 },
         blobOwners: { ['e'.repeat(64)]: ['i1'] },
@@ -241,6 +279,12 @@ describe('a document of schema 1', () => {
         suspended: [{ id: 'd2' }],
       });
       expect(await store.verifyAudit()).toEqual({ ok: true, entries: 2 });
+      // Decided deployments go to the history files; the live one stays, with its instance's name.
+      expect((await store.deployments({})).map((d) => [d.id, d.instance])).toEqual([
+        ['ddd2', 'line-1'],
+      ]);
+      expect((await store.deployment('ddd1'))?.status).toBe('rejected');
+      expect((await store.stats()).deployments).toMatchObject({ decided: 1, retained: 1 });
     });
     const upgraded = JSON.parse(readFileSync(join(dir, 'countersign.json'), 'utf8')) as Record<
       string,
