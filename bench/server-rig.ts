@@ -85,9 +85,14 @@ export async function startBenchServer(): Promise<Rig> {
   };
 }
 
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
 /** A standalone server (`countersign serve` in a process of its own) and its admin API. */
 export type Standalone = {
   url: string;
+  /** CPU seconds the server process has used so far (user and system, from /proc). */
+  cpuSeconds(): number;
   admin<T>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
 };
@@ -117,6 +122,12 @@ export async function startStandalone(): Promise<Standalone> {
   const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     url,
+    cpuSeconds() {
+      // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
     async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
       const res = await fetch(`${adminUrl}/api/v1/admin${path}`, {
         method,

@@ -112,10 +112,18 @@ export async function run(): Promise<BenchRow[]> {
   return [
     {
       name: 'approval-verify-http-per-s',
-      value: overHttp,
+      value: overHttp.perCpuSecond,
       unit: '/s',
-      budget: '≥ 2000 (POST /decision, rows 1–12, server on its own core)',
-      ok: overHttp >= 2000,
+      budget:
+        '≥ 2000 (POST /decision with its DPoP proof, rows 1–12; per CPU second of the server)',
+      ok: overHttp.perCpuSecond >= 2000,
+    },
+    {
+      name: 'approval-verify-http-wall-per-s',
+      value: overHttp.perWallSecond,
+      unit: '/s',
+      budget: 'info (the same run by the clock, on a shared machine)',
+      ok: true,
     },
     {
       name: 'hold-to-push-100-devices-ms',
@@ -156,15 +164,17 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 /**
- * Approvals verified per second through `POST /deployments/:id/decision` of a standalone server
- * (`countersign serve`, a process of its own: one core), 8 requests in flight over kept-alive
- * connections. Each request is a fresh DPoP proof and a fresh approval by a phone that has already
- * approved the (still pending, 2-approval) deployment: every check of 5.4 runs, rows 1 to 11 pass
- * and row 12 refuses it, so nothing is written and the store stays the same for every request.
+ * Approvals verified per second of CPU through `POST /deployments/:id/decision` of a standalone
+ * server (`countersign serve`, a process of its own, single-threaded: one core), 8 requests in
+ * flight over kept-alive connections. Each request is a fresh DPoP proof and a fresh approval by a
+ * phone that has already approved the (still pending, 2-approval) deployment: every check of 5.4
+ * runs, rows 1 to 11 pass and row 12 refuses it, so the store stays the same for every request.
+ * `perCpuSecond` counts the server process's own CPU time (from /proc), so other work on a busy
+ * machine does not count against it; `perWallSecond` is the same run by the clock.
  */
 export async function approvalVerifyHttpPerSecond(
   options: { count?: number; inFlight?: number } = {},
-): Promise<number> {
+): Promise<{ perCpuSecond: number; perWallSecond: number }> {
   const { count = 3000, inFlight = 8 } = options;
   const server = await startStandalone();
   try {
@@ -210,11 +220,13 @@ export async function approvalVerifyHttpPerSecond(
         if (res.status === 409 && body.code === 'ERR_APPROVAL_DUPLICATE') refused++;
       }
     };
+    const cpu = server.cpuSeconds();
     const start = performance.now();
     await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = (performance.now() - start) / 1000;
+    const cpuSeconds = server.cpuSeconds() - cpu;
     if (refused !== count) throw new Error(`${count - refused} requests did not reach row 12`);
-    return count / seconds;
+    return { perCpuSecond: count / cpuSeconds, perWallSecond: count / seconds };
   } finally {
     await server.close();
   }
