@@ -24,6 +24,7 @@ import { recordDrift } from '../instances/drift.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { readJson, readRaw } from './body.js';
+import { clientAddress } from './client-address.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
 function onlyQuery(req: Request, allowed: string[]): void {
@@ -77,7 +78,7 @@ export function apiRouter(ctx: Context): Router {
 
   // PWA with an invitation (5.5)
   r.post('/devices', async (req, res) => {
-    const client = req.socket.remoteAddress ?? 'unknown';
+    const client = clientAddress(req, ctx.config.trustProxy);
     if (ctx.enrollLimiter.blocked(client)) {
       req.resume();
       throw new CountersignError(
