@@ -78,6 +78,8 @@ export type StorageIndex = {
 /** `@node-red/editor-api/lib/util.js`. */
 export type EditorUtil = {
   rejectHandler(req: unknown, res: HttpResponse, err: unknown): void;
+  /** The request summary the admin routes hand the runtime API as `opts.req`. */
+  getRequestLogObject?: (req: unknown) => unknown;
 };
 
 /** The parts of an express response the 423 answer uses. */

@@ -23,6 +23,7 @@ import { releaseRev } from './backstop.js';
 import type { ApprovalClient, DeploymentView } from '../link/client.js';
 import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
 import type { Notice } from '../editor/notice.js';
+import { approverName, oneLine, rejectionOf } from '../editor/rejection.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
@@ -258,7 +259,7 @@ export class Gate {
       return;
     }
     if (view.status === 'rejected' || view.status === 'expired' || view.status === 'superseded') {
-      this.#queue(view.id, () => this.#drop(held, view.status));
+      this.#queue(view.id, () => this.#drop(held, view));
     } else if (view.status === 'approved') {
       this.#queue(view.id, () => this.#settle(held, view));
     }
@@ -291,13 +292,32 @@ export class Gate {
     await this.#report(id, 'failed', await this.activeRev(), message);
   }
 
-  async #drop(held: Held, status: string): Promise<void> {
+  async #drop(held: Held, view: DeploymentView): Promise<void> {
+    const { status } = view;
     this.#forget(held.id);
-    this.#o.log.info(`Countersign: deployment ${held.id} ${status}; nothing applied`);
+    if (status !== 'rejected') {
+      this.#o.log.info(`Countersign: deployment ${held.id} ${status}; nothing applied`);
+      this.#o.notify({
+        id: held.id,
+        status,
+        message: `Deployment ${held.id} was ${status}. Nothing changed.`,
+      });
+      return;
+    }
+    // DESIGN 7: the approver's note reaches the deployer, in the editor and in Node-RED's log.
+    const { device, note } = rejectionOf(view);
+    const jwks = device ? await this.#o.client.keys().catch(() => null) : null;
+    const by = device ? approverName(device, jwks) : null;
+    this.#o.log.warn(
+      `Countersign: deployment ${held.id} rejected${by ? ` by ${by}` : ''}; nothing applied` +
+        (note ? `. Note: "${oneLine(note)}"` : ' (no note)'),
+    );
     this.#o.notify({
       id: held.id,
       status,
-      message: `Deployment ${held.id} was ${status}. Nothing changed.`,
+      message: `Deployment ${held.id} was rejected${by ? ` by ${by}` : ''}. Nothing changed.`,
+      ...(by ? { by } : {}),
+      ...(note ? { note } : {}),
     });
   }
 
@@ -384,7 +404,15 @@ export class Gate {
       return;
     }
 
-    // 4. Apply through the original function, with the backstop releasing exactly this rev.
+    // 4. Apply through the original function, with the backstop releasing exactly this rev. The
+    // editor that deployed it hears the rev first, so that it can take Node-RED's own "flows
+    // deployed" news for this rev as its own deployment (DESIGN 7: brought in step).
+    this.#o.notify({
+      id: held.id,
+      status: 'applying',
+      rev: held.target,
+      message: `Deployment ${held.id} was approved; applying it.`,
+    });
     const withdraw = releaseRev(held.target);
     const started = this.#waitForStart();
     let rev: unknown;
@@ -438,6 +466,7 @@ export class Gate {
     this.#o.notify({
       id: held.id,
       status: 'applied',
+      rev: held.target,
       message: `Deployment ${held.id} approved and applied.`,
     });
     await this.#report(held.id, 'applied', held.target, startNote ?? undefined);

@@ -45,13 +45,18 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** Answers a held deployment: 423, text/plain, escaped, never cached. */
+/** The response header naming a held deployment, for the editor plugin that made it. */
+export const DEPLOYMENT_HEADER = 'X-Countersign-Deployment';
+
+/** Answers a held deployment: 423, text/plain, escaped, never cached; its id in a header. */
 export function answerHeld(res: HttpResponse, err: CountersignError): void {
+  const id = (err as { deploymentId?: unknown }).deploymentId;
   res
     .status(423)
     .set('Content-Type', 'text/plain; charset=utf-8')
-    .set('Cache-Control', 'no-store')
-    .send(escapeHtml(err.message));
+    .set('Cache-Control', 'no-store');
+  if (typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id)) res.set(DEPLOYMENT_HEADER, id);
+  res.send(escapeHtml(err.message));
 }
 
 /** An error the gate raised (its messages may quote what the request sent, such as a node id). */

@@ -206,7 +206,7 @@ export function apiRouter(ctx: Context): Router {
     instance(req);
     const keys = ctx.store.data.devices
       .filter((d) => d.revokedAt === null)
-      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig' }));
+      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig', owner: d.owner }));
     res.json({ keys });
   });
   r.get('/instance/events', async (req, res: Response) => {
