@@ -36,7 +36,7 @@ export function approverName(device: string, jwks: Jwks | null): string {
 /** Text safe on one log line: line breaks and other control or invisible characters as escapes. */
 export function oneLine(text: string): string {
   return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g,
-    (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`,
+    /[\p{Cc}\p{Cf}\u2028\u2029]/gu,
+    (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`,
   );
 }

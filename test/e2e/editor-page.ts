@@ -12,7 +12,7 @@ export async function openEditor(page: Page, editorUrl: string): Promise<void> {
     () =>
       (
         window as unknown as { RED?: { nodes?: { version?: () => unknown } } }
-      ).RED?.nodes?.version?.() != null,
+      ).RED?.nodes?.version?.() !== undefined,
     null,
     { timeout: 60_000 },
   );
