@@ -10,9 +10,9 @@ export async function openEditor(page: Page, editorUrl: string): Promise<void> {
   await page.goto(editorUrl);
   await page.waitForFunction(
     () =>
-      (
+      typeof (
         window as unknown as { RED?: { nodes?: { version?: () => unknown } } }
-      ).RED?.nodes?.version?.() !== undefined,
+      ).RED?.nodes?.version?.() === 'string',
     null,
     { timeout: 60_000 },
   );
