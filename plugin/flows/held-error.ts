@@ -51,10 +51,7 @@ export const DEPLOYMENT_HEADER = 'X-Countersign-Deployment';
 /** Answers a held deployment: 423, text/plain, escaped, never cached; its id in a header. */
 export function answerHeld(res: HttpResponse, err: CountersignError): void {
   const id = (err as { deploymentId?: unknown }).deploymentId;
-  res
-    .status(423)
-    .set('Content-Type', 'text/plain; charset=utf-8')
-    .set('Cache-Control', 'no-store');
+  res.status(423).set('Content-Type', 'text/plain; charset=utf-8').set('Cache-Control', 'no-store');
   if (typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id)) res.set(DEPLOYMENT_HEADER, id);
   res.send(escapeHtml(err.message));
 }
