@@ -6,7 +6,7 @@
  * deployment and sign it, then Node-RED runs it.
  */
 import { execFileSync } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
