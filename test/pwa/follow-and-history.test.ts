@@ -104,7 +104,7 @@ describe('the review follows its deployment', { timeout: 120_000 }, () => {
     await deliver('deployment', newer.id);
     await centre().getByRole('heading', { name: 'Replaced by a newer deployment' }).waitFor();
     expect(await centre().innerText()).toContain('7 changes by jonas');
-    await centre().getByRole('link', { name: 'Review the newer deployment' }).click();
+    await centre().getByRole('link', { name: 'Review the newer one' }).click();
     await page.waitForURL(`**/#/review/${newer.id}`);
     await page.locator('cs-review .card').waitFor();
   });

@@ -206,6 +206,15 @@ export class CsEnroll extends LitElement {
         border-radius: 5px;
         overflow-wrap: anywhere;
       }
+      #name-hint {
+        margin-top: 8px;
+      }
+      .insecure p {
+        margin: 0 0 12px;
+      }
+      .insecure p:last-child {
+        margin-bottom: 0;
+      }
       code.command {
         display: block;
         padding: 10px 12px;
@@ -446,7 +455,7 @@ export class CsEnroll extends LitElement {
         'This address is not secure',
         'Countersign cannot enrol this phone from here.',
       )}
-      <section class="panel" role="alert">
+      <section class="panel insecure" role="alert">
         <p>
           This page was opened at <code>${location.origin}</code>, over plain <b>http</b>. Phones
           allow the device key, notifications and the offline app Countersign needs only on

@@ -184,8 +184,19 @@ export class CsHistoryEntry extends LitElement {
         min-height: var(--tap);
         display: flex;
         align-items: center;
+        gap: 6px;
         color: var(--primary);
         font-weight: 600;
+        list-style: none;
+      }
+      details summary::-webkit-details-marker {
+        display: none;
+      }
+      details summary::before {
+        content: '▸';
+      }
+      details[open] summary::before {
+        content: '▾';
       }
       .steps li {
         display: flex;

@@ -302,6 +302,9 @@ export class CsReview extends LitElement {
         color: var(--muted);
         max-width: 32ch;
       }
+      .center .button {
+        width: min(100%, 320px);
+      }
       .badge {
         width: 72px;
         height: 72px;
@@ -886,7 +889,7 @@ export class CsReview extends LitElement {
             ? null
             : {
                 href: `#/review/${encodeURIComponent(newer.id)}`,
-                label: 'Review the newer deployment',
+                label: 'Review the newer one',
               },
         );
       }
