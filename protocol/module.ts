@@ -266,8 +266,11 @@ export function moduleChange(descriptor: ModuleDescriptor, base: Flows): Change 
   };
 }
 
-/** One library a function node lists in `libs`: Node-RED installs it when the flows start. */
-export type FunctionLib = { var: string; module: string; version: string | null };
+/**
+ * One library a function node lists in `libs`: Node-RED installs package `module` (at `version`,
+ * or the latest when null) when the flows start, and gives the node `module + subpath` as `var`.
+ */
+export type FunctionLib = { var: string; module: string; subpath: string; version: string | null };
 
 /**
  * The libraries a node lists in `libs` (function nodes; DESIGN 7.1 item 5), parsed the way
@@ -282,7 +285,8 @@ export function functionLibsOf(node: Record<string, unknown>): FunctionLib[] {
     const match = /^((?:@[^/]+\/)?[^/@]+)(\/[^/@]+)?(?:@([\s\S]+))?$/.exec(spec);
     out.push({
       var: isObject(lib) && typeof lib.var === 'string' ? lib.var : '',
-      module: match ? match[1]! + (match[2] ?? '') : spec,
+      module: match ? match[1]! : spec,
+      subpath: match?.[2] ?? '',
       version: match?.[3] ?? null,
     });
   }
