@@ -10,6 +10,7 @@ import {
   type DeltaRow,
 } from '../cards/delta-rows.js';
 import { edgeText, flowText, kindWord, opWord, titleOf } from '../cards/describe.js';
+import { libRows, libText } from '../cards/libs.js';
 import { lineDiff } from '../cards/line-diff.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
@@ -361,6 +362,9 @@ export class CsChangeCard extends LitElement {
       background: var(--surface-2);
       font-size: 14.5px;
     }
+    .names li.lib.added {
+      background: var(--reject-bg);
+    }
     .names .t {
       color: var(--muted);
       font-family: var(--mono);
@@ -514,6 +518,22 @@ export class CsChangeCard extends LitElement {
     </ul>`;
   }
 
+  /** Item 5 of 7.1: libraries Node-RED installs for a function node, with their versions. */
+  private renderLibs() {
+    const rows = libRows(this.change);
+    if (rows.length === 0) return nothing;
+    return html`<h3>Libraries Node-RED installs from npm</h3>
+      <ul class="names libs">
+        ${rows.map(
+          ({ lib, state }) =>
+            html`<li class="lib ${state}">
+              ${state === 'added' ? html`<strong>New:</strong> ` : state === 'removed' ? html`<strong>Dropped:</strong> ` : nothing}${libText(lib)}${lib.var ? html` <span class="t">as ${lib.var}</span>` : nothing}
+            </li>`,
+        )}
+      </ul>
+      <p class="explain">Node-RED downloads and runs these packages when the flows start.</p>`;
+  }
+
   private renderBody() {
     const c = this.change;
     switch (c.kind) {
@@ -547,7 +567,8 @@ export class CsChangeCard extends LitElement {
         break;
     }
     if (c.op === 'added') {
-      return html`<h3>Properties</h3>
+      return html`${this.renderLibs()}
+        <h3>Properties</h3>
         ${this.renderProperties(c.after, 'added')} ${this.renderEdgeSection(c.edges)}
         ${c.kind === 'config' ? this.renderUsers() : nothing}`;
     }
@@ -556,7 +577,8 @@ export class CsChangeCard extends LitElement {
         ${this.renderProperties(c.before, 'removed')} ${this.renderEdgeSection(c.edges)}`;
     }
     const rows = deltaRows(c.delta, c.before, c.after);
-    return html`<h3>What changed</h3>
+    return html`${this.renderLibs()}
+      <h3>What changed</h3>
       ${
         rows.length > 0
           ? html`<div class="rows">${rows.map((row) => this.deltaRow(row))}</div>`
