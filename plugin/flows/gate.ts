@@ -26,7 +26,8 @@ import type { Notice } from '../editor/notice.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
-import { verifyApprovals } from '../approval/verify-approvals.js';
+import { approvalsOf, staleBecause, verifyApprovals } from '../approval/verify-approvals.js';
+import { reportOutcome } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
 export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
@@ -324,11 +325,7 @@ export class Gate {
     // 1. The approvals, verified here with the device keys, not taken on the server's word.
     let devices: string[];
     try {
-      let jws = view.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      if (jws.length === 0) {
-        const detail = await client.deployment(held.id);
-        jws = detail.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      }
+      const jws = await approvalsOf(view, client);
       const jwks = await client.keys();
       ({ devices } = await verifyApprovals(
         jws,
@@ -349,12 +346,9 @@ export class Gate {
     }
 
     // 2. The base: the active flows must still be the ones the approver saw.
-    const active = await this.activeRev();
-    if (active !== held.base) {
-      await fail(
-        'stale',
-        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
-      );
+    const stale = staleBecause(await this.activeRev(), held.base);
+    if (stale !== null) {
+      await fail('stale', stale);
       return;
     }
 
@@ -483,28 +477,7 @@ export class Gate {
     };
   }
 
-  async #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.#o.client.outcome(id, {
-          status,
-          rev,
-          ...(message ? { message: message.slice(0, 500) } : {}),
-        });
-        return;
-      } catch (err) {
-        const http = (err as { httpStatus?: number | null }).httpStatus;
-        if (typeof http === 'number' && http >= 400 && http < 500) {
-          this.#o.log.warn(
-            `Countersign: the server refused the outcome of ${id}: ${(err as Error).message}`,
-          );
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          setTimeout(resolve, 500 * 2 ** attempt).unref?.();
-        });
-      }
-    }
-    this.#o.log.warn(`Countersign: could not report the outcome of deployment ${id} (${status})`);
+  #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
+    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
   }
 }

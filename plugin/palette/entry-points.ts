@@ -232,35 +232,27 @@ export function applierOf(options: ApplierOptions): PaletteApplier {
     if (d.action === 'install' || d.action === 'update') {
       const integrity = d.integrity!;
       const bytes = await quarantine.read(integrity);
-      const withdraw = releases.grant({ kind: 'install', name: d.name, integrity });
-      try {
-        if (d.source === 'upload') await originals.nodes.installModule(bytes);
-        else await originals.nodes.installModule(d.name, d.version, quarantine.pathOf(integrity));
-      } finally {
-        withdraw();
-      }
+      await releases.during({ kind: 'install', name: d.name, integrity }, () =>
+        d.source === 'upload'
+          ? originals.nodes.installModule(bytes)
+          : originals.nodes.installModule(d.name, d.version, quarantine.pathOf(integrity)),
+      );
       await confirmInstalled(options.userDir, d);
       return;
     }
     if (d.action === 'remove') {
-      const withdraw = releases.grant({ kind: 'remove', name: d.name });
-      try {
-        await originals.nodes.uninstallModule(d.name);
-      } finally {
-        withdraw();
-      }
+      await releases.during({ kind: 'remove', name: d.name }, () =>
+        originals.nodes.uninstallModule(d.name),
+      );
       return;
     }
     const enabled = d.action === 'enable';
     for (const id of d.sets) {
       const now = options.nodes.getNodeInfo(id);
       if (now && !now.err && now.enabled === enabled) continue;
-      const withdraw = releases.grant({ kind: 'set', id, enabled });
-      try {
-        await (enabled ? originals.nodes.enableNode(id) : originals.nodes.disableNode(id));
-      } finally {
-        withdraw();
-      }
+      await releases.during({ kind: 'set', id, enabled }, () =>
+        enabled ? originals.nodes.enableNode(id) : originals.nodes.disableNode(id),
+      );
     }
   };
 }

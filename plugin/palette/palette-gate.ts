@@ -16,7 +16,8 @@ import {
   type ModuleDescriptor,
   type Outcome,
 } from '../../protocol/index.js';
-import { verifyApprovals } from '../approval/verify-approvals.js';
+import { approvalsOf, staleBecause, verifyApprovals } from '../approval/verify-approvals.js';
+import { reportOutcome } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
 import { HeldError, heldMessage, unreachableMessage } from '../flows/held-error.js';
@@ -167,13 +168,8 @@ export class PaletteGate {
     // 1. The approvals, verified here with the device keys (the plugin's one verification).
     let devices: string[];
     try {
-      let jws = view.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      if (jws.length === 0) {
-        const detail = await client.deployment(held.id);
-        jws = detail.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      }
       ({ devices } = await verifyApprovals(
-        jws,
+        await approvalsOf(view, client),
         {
           deploymentId: held.id,
           serverId: await this.#o.serverId(),
@@ -190,12 +186,9 @@ export class PaletteGate {
     }
 
     // 2. The base: the running flows are still the ones the approver saw (who uses which type).
-    const active = (await this.#o.activeSnapshot()).rev;
-    if (active !== held.base) {
-      await fail(
-        'stale',
-        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
-      );
+    const stale = staleBecause((await this.#o.activeSnapshot()).rev, held.base);
+    if (stale !== null) {
+      await fail('stale', stale);
       return;
     }
 
@@ -232,17 +225,7 @@ export class PaletteGate {
     await this.#report(held.id, 'applied', held.target);
   }
 
-  async #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    try {
-      await this.#o.client.outcome(id, {
-        status,
-        rev,
-        ...(message ? { message: message.slice(0, 500) } : {}),
-      });
-    } catch (err) {
-      this.#o.log.warn(
-        `Countersign: could not report the outcome of deployment ${id} (${status}): ${(err as Error).message}`,
-      );
-    }
+  #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
+    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
   }
 }

@@ -31,6 +31,16 @@ export class Releases {
     };
   }
 
+  /** Runs `apply` with `release` in force, and withdraws it whatever happens. */
+  async during<T>(release: Release, apply: () => Promise<T>): Promise<T> {
+    const withdraw = this.grant(release);
+    try {
+      return await apply();
+    } finally {
+      withdraw();
+    }
+  }
+
   /** The release of an install of `name`, if one is in force. */
   install(name: string): Extract<Release, { kind: 'install' }> | undefined {
     return this.#active.find(

@@ -3,9 +3,8 @@ import type { Change, ModuleDescriptor, ModuleUse } from '../lib/protocol.js';
 import { COUNTERSIGN_PACKAGE } from '../../../protocol/risk.js';
 import { linesOf, type DiffLine } from '../cards/line-diff.js';
 import { alertIcon } from '../icons.js';
+import { RISK_TEXT, cardChips } from '../styles/card-chips.js';
 import './cs-line-diff.js';
-
-const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
 
 const ACTION_WORD: Record<ModuleDescriptor['action'], string> = {
   install: 'Install',
@@ -63,59 +62,13 @@ export class CsModuleCard extends LitElement {
   declare change: Change;
 
   static override styles = css`
+    ${cardChips}
     :host {
       display: block;
       color: var(--text);
     }
-    .chips {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
+    header {
       padding-top: 2px;
-    }
-    .chip {
-      display: inline-flex;
-      align-items: center;
-      gap: 6px;
-      height: 26px;
-      padding: 0 10px;
-      border-radius: 999px;
-      font-size: 12.5px;
-      font-weight: 700;
-    }
-    .action {
-      text-transform: uppercase;
-      letter-spacing: 0.02em;
-      background: var(--amber-bg);
-      color: var(--amber);
-    }
-    .action.install {
-      background: var(--approve-bg);
-      color: var(--approve);
-    }
-    .action.remove {
-      background: var(--reject-bg);
-      color: var(--reject);
-    }
-    .kind {
-      color: var(--muted);
-      font-size: 13px;
-      font-weight: 600;
-    }
-    .risk {
-      margin-left: auto;
-      border: 1px solid var(--border);
-      color: var(--muted);
-    }
-    .risk.high {
-      color: var(--reject);
-      border-color: var(--reject-line);
-      background: var(--reject-bg);
-    }
-    .risk.medium {
-      color: var(--amber);
-      border-color: var(--amber-line);
     }
     h2 {
       font-size: 21px;
@@ -421,9 +374,9 @@ export class CsModuleCard extends LitElement {
     const gate = d.name === COUNTERSIGN_PACKAGE;
     return html`<header>
         <div class="chips">
-          <span class="chip action ${d.action}">${ACTION_WORD[d.action]}</span>
+          <span class="chip op-${c.op}">${ACTION_WORD[d.action]}</span>
           <span class="kind">Palette module</span>
-          <span class="chip risk ${c.risk}">${RISK_TEXT[c.risk]}</span>
+          <span class="chip risk risk-${c.risk}">${RISK_TEXT[c.risk]}</span>
         </div>
         <h2>${d.name}</h2>
         ${this.renderVersion()}
