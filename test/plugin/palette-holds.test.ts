@@ -289,6 +289,17 @@ describe('code inside the runtime', () => {
     await expectNothingInstalled(gamma, before);
   });
 
+  it('holds the internal enableNode and refuses its disableNode of types in use, changing nothing', async () => {
+    const nodes = nr.RED.runtime._.nodes as unknown as {
+      enableNode(id: string): Promise<unknown>;
+      disableNode(id: string): Promise<unknown>;
+    };
+    const set = (await nodeList(nr)).find((s) => s.module === alpha1.name)!;
+    await expect(nodes.enableNode(set.id)).rejects.toMatchObject({ code: 'ERR_HELD' });
+    await expect(nodes.disableNode(set.id)).rejects.toMatchObject({ code: 'type_in_use' });
+    expect((await nodeList(nr)).find((s) => s.id === set.id)!.enabled).toBe(true);
+  });
+
   it('cannot install past the gate by calling Node-RED’s installer directly: preInstall refuses', async () => {
     const before = installedState(nr.userDir);
     const installer = require(
@@ -305,5 +316,21 @@ describe('code inside the runtime', () => {
     const set = (await nodeList(nr)).find((s) => s.module === alpha1.name)!;
     await expect(registry.disableNode(set.id)).rejects.toThrow(/not approved/);
     expect((await nodeList(nr)).find((s) => s.id === set.id)!.enabled).toBe(true);
+  });
+});
+
+describe('an install from a folder', () => {
+  it('is held with the folder packed into quarantine, none of its scripts run', async () => {
+    const before = installedState(nr.userDir);
+    const id = await heldId(await nodesRequest(nr, 'POST', '/nodes', { module: gamma.folder }));
+    await expectNothingInstalled(gamma, before);
+    const m = (await detail(id)).changes[0]!.module!;
+    expect(m.descriptor).toMatchObject({
+      action: 'install',
+      name: gamma.name,
+      source: 'file',
+      origin: gamma.folder,
+      types: ['cs-gamma'],
+    });
   });
 });
