@@ -97,6 +97,9 @@ describe('the module card', { timeout: 120_000 }, () => {
     ]) {
       expect(text).toContain(part);
     }
+    expect(await page.locator('cs-review .card').getAttribute('aria-label')).toBe(
+      'Install palette module node-red-contrib-weather version 2.1.0 in the palette',
+    );
     // The script is shown as code, in the line view used for function code.
     expect(await page.locator('cs-module-card cs-line-diff').count()).toBe(1);
     await page.locator('cs-review .card').evaluate((el) => (el.scrollTop = 0));

@@ -72,7 +72,12 @@ export function edgeText(
 
 /** A sentence for screen readers and the summary: "Changed node Parse reading (function) in Kitchen". */
 export function sentenceOf(change: Change, index: NodeIndex): string {
-  const where = change.flow === null ? 'in global configuration' : `in ${change.flow.label}`;
+  const where =
+    change.kind === 'module'
+      ? `version ${change.module?.descriptor.version ?? ''} in the palette`
+      : change.flow === null
+        ? 'in global configuration'
+        : `in ${change.flow.label}`;
   const type = change.node !== undefined && change.kind !== 'flow' ? ` (${change.node.type})` : '';
   return `${opWord(change)} ${kindWord(change).toLowerCase()} ${titleOf(change, index)}${type} ${where}`;
 }
