@@ -13,7 +13,7 @@ import {
   parseDeviceJwk,
   type ApprovalClaims,
 } from '../../protocol/index.js';
-import type { ApprovalClient, DeploymentView, Jwks } from '../link/client.js';
+import type { Jwks } from '../link/client.js';
 
 /** What the approvals must bind to. */
 export type Expected = {
@@ -143,25 +143,4 @@ export async function verifyApprovals(
     );
   }
   return { devices: [...devices], refused };
-}
-
-/** The approval JWSs of a deployment reported approved: from the report, else from the server. */
-export async function approvalsOf(
-  view: DeploymentView,
-  client: Pick<ApprovalClient, 'deployment'>,
-): Promise<string[]> {
-  const jwsOf = (approvals: DeploymentView['approvals']): string[] =>
-    approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-  const jws = jwsOf(view.approvals);
-  return jws.length > 0 ? jws : jwsOf((await client.deployment(view.id)).approvals);
-}
-
-/**
- * DESIGN 3.6: a deployment applies only while the active flows are still its base; returns why it
- * is stale, or null.
- */
-export function staleBecause(active: string, base: string): string | null {
-  return active === base
-    ? null
-    : `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${base.slice(0, 12)})`;
 }

@@ -26,7 +26,7 @@ import type { Notice } from '../editor/notice.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
-import { approvalsOf, staleBecause, verifyApprovals } from '../approval/verify-approvals.js';
+import { verifyApprovals } from '../approval/verify-approvals.js';
 import { reportOutcome } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
@@ -325,7 +325,11 @@ export class Gate {
     // 1. The approvals, verified here with the device keys, not taken on the server's word.
     let devices: string[];
     try {
-      const jws = await approvalsOf(view, client);
+      let jws = view.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
+      if (jws.length === 0) {
+        const detail = await client.deployment(held.id);
+        jws = detail.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
+      }
       const jwks = await client.keys();
       ({ devices } = await verifyApprovals(
         jws,
@@ -346,9 +350,12 @@ export class Gate {
     }
 
     // 2. The base: the active flows must still be the ones the approver saw.
-    const stale = staleBecause(await this.activeRev(), held.base);
-    if (stale !== null) {
-      await fail('stale', stale);
+    const active = await this.activeRev();
+    if (active !== held.base) {
+      await fail(
+        'stale',
+        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
+      );
       return;
     }
 

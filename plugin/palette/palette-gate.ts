@@ -16,7 +16,7 @@ import {
   type ModuleDescriptor,
   type Outcome,
 } from '../../protocol/index.js';
-import { approvalsOf, staleBecause, verifyApprovals } from '../approval/verify-approvals.js';
+import { verifyApprovals } from '../approval/verify-approvals.js';
 import { reportOutcome } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
@@ -41,6 +41,14 @@ export type PaletteGateOptions = {
 };
 
 type Held = { id: string; base: string; target: string; text: string; source: DeploymentSource };
+
+/** The approval JWSs of a deployment reported approved: from the report, else from the server. */
+async function reportedApprovals(view: DeploymentView, client: ApprovalClient): Promise<string[]> {
+  const jwsOf = (approvals: DeploymentView['approvals']): string[] =>
+    approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
+  const jws = jwsOf(view.approvals);
+  return jws.length > 0 ? jws : jwsOf((await client.deployment(view.id)).approvals);
+}
 
 /** Holds and applies palette changes. */
 export class PaletteGate {
@@ -169,7 +177,7 @@ export class PaletteGate {
     let devices: string[];
     try {
       ({ devices } = await verifyApprovals(
-        await approvalsOf(view, client),
+        await reportedApprovals(view, client),
         {
           deploymentId: held.id,
           serverId: await this.#o.serverId(),
@@ -186,9 +194,12 @@ export class PaletteGate {
     }
 
     // 2. The base: the running flows are still the ones the approver saw (who uses which type).
-    const stale = staleBecause((await this.#o.activeSnapshot()).rev, held.base);
-    if (stale !== null) {
-      await fail('stale', stale);
+    const active = (await this.#o.activeSnapshot()).rev;
+    if (active !== held.base) {
+      await fail(
+        'stale',
+        `the active flows changed since the proposal (rev ${active.slice(0, 12)})`,
+      );
       return;
     }
 
