@@ -127,15 +127,6 @@ export class PaletteGate {
     }
   }
 
-  /** Resolves when every queued change has been handled. */
-  async idle(): Promise<void> {
-    for (;;) {
-      const current = this.#queue;
-      await current;
-      if (current === this.#queue) return;
-    }
-  }
-
   #run(held: Held, task: () => Promise<void>): void {
     // Forgotten at once, so a second report of the same deployment is ignored.
     this.#held.delete(held.id);
