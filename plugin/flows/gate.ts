@@ -28,6 +28,7 @@ import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
 import { verifyApprovals } from '../approval/verify-approvals.js';
+import { reportOutcome } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
 export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
@@ -512,28 +513,7 @@ export class Gate {
     };
   }
 
-  async #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.#o.client.outcome(id, {
-          status,
-          rev,
-          ...(message ? { message: message.slice(0, 500) } : {}),
-        });
-        return;
-      } catch (err) {
-        const http = (err as { httpStatus?: number | null }).httpStatus;
-        if (typeof http === 'number' && http >= 400 && http < 500) {
-          this.#o.log.warn(
-            `Countersign: the server refused the outcome of ${id}: ${(err as Error).message}`,
-          );
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          setTimeout(resolve, 500 * 2 ** attempt).unref?.();
-        });
-      }
-    }
-    this.#o.log.warn(`Countersign: could not report the outcome of deployment ${id} (${status})`);
+  #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
+    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
   }
 }

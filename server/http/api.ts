@@ -6,6 +6,7 @@ import {
   ValidationError,
   isSha256Hex,
   parseFlows,
+  parseModuleBlob,
   type ConfigResponse,
   type DeploymentStatus,
 } from '../../protocol/index.js';
@@ -174,15 +175,19 @@ export function apiRouter(ctx: Context): Router {
         'the bytes do not hash to the rev in the URL',
       );
     }
-    let flows: unknown;
+    let text: string;
+    let value: unknown;
     try {
-      flows = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      value = JSON.parse(text);
     } catch {
-      throw new ValidationError('a blob is the JSON text of a flows array', {
+      throw new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
         code: 'ERR_FLOWS_INVALID',
       });
     }
-    parseFlows(flows);
+    // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
+    if (Array.isArray(value)) parseFlows(value);
+    else parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
     await ctx.store.blobs.put(rev, bytes);

@@ -25,6 +25,7 @@ import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
 import { buttons, view } from '../styles/shared.js';
 import './cs-change-card.js';
+import './cs-module-card.js';
 import './cs-review-summary.js';
 import type { CheckState } from './cs-review-summary.js';
 
@@ -802,13 +803,15 @@ export class CsReview extends LitElement {
                 their order in the file differs. Nothing about what runs changes.
               </p>
             </div>`
-          : html`<cs-change-card
-              .change=${change}
-              .index=${this.index}
-              .base=${this._flows?.base ?? null}
-              .target=${this._flows?.target ?? null}
-              .changedIds=${this.changedIds}
-            ></cs-change-card>`
+          : change.kind === 'module'
+            ? html`<cs-module-card .change=${change}></cs-module-card>`
+            : html`<cs-change-card
+                .change=${change}
+                .index=${this.index}
+                .base=${this._flows?.base ?? null}
+                .target=${this._flows?.target ?? null}
+                .changedIds=${this.changedIds}
+              ></cs-change-card>`
       }
     </div>`;
   }
