@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CountersignError } from '../protocol/index.js';
+import { parseTrustProxy } from '../server/http/client-address.js';
 
 /** How the gate reaches its approval server. */
 export type ServerMode =
@@ -247,18 +248,13 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     }
   }
 
-  // The embedded server checks each address and range; here only the shape.
   let trustProxy: string[] | undefined;
   if (given('trustProxy')) {
-    const t = raw.trustProxy;
-    const list = typeof t === 'string' ? t.split(',') : t;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '')) {
-      throw bad(
-        'trustProxy',
-        `must be a list of proxy addresses such as ["127.0.0.1"] (got ${describe(t)})`,
-      );
+    try {
+      trustProxy = parseTrustProxy(raw.trustProxy);
+    } catch (err) {
+      throw bad('trustProxy', `${(err as Error).message.replace(/^trustProxy:? ?/, '')}`);
     }
-    trustProxy = list.map((x: string) => x.trim());
   }
   let retention: GateSettings['retention'];
   if (given('retention')) {

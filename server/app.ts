@@ -8,7 +8,6 @@ import { InstanceEvents } from './events/instance-events.js';
 import { Pruner } from './history/pruner.js';
 import { adminRouter, type StatusExtras } from './http/admin.js';
 import { apiRouter } from './http/api.js';
-import { trustProxySetting } from './http/client-address.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
 import { staticApp } from './http/static-app.js';
@@ -115,8 +114,6 @@ export function createServer(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // 5.5: `req.ip` is the socket's peer unless that is a configured trusted proxy (proxy-addr).
-  app.set('trust proxy', trustProxySetting(config.trustProxy));
   app.use(securityHeaders({ hsts: config.hsts }));
   app.use(API_PREFIX, apiRouter(ctx));
   app.use(API_PREFIX, notFound);

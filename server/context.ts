@@ -37,9 +37,9 @@ export type ServerConfig = {
   heartbeatMs: number;
   /** Bad invitation codes allowed per client address and window before 429. */
   enrollFailures: { max: number; windowMs: number };
-  /** Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
+  /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
   trustProxy: string[];
-  /** How long decided deployments stay live before they move to the history files (DESIGN 6). */
+  /** How long decided deployments keep their snapshots and change lists (DESIGN 6). */
   retention: Retention;
 };
 

@@ -55,7 +55,7 @@ export type StartOptions = {
   notifier?: Partial<NotifierOptions>;
   heartbeatMs?: number;
   enrollFailures?: { max: number; windowMs: number };
-  /** Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
+  /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
   trustProxy?: string[];
   /** How long decided deployments stay live (default 90 days and the last 500). */
   retention?: Partial<Retention>;
@@ -81,6 +81,11 @@ export type RunningServer = {
   serverId: string;
   /** The loopback admin API's URL (also in `<dataDir>/server.json`). */
   adminUrl: string;
+  /**
+   * A plain-http loopback URL of the same API, for a plugin in this process: with TLS, the listen
+   * URL's certificate names the public host, not 127.0.0.1. Equal to `url` without TLS.
+   */
+  localUrl: string;
   dataDir: string;
   /** The apps and services (tests reach the context through it). */
   handle: CountersignApp;
@@ -257,6 +262,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     main.on('request', handle.app);
     admin.on('request', handle.adminApp);
+    // With TLS, a loopback listener of the same app lets the embedding plugin talk plain http.
+    const local = tls ? http.createServer(handle.app) : null;
+    const localUrl = local ? `http://127.0.0.1:${await listen(local, 0, '127.0.0.1')}` : url;
     const serverId = openStore.serverId;
     await writeFileAtomic(
       join(dataDir, 'server.json'),
@@ -275,12 +283,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       port,
       serverId,
       adminUrl,
+      localUrl,
       dataDir,
       handle,
       close() {
         closed ??= (async () => {
           await handle.close();
-          await Promise.all([closeListener(main), closeListener(admin)]);
+          await Promise.all([
+            closeListener(main),
+            closeListener(admin),
+            ...(local ? [closeListener(local)] : []),
+          ]);
           await openStore.appendAudit([{ type: 'server-stopped', data: {} }]).catch(() => {});
           await openStore.close();
           await unlink(join(dataDir, 'server.json')).catch(() => {});

@@ -261,6 +261,18 @@ export class AuditFile {
     return this.#range(first, Math.min(this.#offsets.length, first + limit - 1));
   }
 
+  /** The entries with these sequence numbers (those that exist), in the order given. */
+  async at(seqs: readonly number[]): Promise<AuditEntry[]> {
+    await this.#queue;
+    const out: AuditEntry[] = [];
+    for (const seq of seqs) {
+      if (Number.isSafeInteger(seq) && seq >= 1 && seq <= this.#offsets.length) {
+        out.push(await this.#entryAt(seq));
+      }
+    }
+    return out;
+  }
+
   /** Entries with `seq < before`, newest first, at most `limit`. */
   async before(before: number, limit: number): Promise<AuditEntry[]> {
     await this.#queue;

@@ -42,8 +42,35 @@ function configError(message: string): CountersignError {
 }
 
 /** The data directory: `--data-dir`, then `COUNTERSIGN_DATA_DIR`, then `./.countersign`. */
-export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(flag ?? env.COUNTERSIGN_DATA_DIR ?? '.countersign');
+export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv, cwd = '.'): string {
+  return resolve(cwd, flag ?? env.COUNTERSIGN_DATA_DIR ?? '.countersign');
+}
+
+/** Where `countersign serve` and `npm start` keep a server's data, relative to the folder they run in. */
+export const LOCAL_DATA_DIRS = ['.countersign', join('.countersign', 'countersign')] as const;
+
+/** The data directory a command that talks to a server uses, and how it was chosen. */
+export type ServerDataDir = { dir: string; how: 'given' | 'found' | 'default' };
+
+/**
+ * The data directory of a running server: `--data-dir`, then `COUNTERSIGN_DATA_DIR`, then the one
+ * of `./.countersign` (`countersign serve`) and `./.countersign/countersign` (`npm start`) whose
+ * server runs (has `server.json`), then the one that has a store, then `./.countersign`.
+ */
+export function serverDataDirOf(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd = '.',
+): ServerDataDir {
+  if (flag !== undefined || env.COUNTERSIGN_DATA_DIR !== undefined) {
+    return { dir: dataDirOf(flag, env, cwd), how: 'given' };
+  }
+  const candidates = LOCAL_DATA_DIRS.map((d) => resolve(cwd, d));
+  const running = candidates.find((d) => existsSync(join(d, 'server.json')));
+  if (running) return { dir: running, how: 'found' };
+  const stored = candidates.find((d) => existsSync(join(d, 'countersign.json')));
+  if (stored) return { dir: stored, how: 'found' };
+  return { dir: candidates[0]!, how: 'default' };
 }
 
 function parsePort(value: unknown, where: string): number {
@@ -138,8 +165,8 @@ function parseQuotas(value: unknown): Partial<Quotas> | undefined {
 }
 
 /** Resolves the serve configuration: flags over environment over the file over defaults. */
-export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
-  const dataDir = dataDirOf(flags['data-dir'], env);
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'): ServeConfig {
+  const dataDir = dataDirOf(flags['data-dir'], env, cwd);
   const file = flags.config
     ? readConfigFile(resolve(flags.config), true)
     : readConfigFile(join(dataDir, 'config.json'), false);

@@ -96,6 +96,9 @@ export async function decide(
           verdict: claims.verdict,
           jti: claims.jti,
           jws: verified.jws,
+          // DESIGN 8: History opens each decision to who decided what, per change, with the note.
+          changes: claims.changes,
+          note: claims.note ?? null,
         },
       },
     ],

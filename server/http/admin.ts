@@ -113,6 +113,7 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
         pending: stats.deployments.pending,
         approved: stats.deployments.approved,
         total: stats.deployments.pending + stats.deployments.approved + stats.deployments.decided,
+        byStatus: stats.deployments.byStatus,
         decided: stats.deployments.decided,
         retained: stats.deployments.retained,
       },

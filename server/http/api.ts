@@ -6,6 +6,7 @@ import {
   ValidationError,
   isSha256Hex,
   parseFlows,
+  parseModuleBlob,
   type ConfigResponse,
   type DeploymentStatus,
 } from '../../protocol/index.js';
@@ -27,6 +28,7 @@ import { isActive } from '../store/device-rules.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { readJson, readRaw } from './body.js';
+import { clientAddress } from './client-address.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
 function onlyQuery(req: Request, allowed: string[]): void {
@@ -82,7 +84,7 @@ export function apiRouter(ctx: Context): Router {
   // PWA with an invitation (5.5)
   r.post('/devices', async (req, res) => {
     // The socket's peer, or behind a configured trusted proxy the address it forwarded (5.5).
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const client = clientAddress(req, ctx.config.trustProxy);
     if (await ctx.enrollLimiter.blocked(client)) {
       req.resume();
       throw new CountersignError(
@@ -154,7 +156,14 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/audit', async (req, res) => {
     await device(req);
-    onlyQuery(req, ['after', 'before', 'limit']);
+    onlyQuery(req, ['after', 'before', 'limit', 'deployment']);
+    if (req.query.deployment !== undefined) {
+      // The lines about one deployment (its History entry), however long the log is.
+      const id = String(req.query.deployment);
+      if (!/^[0-9a-f]{1,64}$/.test(id)) throw new ValidationError('deployment must be an id');
+      res.json({ entries: await ctx.store.deploymentAudit(id), next: null });
+      return;
+    }
     const after = sequence(req.query.after, 'after');
     const before = sequence(req.query.before, 'before');
     const limit = pageSize(req.query.limit, before !== undefined ? 100 : 1000);
@@ -206,15 +215,19 @@ export function apiRouter(ctx: Context): Router {
         'the bytes do not hash to the rev in the URL',
       );
     }
-    let flows: unknown;
+    let text: string;
+    let value: unknown;
     try {
-      flows = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      value = JSON.parse(text);
     } catch {
-      throw new ValidationError('a blob is the JSON text of a flows array', {
+      throw new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
         code: 'ERR_FLOWS_INVALID',
       });
     }
-    parseFlows(flows);
+    // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
+    if (Array.isArray(value)) parseFlows(value);
+    else parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
     await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
@@ -235,7 +248,7 @@ export function apiRouter(ctx: Context): Router {
     // Active devices only: a revoked or suspended device's approvals must not count at the plugin.
     const keys = (await ctx.store.devices())
       .filter(isActive)
-      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig' }));
+      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig', owner: d.owner }));
     res.json({ keys });
   });
   r.get('/instance/events', async (req, res: Response) => {

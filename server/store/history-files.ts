@@ -1,20 +1,30 @@
 /**
  * Archived deployments (DESIGN 6): append-only monthly files `history/YYYY-MM.jsonl`, one decided
- * deployment a line, and `history/index.jsonl`, one `[id, month, offset, length]` a line, appended
+ * deployment a line, and `history/index.jsonl`, one `[id, month, offset, length, status]` a line, appended
  * after the line it names is on disk. The index is the truth of what is archived: a line the index
  * does not name (a crash between the two appends) is never read. Reading one deployment or a page
  * costs the same however long the history is.
  */
 import { open, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Change } from '../../protocol/index.js';
-import { CountersignError } from '../../protocol/index.js';
+import {
+  CountersignError,
+  DEPLOYMENT_STATES,
+  type Change,
+  type DeploymentStatus,
+} from '../../protocol/index.js';
 import type { DeploymentRecord } from './types.js';
 
 /** An archived deployment: the record, and its changes without their content. */
 export type ArchivedDeployment = DeploymentRecord & { changes: Change[] };
 
-type IndexEntry = { id: string; month: string; offset: number; length: number };
+type IndexEntry = {
+  id: string;
+  month: string;
+  offset: number;
+  length: number;
+  status: DeploymentStatus;
+};
 
 /** A change as the history keeps it: what it is, not what it held. */
 export function changeOutline(change: Change): Change {
@@ -43,11 +53,18 @@ function parseIndexLine(line: string, path: string): IndexEntry {
     typeof value[1] !== 'string' ||
     !/^\d{4}-\d{2}$/.test(value[1]) ||
     !Number.isSafeInteger(value[2]) ||
-    !Number.isSafeInteger(value[3])
+    !Number.isSafeInteger(value[3]) ||
+    !(DEPLOYMENT_STATES as readonly unknown[]).includes(value[4])
   ) {
     throw new CountersignError('ERR_STORE_CORRUPT', `${path} has a line that is not an entry`);
   }
-  return { id: value[0], month: value[1], offset: value[2], length: value[3] };
+  return {
+    id: value[0],
+    month: value[1],
+    offset: value[2],
+    length: value[3],
+    status: value[4] as DeploymentStatus,
+  };
 }
 
 /** The history files of one data directory. */
@@ -55,6 +72,7 @@ export class HistoryFiles {
   readonly #dir: string;
   readonly #entries: IndexEntry[] = [];
   readonly #byId = new Map<string, IndexEntry>();
+  readonly #counts = new Map<DeploymentStatus, number>();
 
   private constructor(dir: string) {
     this.#dir = dir;
@@ -80,8 +98,15 @@ export class HistoryFiles {
   }
 
   #add(entry: IndexEntry): void {
-    if (!this.#byId.has(entry.id)) this.#entries.push(entry);
+    if (this.#byId.has(entry.id)) return;
+    this.#entries.push(entry);
     this.#byId.set(entry.id, entry);
+    this.#counts.set(entry.status, (this.#counts.get(entry.status) ?? 0) + 1);
+  }
+
+  /** How many deployments of `status` the history holds. */
+  count(status: DeploymentStatus): number {
+    return this.#counts.get(status) ?? 0;
   }
 
   /** Number of archived deployments. */
@@ -142,7 +167,7 @@ export class HistoryFiles {
         const chunks: Buffer[] = [];
         for (const r of list) {
           const line = Buffer.from(JSON.stringify(r) + '\n');
-          entries.push({ id: r.id, month, offset, length: line.length - 1 });
+          entries.push({ id: r.id, month, offset, length: line.length - 1, status: r.status });
           offset += line.length;
           chunks.push(line);
         }
@@ -155,7 +180,9 @@ export class HistoryFiles {
     const index = await open(join(this.#dir, 'index.jsonl'), 'a', 0o600);
     try {
       await index.writeFile(
-        entries.map((e) => JSON.stringify([e.id, e.month, e.offset, e.length]) + '\n').join(''),
+        entries
+          .map((e) => JSON.stringify([e.id, e.month, e.offset, e.length, e.status]) + '\n')
+          .join(''),
       );
       await index.sync();
     } finally {

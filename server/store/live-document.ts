@@ -39,8 +39,6 @@ export type Upgrade = {
   /** Blob uploaders and the decided deployments whose files are kept (they move to `files.jsonl`). */
   blobs: Record<string, BlobRef>;
   recent: RecentDecision[];
-  /** True when device inviters must be read from the audit log. */
-  needsInviters: boolean;
 };
 
 /** A new document with a fresh server id. */
@@ -141,7 +139,6 @@ function upgradeFrom1(
       proofJtis: { ...((d.proofJtis ?? {}) as Record<string, number>) },
       blobs,
       recent: decided.map(recentOf),
-      needsInviters: doc.devices.length > 0,
     },
   };
 }

@@ -5,6 +5,7 @@ import { Low, type Adapter } from 'lowdb';
 import {
   ApprovalError,
   CountersignError,
+  DEPLOYMENT_STATES,
   canTransition,
   type AuditEntry,
   type Change,
@@ -195,7 +196,12 @@ export class LowdbStore implements Store {
     const refs = await FileRefs.open(join(dir, 'files.jsonl'), {
       ...(parsed.upgrade ? { blobs: parsed.upgrade.blobs, recent: parsed.upgrade.recent } : {}),
     });
-    if (parsed.upgrade?.needsInviters) await readInviters(audit, parsed.doc.devices);
+    if (parsed.upgrade) {
+      await readFromAudit(audit, parsed.doc.devices, [
+        ...parsed.doc.deployments,
+        ...parsed.doc.decided,
+      ]);
+    }
     const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis, refs });
     await audit.appendNumbered(parsed.doc.outbox);
     await store.#appendDecided();
@@ -227,6 +233,15 @@ export class LowdbStore implements Store {
       if (!tx.dirty) return result;
       const at = new Date(this.#clock.now()).toISOString();
       const numbered: NumberedDraft[] = tx.drafts.map((d) => ({ seq: ++this.#auditSeq, at, ...d }));
+      // Each deployment keeps the numbers of the lines about it (its history entry reads them).
+      for (const line of numbered) {
+        const id = line.data.deployment;
+        if (typeof id !== 'string') continue;
+        const d =
+          this.#doc.deployments.find((x) => x.id === id) ??
+          this.#doc.decided.find((x) => x.id === id);
+        if (d) d.auditSeqs = [...(d.auditSeqs ?? []), line.seq];
+      }
       const written = this.#audit.lastSeq;
       this.#doc.outbox = [...this.#doc.outbox.filter((e) => e.seq > written), ...numbered];
       this.#doc.decided = this.#doc.decided.filter((d) => !this.#history.has(d.id));
@@ -430,12 +445,19 @@ export class LowdbStore implements Store {
     return this.#audit.after(query.after ?? 0, query.limit);
   }
 
+  async deploymentAudit(id: string): Promise<AuditEntry[]> {
+    const d = await this.deployment(id);
+    return d ? this.#audit.at(d.auditSeqs ?? []) : [];
+  }
+
   verifyAudit(): Promise<AuditVerification> {
     return this.#audit.verify();
   }
 
   async stats(): Promise<StoreStats> {
     const { devices, deployments } = this.#doc;
+    // Decided, committed, and not yet in the history files.
+    const pending = this.#doc.decided.filter((d) => !this.#history.has(d.id));
     const count = (status: DeploymentStatus): number =>
       deployments.filter((d) => d.status === status).length;
     return {
@@ -449,9 +471,16 @@ export class LowdbStore implements Store {
       deployments: {
         pending: count('pending'),
         approved: count('approved'),
-        decided:
-          this.#history.size + this.#doc.decided.filter((d) => !this.#history.has(d.id)).length,
+        decided: this.#history.size + pending.length,
         retained: this.#refs.recent().length,
+        byStatus: Object.fromEntries(
+          DEPLOYMENT_STATES.map((state) => [
+            state,
+            count(state) +
+              this.#history.count(state) +
+              pending.filter((d) => d.status === state).length,
+          ]),
+        ) as Record<DeploymentStatus, number>,
       },
       auditEntries: this.#audit.lastSeq,
     };
@@ -882,11 +911,21 @@ function recordOf(archived: ArchivedDeployment): DeploymentRecord {
   return record as DeploymentRecord;
 }
 
-/** Fills in devices' inviters from the audit log's enrolment lines (documents from before they were kept). */
-async function readInviters(audit: AuditFile, devices: DeviceRecord[]): Promise<void> {
+/**
+ * For a document from before they were kept: devices' inviters from the audit log's enrolment
+ * lines, and each deployment's audit line numbers.
+ */
+async function readFromAudit(
+  audit: AuditFile,
+  devices: DeviceRecord[],
+  deployments: DeploymentRecord[],
+): Promise<void> {
   const wanted = new Map(devices.filter((d) => d.invitedBy === null).map((d) => [d.id, d]));
-  if (wanted.size === 0) return;
+  const byId = new Map(deployments.map((d) => [d.id, d]));
+  if (wanted.size === 0 && byId.size === 0) return;
   for await (const entry of audit.entries()) {
+    const deployment = byId.get(String(entry.data.deployment));
+    if (deployment) deployment.auditSeqs = [...(deployment.auditSeqs ?? []), entry.seq];
     if (entry.type !== 'device-enrolled') continue;
     const d = wanted.get(String(entry.data.device));
     if (d && typeof entry.data.invitedBy === 'string') d.invitedBy = entry.data.invitedBy;

@@ -81,6 +81,8 @@ export type DeploymentRecord = {
   approvals: ApprovalRecord[];
   outcome: { status: string; rev: string; message?: string; at: string } | null;
   decidedAt: string | null;
+  /** The audit lines about it (proposal, decisions, status changes), by sequence number. */
+  auditSeqs?: number[];
 };
 
 /** An audit line to write with a command: the store adds `seq`, `at`, `prev` and `hash`. */
@@ -102,7 +104,13 @@ export type StoreStats = {
   devices: { active: number; suspended: number; revoked: number; withPush: number };
   instances: number;
   /** `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept. */
-  deployments: { pending: number; approved: number; decided: number; retained: number };
+  deployments: {
+    pending: number;
+    approved: number;
+    decided: number;
+    retained: number;
+    byStatus: Record<DeploymentStatus, number>;
+  };
   auditEntries: number;
 };
 
@@ -178,6 +186,8 @@ export interface Store {
    * `seq < before`, newest first. Cost independent of the log's length.
    */
   audit(query: { after?: number; before?: number; limit: number }): Promise<AuditEntry[]>;
+  /** The audit lines about one deployment, oldest first (cost independent of the log's length). */
+  deploymentAudit(id: string): Promise<AuditEntry[]>;
   verifyAudit(): Promise<AuditVerification>;
   stats(): Promise<StoreStats>;
 

@@ -148,6 +148,18 @@ describe('retention and pruning', () => {
     expect(old.body.changes.map((c) => c.id)).toEqual(
       (await server.ctx.store.deployment(ids[0]!))!.changeIds,
     );
+    // Its audit lines come in one request, wherever they are in the log.
+    const lines = await phone.call<AuditPageResponse>(
+      server.url,
+      'GET',
+      `${API_PREFIX}/audit?deployment=${ids[0]}`,
+    );
+    expect(lines.body.entries.map((e) => e.type)).toEqual([
+      'deployment-proposed',
+      'decision',
+      'deployment-rejected',
+    ]);
+    expect(lines.body.entries.every((e) => e.data.deployment === ids[0])).toBe(true);
     const recent = await phone.deployment(server.url, ids[7]!);
     expect(recent.changes.some((c) => c.before !== undefined || c.after !== undefined)).toBe(true);
   });
