@@ -185,6 +185,27 @@ export async function run(): Promise<BenchRow[]> {
       await side.running.handle.ctx.notifier.idle();
       return { p99: loop.percentile(99) / 1e6, push };
     };
+    // A page from the middle of each history and audit log, as a phone reads it.
+    const pageMs = async (side: Side): Promise<{ audit: number; history: number }> => {
+      const { auditEntries, deployments } = await side.running.handle.ctx.store.stats();
+      const read = async (path: string): Promise<number> => {
+        const times: number[] = [];
+        for (let i = 0; i < 15; i++) {
+          const t0 = performance.now();
+          const answer = await side.phone.call(side.running.url, 'GET', `${API_PREFIX}${path}`);
+          times.push(performance.now() - t0);
+          if (answer.status !== 200) throw new Error(`${path}: ${answer.status}`);
+        }
+        return median(times.slice(3));
+      };
+      return {
+        audit: await read(`/audit?before=${Math.floor(auditEntries / 2)}&limit=50`),
+        history: await read(
+          `/deployments?limit=50&before=a:${Math.floor(deployments.decided / 2)}`,
+        ),
+      };
+    };
+    const pages = { small: await pageMs(small), year: await pageMs(year) };
     const smallAlone = await alone(small, 30);
     const yearAlone = await alone(year, 30);
     const loopP99 = yearAlone.p99;
@@ -228,6 +249,24 @@ export async function run(): Promise<BenchRow[]> {
         ok: pushYear <= 50,
         baseline: median(smallAlone.push),
         ratio: pushYear / median(smallAlone.push),
+      },
+      {
+        name: 'server-year-audit-page-ms',
+        value: pages.year.audit,
+        unit: 'ms',
+        budget: 'info (50 entries from the middle of the log; baseline: 100 decided)',
+        ok: true,
+        baseline: pages.small.audit,
+        ratio: pages.year.audit / pages.small.audit,
+      },
+      {
+        name: 'server-year-history-page-ms',
+        value: pages.year.history,
+        unit: 'ms',
+        budget: 'info (50 deployments from the middle of the history; baseline: 100 decided)',
+        ok: true,
+        baseline: pages.small.history,
+        ratio: pages.year.history / pages.small.history,
       },
       {
         name: 'server-year-data-dir-mb',
