@@ -219,8 +219,22 @@ export class LowdbStore implements Store {
     return this.#doc.serverId;
   }
 
-  /** Runs `mutate` alone; when it changed anything, writes the document, then the audit lines. */
-  #commit<T>(mutate: (doc: LiveDocument, tx: Transaction) => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `mutate` alone; when it changed anything, writes the document: the commit. The caller
+   * has its answer then; the audit lines (and the history append, and `after` jobs) follow in the
+   * same queue before any other command, and come from the document's outboxes after a crash.
+   * With `waitForAll` the caller waits for those too.
+   */
+  #commit<T>(
+    mutate: (doc: LiveDocument, tx: Transaction) => T | Promise<T>,
+    options: { waitForAll?: boolean } = {},
+  ): Promise<T> {
+    let answer!: (value: T) => void;
+    let fail!: (err: unknown) => void;
+    const answered = new Promise<T>((resolve, reject) => {
+      answer = resolve;
+      fail = reject;
+    });
     const run = this.#queue.then(async () => {
       const tx = new Transaction();
       let result: T;
@@ -230,7 +244,7 @@ export class LowdbStore implements Store {
         if (tx.dirty) await this.#reload();
         throw err;
       }
-      if (!tx.dirty) return result;
+      if (!tx.dirty) return answer(result);
       const at = new Date(this.#clock.now()).toISOString();
       const numbered: NumberedDraft[] = tx.drafts.map((d) => ({ seq: ++this.#auditSeq, at, ...d }));
       // Each deployment keeps the numbers of the lines about it (its history entry reads them).
@@ -252,17 +266,20 @@ export class LowdbStore implements Store {
         await this.#reload();
         throw err;
       }
+      for (const d of tx.events) this.#emit(d);
+      if (!options.waitForAll) answer(result);
       try {
         await this.#audit.appendNumbered(this.#doc.outbox);
         for (const job of tx.after) await job();
-      } finally {
-        for (const d of tx.events) this.#emit(d);
+      } catch (err) {
+        // Committed: the lines stay in the outbox for the next command or the next start.
+        if (options.waitForAll) throw err;
       }
       if (this.#doc.decided.length > 0) this.#scheduleHistory();
-      return result;
+      answer(result);
     });
-    this.#queue = run.catch(() => {});
-    return run;
+    this.#queue = run.catch((err: unknown) => fail(err));
+    return answered;
   }
 
   /** Queues the append of the decided deployments in the outbox to the history files, once. */
@@ -441,17 +458,25 @@ export class LowdbStore implements Store {
   }
 
   async audit(query: { after?: number; before?: number; limit: number }): Promise<AuditEntry[]> {
+    await this.#settled();
     if (query.before !== undefined) return this.#audit.before(query.before, query.limit);
     return this.#audit.after(query.after ?? 0, query.limit);
   }
 
   async deploymentAudit(id: string): Promise<AuditEntry[]> {
+    await this.#settled();
     const d = await this.deployment(id);
     return d ? this.#audit.at(d.auditSeqs ?? []) : [];
   }
 
-  verifyAudit(): Promise<AuditVerification> {
+  async verifyAudit(): Promise<AuditVerification> {
+    await this.#settled();
     return this.#audit.verify();
+  }
+
+  /** Resolves once every command queued so far has written its audit lines. */
+  async #settled(): Promise<void> {
+    await this.#queue;
   }
 
   async stats(): Promise<StoreStats> {
@@ -817,59 +842,67 @@ export class LowdbStore implements Store {
   }
 
   prune(retention: Retention, nowMs: number): Promise<PruneReport> {
-    return this.#commit(async (doc, tx) => {
-      const report: PruneReport = { pastRetention: 0, blobsDeleted: 0, changesDeleted: 0 };
-      // Decided deployments reach the history files before their files can go.
-      await this.#appendDecided();
-      const { kept, past } = splitRetained(this.#refs.recent(), retention, nowMs);
-      const nowS = Math.floor(nowMs / 1000);
-      const jtis = Object.entries(doc.approvalJtis).filter(([, until]) => until < nowS);
-      const keepAfter = nowMs - INVITATION_KEEP_MS;
-      const invitations = doc.invitations.filter((i) => Date.parse(i.expiresAt) > keepAfter);
-      if (past.length > 0 || jtis.length > 0 || invitations.length !== doc.invitations.length) {
-        tx.dirty = true;
-      }
-      for (const [key] of jtis) delete doc.approvalJtis[key];
-      doc.invitations = invitations;
+    return this.#commit(
+      async (doc, tx) => {
+        const report: PruneReport = { pastRetention: 0, blobsDeleted: 0, changesDeleted: 0 };
+        // Decided deployments reach the history files before their files can go.
+        await this.#appendDecided();
+        const { kept, past } = splitRetained(this.#refs.recent(), retention, nowMs);
+        const nowS = Math.floor(nowMs / 1000);
+        const jtis = Object.entries(doc.approvalJtis).filter(([, until]) => until < nowS);
+        const keepAfter = nowMs - INVITATION_KEEP_MS;
+        const invitations = doc.invitations.filter((i) => Date.parse(i.expiresAt) > keepAfter);
+        if (past.length > 0 || jtis.length > 0 || invitations.length !== doc.invitations.length) {
+          tx.dirty = true;
+        }
+        for (const [key] of jtis) delete doc.approvalJtis[key];
+        doc.invitations = invitations;
 
-      const referenced = new Set(
-        [...doc.deployments, ...doc.decided, ...kept].flatMap((d) => [d.base, d.target]),
-      );
-      const blobsGone = this.#refs
-        .blobs()
-        .filter(([rev, ref]) => !referenced.has(rev) && Date.parse(ref.at) <= nowMs - GRACE_MS)
-        .map(([rev]) => rev);
-      // Recorded before any file goes: a crash now leaves orphans, which the next prune deletes.
-      await this.#refs.drop(
-        past.map((d) => d.id),
-        blobsGone,
-      );
-      if (past.length > 0) {
-        tx.audit({
-          type: 'deployments-past-retention',
-          data: { count: past.length, deployments: past.map((d) => d.id), blobs: blobsGone.length },
-        });
-      }
-      // Files go once the document no longer names them; orphans of interrupted writes too.
-      const work = async (): Promise<void> => {
-        const known = new Set(this.#refs.blobs().map(([rev]) => rev));
-        const cutoff = Date.now() - GRACE_MS;
-        for (const rev of blobsGone) if (await this.#blobs.delete(rev)) report.blobsDeleted++;
-        for (const rev of await this.#blobs.revsOlderThan(cutoff)) {
-          if (!known.has(rev) && (await this.#blobs.delete(rev))) report.blobsDeleted++;
+        const referenced = new Set(
+          [...doc.deployments, ...doc.decided, ...kept].flatMap((d) => [d.base, d.target]),
+        );
+        const blobsGone = this.#refs
+          .blobs()
+          .filter(([rev, ref]) => !referenced.has(rev) && Date.parse(ref.at) <= nowMs - GRACE_MS)
+          .map(([rev]) => rev);
+        // Recorded before any file goes: a crash now leaves orphans, which the next prune deletes.
+        await this.#refs.drop(
+          past.map((d) => d.id),
+          blobsGone,
+        );
+        if (past.length > 0) {
+          tx.audit({
+            type: 'deployments-past-retention',
+            data: {
+              count: past.length,
+              deployments: past.map((d) => d.id),
+              blobs: blobsGone.length,
+            },
+          });
         }
-        for (const d of past) {
-          if (!this.#hasFiles(d.id) && (await this.#changes.delete(d.id))) report.changesDeleted++;
-        }
-        for (const id of await this.#changes.idsOlderThan(cutoff)) {
-          if (!this.#hasFiles(id) && (await this.#changes.delete(id))) report.changesDeleted++;
-        }
-      };
-      if (tx.dirty) tx.after.push(work);
-      else await work();
-      report.pastRetention = past.length;
-      return report;
-    });
+        // Files go once the document no longer names them; orphans of interrupted writes too.
+        const work = async (): Promise<void> => {
+          const known = new Set(this.#refs.blobs().map(([rev]) => rev));
+          const cutoff = Date.now() - GRACE_MS;
+          for (const rev of blobsGone) if (await this.#blobs.delete(rev)) report.blobsDeleted++;
+          for (const rev of await this.#blobs.revsOlderThan(cutoff)) {
+            if (!known.has(rev) && (await this.#blobs.delete(rev))) report.blobsDeleted++;
+          }
+          for (const d of past) {
+            if (!this.#hasFiles(d.id) && (await this.#changes.delete(d.id)))
+              report.changesDeleted++;
+          }
+          for (const id of await this.#changes.idsOlderThan(cutoff)) {
+            if (!this.#hasFiles(id) && (await this.#changes.delete(id))) report.changesDeleted++;
+          }
+        };
+        if (tx.dirty) tx.after.push(work);
+        else await work();
+        report.pastRetention = past.length;
+        return report;
+      },
+      { waitForAll: true },
+    );
   }
 
   subscribe(listener: (event: DeploymentEvent) => void): () => void {
@@ -878,7 +911,11 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#queue;
+    // Until no command adds work behind the last one (a history append follows its commit).
+    for (let queue = this.#queue; ; queue = this.#queue) {
+      await queue;
+      if (queue === this.#queue) break;
+    }
     await this.#jtis.close();
     await this.#refs.close();
     await this.#audit.close();
