@@ -1,7 +1,7 @@
-import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, isSha256Hex } from '../../protocol/index.js';
-import { sha256HexSync, writeFileAtomic } from './files.js';
+import { deleteFile, namesOlderThan, sha256HexSync, writeFileAtomic } from './files.js';
 
 /** Blobs as files `blobs/<rev>.json`; every read re-hashes the bytes (DESIGN 6). */
 export class BlobFiles {
@@ -57,24 +57,11 @@ export class BlobFiles {
   }
 
   async delete(rev: string): Promise<boolean> {
-    try {
-      await unlink(this.#path(rev));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
+    return deleteFile(this.#path(rev));
   }
 
   /** Revs of the blobs on disk last written before `beforeMs`. */
   async revsOlderThan(beforeMs: number): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of await readdir(this.#dir)) {
-      const rev = name.replace(/\.json$/, '');
-      if (!isSha256Hex(rev) || name === rev) continue;
-      const info = await stat(join(this.#dir, name)).catch(() => null);
-      if (info && info.mtimeMs < beforeMs) out.push(rev);
-    }
-    return out;
+    return (await namesOlderThan(this.#dir, beforeMs)).filter((name) => isSha256Hex(name));
   }
 }

@@ -1,7 +1,7 @@
-import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, type Change } from '../../protocol/index.js';
-import { writeFileAtomic } from './files.js';
+import { deleteFile, namesOlderThan, writeFileAtomic } from './files.js';
 
 const ID = /^[0-9a-f]{1,64}$/;
 
@@ -38,24 +38,11 @@ export class ChangeFiles {
   }
 
   async delete(id: string): Promise<boolean> {
-    try {
-      await unlink(this.#path(id));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
+    return deleteFile(this.#path(id));
   }
 
   /** Ids of the change lists on disk last written before `beforeMs`. */
   async idsOlderThan(beforeMs: number): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of await readdir(this.#dir)) {
-      const id = name.replace(/\.json$/, '');
-      if (!ID.test(id) || name === id) continue;
-      const info = await stat(join(this.#dir, name)).catch(() => null);
-      if (info && info.mtimeMs < beforeMs) out.push(id);
-    }
-    return out;
+    return (await namesOlderThan(this.#dir, beforeMs)).filter((name) => ID.test(name));
   }
 }

@@ -6,8 +6,8 @@
  * kept file deleted early (the history keeps the deployment), never a file deleted that is in use:
  * lines are appended before the document that relies on them is written.
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { writeFileAtomic } from './files.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { readJsonLines, writeFileAtomic } from './files.js';
 import type { RecentDecision } from './retention.js';
 
 /** Who uploaded a blob, and when last (unreferenced blobs are kept for a grace period after it). */
@@ -37,21 +37,8 @@ export class FileRefs {
     carried: { blobs?: Record<string, BlobRef>; recent?: RecentDecision[] } = {},
   ): Promise<FileRefs> {
     const refs = new FileRefs(path);
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    for (const line of text.split('\n')) {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        continue; // empty, or torn by a crash: nothing relied on it yet
-      }
-      if (Array.isArray(value)) refs.#apply(value as Line);
-    }
+    for (const line of await readJsonLines(path))
+      if (Array.isArray(line)) refs.#apply(line as Line);
     for (const [rev, ref] of Object.entries(carried.blobs ?? {})) refs.#blobs.set(rev, ref);
     for (const r of carried.recent ?? []) refs.#recent.set(r.id, r);
     await refs.#compact();

@@ -4,8 +4,8 @@
  * is rewritten with the unexpired ones once it holds many expired lines; no write grows with
  * history, and none rewrites the store's document.
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { writeFileAtomic } from './files.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { readJsonLines, writeFileAtomic } from './files.js';
 
 /** The jti journal of one data directory. */
 export class JtiJournal {
@@ -26,19 +26,10 @@ export class JtiJournal {
     carried: Record<string, number> = {},
   ): Promise<JtiJournal> {
     const journal = new JtiJournal(path);
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    for (const line of text.split('\n')) {
-      try {
-        const [key, until] = JSON.parse(line) as [unknown, unknown];
-        if (typeof key === 'string' && typeof until === 'number') journal.#seen.set(key, until);
-      } catch {
-        // a torn or empty line: nothing was acknowledged on it
-      }
+    for (const line of await readJsonLines(path)) {
+      if (!Array.isArray(line)) continue;
+      const [key, until] = line as unknown[];
+      if (typeof key === 'string' && typeof until === 'number') journal.#seen.set(key, until);
     }
     for (const [key, until] of Object.entries(carried)) journal.#seen.set(key, until);
     await journal.#compact(nowS);

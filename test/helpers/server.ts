@@ -235,3 +235,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     pushesSettled: () => running.handle.ctx.notifier.idle(),
   };
 }
+
+/** Runs `fn` with a test server started with `options`, and closes it afterwards. */
+export async function withTestServer(
+  options: TestServerOptions,
+  fn: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startTestServer(options);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}

@@ -119,12 +119,7 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
 
   it("tells a phone suspended by its inviter's revocation why, and works again once confirmed", async () => {
     const inviter = await server.enrollDevice({ owner: 'gus' });
-    const invitation = await inviter.call<{ url: string }>(
-      server.url,
-      'POST',
-      `${API_PREFIX}/invitations`,
-      { owner: 'gus', name: "Gus's Pixel" },
-    );
+    const invitation = await inviter.invite(server.url, { owner: 'gus', name: "Gus's Pixel" });
     await enrollThroughUi(page, invitation.body.url, "Gus's Pixel");
     const helper = await server.enrollDevice({ owner: 'hal' });
     await helper.fetch(server.url, 'POST', `${API_PREFIX}/devices/${inviter.id}/revoke`);
@@ -151,15 +146,10 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
 
   it('shows a suspended device with the reason, and confirms it after a look at its fingerprint', async () => {
     const inviter = await server.enrollDevice({ owner: 'ivy' });
-    const answer = await inviter.call<{ code: string }>(
-      server.url,
-      'POST',
-      `${API_PREFIX}/invitations`,
-      {
-        owner: 'ivy',
-        name: "Ivy's tablet",
-      },
-    );
+    const answer = await inviter.invite(server.url, {
+      owner: 'ivy',
+      name: "Ivy's tablet",
+    });
     const tablet = await TestDevice.create({ owner: 'ivy', name: "Ivy's tablet" });
     await tablet.enroll(server.url, answer.body.code);
     await admin('POST', `/devices/${inviter.id}/revoke`);

@@ -4,7 +4,7 @@
  * quorum, or beats `forbidSelfApproval`, alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_PREFIX, type Flows } from '../../protocol/index.js';
+import type { Flows } from '../../protocol/index.js';
 import { TestDevice } from '../helpers/device.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -25,12 +25,7 @@ afterAll(async () => {
 describe('invitations by a device (5.5)', () => {
   it('refuses an invitation for another owner, so nobody mints the second approver of a quorum', async () => {
     const alice = await server.enrollDevice({ owner: 'alice' });
-    const answer = await alice.call<{ code: string; message: string }>(
-      server.url,
-      'POST',
-      `${API_PREFIX}/invitations`,
-      { owner: 'bob', name: "Bob's phone" },
-    );
+    const answer = await alice.invite(server.url, { owner: 'bob', name: "Bob's phone" });
     expect(answer.status).toBe(403);
     expect(answer.body.code).toBe('ERR_FORBIDDEN');
     expect(answer.body.message).toMatch(/command line/);
@@ -46,21 +41,16 @@ describe('invitations by a device (5.5)', () => {
     expect((await mallory.decide(server.url, id)).body).toMatchObject({
       code: 'ERR_SELF_APPROVAL',
     });
-    const invite = await mallory.call(server.url, 'POST', `${API_PREFIX}/invitations`, {
+    const invite = await mallory.invite(server.url, {
       owner: 'carol',
       name: 'spare phone',
     });
     expect(invite.status).toBe(403);
     // Her own next phone is hers, and still may not approve her deployment.
-    const own = await mallory.call<{ code: string }>(
-      server.url,
-      'POST',
-      `${API_PREFIX}/invitations`,
-      {
-        owner: 'mallory',
-        name: 'tablet',
-      },
-    );
+    const own = await mallory.invite(server.url, {
+      owner: 'mallory',
+      name: 'tablet',
+    });
     expect(own.status).toBe(201);
     const tablet = await TestDevice.create({ owner: 'mallory' });
     await tablet.enroll(server.url, own.body.code);

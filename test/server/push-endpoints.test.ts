@@ -14,7 +14,7 @@ import type { Log } from '../../server/index.js';
 import { TestDevice } from '../helpers/device.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { withTestServer } from '../helpers/server.js';
 
 let receiver: PushReceiver;
 let base: Flows;
@@ -62,22 +62,10 @@ function capture(): Log & { lines: string[] } {
   };
 }
 
-async function withServer(
-  options: Parameters<typeof startTestServer>[0],
-  fn: (server: TestServer) => Promise<void>,
-): Promise<void> {
-  const server = await startTestServer(options);
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-  }
-}
-
 describe('push endpoints at registration (5.6)', () => {
   it("refuses the editor's own http endpoint at enrolment, so a held deployment never posts to it", async () => {
     const editorUrl = `http://127.0.0.1:${(editor.address() as AddressInfo).port}/hook`;
-    await withServer({ testPushOrigin: null }, async (server) => {
+    await withTestServer({ testPushOrigin: null }, async (server) => {
       const { code } = await server.invite({ owner: 'mallory', name: 'phone' });
       const mallory = await TestDevice.create({ owner: 'mallory' });
       const res = await fetch(`${server.url}${API_PREFIX}/devices`, {
@@ -97,7 +85,7 @@ describe('push endpoints at registration (5.6)', () => {
   });
 
   it('refuses https endpoints on loopback, private, link-local, shared, multicast and reserved addresses', async () => {
-    await withServer({ testPushOrigin: null }, async (server) => {
+    await withTestServer({ testPushOrigin: null }, async (server) => {
       const alice = await server.enrollDevice({ owner: 'alice' });
       const refused = [
         'https://169.254.169.254/latest/meta-data/',
@@ -143,7 +131,7 @@ describe('push endpoints at registration (5.6)', () => {
       if (!list) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
       return list.map((address) => ({ address, family: net.isIP(address) }));
     };
-    await withServer({ testPushOrigin: null, pushResolver: resolver }, async (server) => {
+    await withTestServer({ testPushOrigin: null, pushResolver: resolver }, async (server) => {
       const alice = await server.enrollDevice({ owner: 'alice' });
       const put = (endpoint: string) =>
         alice.call<{ code: string; message: string }>(
@@ -165,7 +153,7 @@ describe('push endpoints at registration (5.6)', () => {
 
   it('exempts exactly the one test origin, and says so at start', async () => {
     const log = capture();
-    await withServer({ testPushOrigin: receiver.origin, log }, async (server) => {
+    await withTestServer({ testPushOrigin: receiver.origin, log }, async (server) => {
       expect(log.lines.some((l) => l.includes('COUNTERSIGN_TEST_PUSH_ORIGIN'))).toBe(true);
       const alice = await server.enrollDevice({ owner: 'alice' });
       const ok = await alice.call(server.url, 'PUT', `${API_PREFIX}/devices/self/push`, {
@@ -187,7 +175,7 @@ describe('push endpoints at every send (5.6)', () => {
     let answer = '93.184.216.34';
     const resolver = async () => [{ address: answer, family: 4 }];
     const log = capture();
-    await withServer({ testPushOrigin: null, pushResolver: resolver, log }, async (server) => {
+    await withTestServer({ testPushOrigin: null, pushResolver: resolver, log }, async (server) => {
       const alice = await server.enrollDevice({ owner: 'alice' });
       const endpoint = `https://push.rebind.test:${port}/x`;
       const put = await alice.call(server.url, 'PUT', `${API_PREFIX}/devices/self/push`, {
@@ -209,7 +197,7 @@ describe('push endpoints at every send (5.6)', () => {
   it('does not send to an inner address stored before these rules, nor retry it', async () => {
     const port = (inner.address() as AddressInfo).port;
     const log = capture();
-    await withServer({ testPushOrigin: null, log }, async (server) => {
+    await withTestServer({ testPushOrigin: null, log }, async (server) => {
       const alice = await server.enrollDevice({ owner: 'alice' });
       // As a store from an older version may hold it: written past the registration check.
       await server.ctx.store.setPush(alice.id, subscription(`https://127.0.0.1:${port}/x`), []);

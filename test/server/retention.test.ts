@@ -19,14 +19,21 @@ import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
 
 let base: Flows;
-let server: TestServer | null = null;
+/** The test's server; every server a test starts is closed after it. */
+let server: TestServer;
+const opened: TestServer[] = [];
+
+async function start(options: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
+  server = await startTestServer(options);
+  opened.push(server);
+  return server;
+}
 
 beforeAll(() => {
   base = loadFlows(exampleFiles().find(([n]) => n.startsWith('network__http__01'))![1]);
 });
 afterEach(async () => {
-  await server?.close();
-  server = null;
+  for (const s of opened.splice(0)) await s.close();
 });
 
 function variant(i: number): Flows {
@@ -40,6 +47,18 @@ async function admin<T>(s: TestServer, method: string, path: string): Promise<T>
   });
   expect(res.status).toBe(200);
   return (await res.json()) as T;
+}
+
+/** A server with `retention` on a clock starting at `startMs`, an instance and a phone. */
+async function started(
+  retention: { days: number; keep: number },
+  startMs?: number,
+): Promise<{ clock: TestClock; token: string; phone: TestDevice }> {
+  const clock = new TestClock(startMs);
+  await start({ clock, retention });
+  const { token } = await server.addInstance('line-1');
+  const phone = await server.enrollDevice({ owner: 'alice' });
+  return { clock, token, phone };
 }
 
 /** Proposes and rejects `count` deployments, one after the other; returns their ids, oldest first. */
@@ -80,10 +99,10 @@ async function allPages(s: TestServer, phone: TestDevice, limit: number) {
 
 describe('retention and pruning', () => {
   it('keeps the files of the newest `keep` decided deployments, deletes the others, and the history keeps every one', async () => {
-    const clock = new TestClock(Date.parse('2026-10-30T12:00:00Z'));
-    server = await startTestServer({ clock, retention: { days: 90, keep: 3 } });
-    const { token } = await server.addInstance('line-1');
-    const phone = await server.enrollDevice({ owner: 'alice' });
+    const { clock, token, phone } = await started(
+      { days: 90, keep: 3 },
+      Date.parse('2026-10-30T12:00:00Z'),
+    );
     const ids = await decided(server, token, phone, 8, clock);
     const { id: pendingId } = await server.propose(token, base, variant(99));
     const auditBefore = await server.ctx.store.audit({ after: 0, limit: 1000 });
@@ -91,7 +110,7 @@ describe('retention and pruning', () => {
 
     // The document holds what waits for a decision, and the decided ones only by reference.
     const document = (): { deployments: { id: string }[] } =>
-      JSON.parse(readFileSync(join(server!.dataDir, 'countersign.json'), 'utf8'));
+      JSON.parse(readFileSync(join(server.dataDir, 'countersign.json'), 'utf8'));
     expect(document().deployments.map((d) => d.id)).toEqual([pendingId]);
     expect(readdirSync(join(server.dataDir, 'history')).sort()).toEqual([
       '2026-10.jsonl',
@@ -165,10 +184,10 @@ describe('retention and pruning', () => {
   });
 
   it('pages every deployment newest first, live then decided, whatever the page size', async () => {
-    const clock = new TestClock(Date.parse('2026-11-29T08:00:00Z'));
-    server = await startTestServer({ clock, retention: { days: 90, keep: 2 } });
-    const { token } = await server.addInstance('line-1');
-    const phone = await server.enrollDevice({ owner: 'alice' });
+    const { clock, token, phone } = await started(
+      { days: 90, keep: 2 },
+      Date.parse('2026-11-29T08:00:00Z'),
+    );
     const ids = await decided(server, token, phone, 7, clock);
     await admin(server, 'POST', '/prune');
     const { id: pendingId } = await server.propose(token, base, variant(50));
@@ -184,10 +203,10 @@ describe('retention and pruning', () => {
   });
 
   it('lets the files of decided deployments go after `days`, never those of a live one', async () => {
-    const clock = new TestClock(Date.parse('2026-08-01T08:00:00Z'));
-    server = await startTestServer({ clock, retention: { days: 30, keep: 500 } });
-    const { token } = await server.addInstance('line-1');
-    const phone = await server.enrollDevice({ owner: 'alice' });
+    const { clock, token, phone } = await started(
+      { days: 30, keep: 500 },
+      Date.parse('2026-08-01T08:00:00Z'),
+    );
     const ids = await decided(server, token, phone, 2, clock);
     const { id: approved } = await server.propose(token, base, variant(7));
     await phone.decide(server.url, approved);
@@ -217,10 +236,7 @@ describe('retention and pruning', () => {
   });
 
   it('prunes on its own once the retained decided deployments are a batch past `keep`', async () => {
-    const clock = new TestClock();
-    server = await startTestServer({ clock, retention: { days: 90, keep: 1 } });
-    const { token } = await server.addInstance('line-1');
-    const phone = await server.enrollDevice({ owner: 'alice' });
+    const { clock, token, phone } = await started({ days: 90, keep: 1 });
     await decided(server, token, phone, 12, clock);
     const end = Date.now() + 20_000;
     while ((await server.ctx.store.stats()).deployments.retained > 1 && Date.now() < end) {
@@ -234,7 +250,7 @@ describe('retention and pruning', () => {
 
   it('keeps an uploaded blob through the grace period, then deletes it when nothing uses it', async () => {
     const clock = new TestClock();
-    server = await startTestServer({ clock });
+    await start({ clock });
     const { token } = await server.addInstance('line-1');
     const rev = await server.uploadBlob(token, variant(3));
     const path = join(server.dataDir, 'blobs', `${rev}.json`);
@@ -247,7 +263,7 @@ describe('retention and pruning', () => {
   });
 
   it('pages the audit log newest first at any depth, and oldest first after a sequence', async () => {
-    server = await startTestServer();
+    await start({});
     for (let i = 0; i < 30; i++) await server.invite({ owner: `o${i}`, name: 'phone' });
     const phone = await server.enrollDevice({ owner: 'alice' });
     const all = await server.ctx.store.audit({ after: 0, limit: 1000 });

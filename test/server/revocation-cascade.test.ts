@@ -29,15 +29,10 @@ afterAll(async () => {
 
 /** A device `inviter` invites for its own owner, and the new device enrols (with push). */
 async function invitedBy(inviter: TestDevice, name: string): Promise<TestDevice> {
-  const answer = await inviter.call<{ code: string }>(
-    server.url,
-    'POST',
-    `${API_PREFIX}/invitations`,
-    {
-      owner: inviter.owner,
-      name,
-    },
-  );
+  const answer = await inviter.invite(server.url, {
+    owner: inviter.owner,
+    name,
+  });
   expect(answer.status).toBe(201);
   const device = await TestDevice.create({ owner: inviter.owner, name });
   await device.enroll(server.url, answer.body.code, receiver.createPushSubscription());
@@ -126,15 +121,10 @@ describe('revoking a device that invited others (5.5)', () => {
   it('sends no push to a suspended device, and kills the invitations it made', async () => {
     const stolen = await server.enrollDevice({ owner: 'ivy' });
     const tablet = await invitedBy(stolen, "Ivy's tablet");
-    const pending = await tablet.call<{ code: string }>(
-      server.url,
-      'POST',
-      `${API_PREFIX}/invitations`,
-      {
-        owner: 'ivy',
-        name: 'spare',
-      },
-    );
+    const pending = await tablet.invite(server.url, {
+      owner: 'ivy',
+      name: 'spare',
+    });
     expect(pending.status).toBe(201);
     await admin('POST', `/devices/${stolen.id}/revoke`);
 
