@@ -39,26 +39,20 @@ export function parseRetention(input: unknown, base: Retention = DEFAULT_RETENTI
       });
     }
   }
-  const out = { ...base };
-  if (r.days !== undefined) {
-    const n = typeof r.days === 'string' && /^\d+$/.test(r.days) ? Number(r.days) : r.days;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 36_500) {
-      throw new ValidationError('retention.days must be a whole number of days (0 to 36500)', {
+  const whole = (key: 'days' | 'keep', max: number, what: string): number => {
+    const v = r[key];
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+      throw new ValidationError(`retention.${key} must be a whole number${what} (0 to ${max})`, {
         code: 'ERR_CONFIG',
       });
     }
-    out.days = n;
-  }
-  if (r.keep !== undefined) {
-    const n = typeof r.keep === 'string' && /^\d+$/.test(r.keep) ? Number(r.keep) : r.keep;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) {
-      throw new ValidationError('retention.keep must be a whole number (0 to 100000)', {
-        code: 'ERR_CONFIG',
-      });
-    }
-    out.keep = n;
-  }
-  return out;
+    return n;
+  };
+  return {
+    days: r.days === undefined ? base.days : whole('days', 36_500, ' of days'),
+    keep: r.keep === undefined ? base.keep : whole('keep', 100_000, ''),
+  };
 }
 
 /** A decided deployment within the retention: what its files are. */
