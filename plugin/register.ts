@@ -3,7 +3,8 @@
  * the settings, find the runtime's modules, reach the approval server, and wrap every entry point.
  * Anything wrong stops Node-RED's start with one clear line instead of running unguarded.
  */
-import { CountersignError, isCountersignError } from '../protocol/index.js';
+import { CountersignError, isCountersignError, nowSeconds } from '../protocol/index.js';
+import { UsedJtis } from './approval/used-jtis.js';
 import { proposeDrift, reproposeHeld, type AfterStartOptions } from './startup/after-start.js';
 import { connect, type Connection } from './link/connect.js';
 import {
@@ -14,6 +15,7 @@ import {
   type Originals,
 } from './flows/entry-points.js';
 import { Gate, type GateLog } from './flows/gate.js';
+import { Restorer } from './flows/restore.js';
 import { createNotifier } from './editor/notice.js';
 import { GateRecords } from './startup/records.js';
 import {
@@ -88,13 +90,25 @@ async function start(
 ): Promise<void> {
   const userDir = String(modules.settings.userDir ?? process.cwd());
   const records = new GateRecords(userDir);
+  const jtis = new UsedJtis(records.dir);
+  await jtis.load(nowSeconds());
   const notify = createNotifier(RED.comms);
-  const gate = new Gate({
+  const gate: Gate = new Gate({
     flows: modules.flows,
     events: modules.events,
     client: connection.client,
     serverId: () => connection.serverId(),
     requiredApprovals: settings.requiredApprovals,
+    forbidSelfApproval: settings.forbidSelfApproval,
+    expiresInS: settings.expiresInS,
+    jtis,
+    restorer: new Restorer({
+      nodes: modules.nodes,
+      storage: modules.storage,
+      setFlows: originals.flows.setFlows,
+      stopFlows: () => modules.flows.stopFlows(),
+      activeRev: () => gate.activeRev(),
+    }),
     records,
     log,
     notify,

@@ -53,6 +53,7 @@ export type InternalFlows = {
   removeFlow(id: unknown, user?: unknown): Promise<unknown>;
   getFlows(): ActiveConfig;
   state(): string;
+  stopFlows(): Promise<unknown>;
 };
 
 /** `@node-red/runtime/lib/nodes/index.js`. */
@@ -64,6 +65,11 @@ export type InternalNodes = {
   removeFlow: InternalFlows['removeFlow'];
   getFlows: InternalFlows['getFlows'];
   loadContextsPlugin(): Promise<unknown>;
+  /** The credential cache (restored after a failed apply). */
+  getCredentials(id: string): unknown;
+  addCredentials(id: string, credentials: unknown): Promise<unknown>;
+  deleteCredentials(id: string): unknown;
+  exportCredentials(): Promise<unknown>;
 };
 
 /** `@node-red/runtime/lib/storage/index.js`. */
@@ -73,6 +79,14 @@ export type StorageIndex = {
     config: { flows: unknown[]; credentials?: unknown; credentialsDirty?: boolean },
     user?: unknown,
   ): Promise<string>;
+  saveCredentials(credentials: unknown): Promise<unknown>;
+  /** Present when Node-RED's projects feature is enabled (and git found). */
+  projects?: ProjectsStorage;
+};
+
+/** `@node-red/runtime/lib/storage/localfilesystem/projects/index.js`, as far as the gate wraps it. */
+export type ProjectsStorage = Record<string, unknown> & {
+  getActiveProject(user?: unknown): { name?: string; isMerging?: () => boolean } | null | undefined;
 };
 
 /** `@node-red/editor-api/lib/util.js`. */
@@ -134,6 +148,7 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'state',
+    'stopFlows',
   ],
   nodes: [
     'setFlows',
@@ -143,8 +158,12 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'loadContextsPlugin',
+    'getCredentials',
+    'addCredentials',
+    'deleteCredentials',
+    'exportCredentials',
   ],
-  storage: ['getFlows', 'saveFlows'],
+  storage: ['getFlows', 'saveFlows', 'saveCredentials'],
   editorUtil: ['rejectHandler'],
 } as const;
 

@@ -16,3 +16,5 @@ export { edgesOf, diffEdges, sortEdges, LINK_TYPES } from './changes/edges.js';
 export { behaviourOf, layoutOf } from './changes/properties.js';
 export { deepEqual } from './changes/deep-equal.js';
 export * from './sign.js';
+export * from './jws.js';
+export * from './approval/index.js';

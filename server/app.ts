@@ -16,7 +16,7 @@ import { DEFAULT_POLICY } from './policy.js';
 import { Notifier, type NotifierOptions } from './push/notifier.js';
 import type { PushSender } from './push/sender.js';
 import type { Store } from './store/types.js';
-import { API_PREFIX } from '../protocol/index.js';
+import { API_PREFIX, MAX_DECISION_BODY_BYTES } from '../protocol/index.js';
 
 /** Settings of `createServer`; everything but the public URL and VAPID key has a default. */
 export type CreateServerConfig = Partial<ServerConfig> &
@@ -48,7 +48,7 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     version: config.version ?? VERSION,
     appDir: config.appDir ?? null,
     hsts: config.hsts ?? false,
-    limits: { jsonBytes: 1 << 20, decisionBytes: 128 << 10, blobBytes: 64 << 20, ...config.limits },
+    limits: { jsonBytes: 1 << 20, decisionBytes: MAX_DECISION_BODY_BYTES, blobBytes: 64 << 20, ...config.limits },
     heartbeatMs: config.heartbeatMs ?? 15_000,
     enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
   };

@@ -16,6 +16,7 @@ import {
 import { guardedSaveFlows, revOfSaved } from './backstop.js';
 import type { Gate } from './gate.js';
 import { HeldError, heldAwareRejectHandler } from './held-error.js';
+import { GUARDED_PROJECT_FUNCTIONS, checkProjects, guardProjects } from './projects-guard.js';
 import {
   replaceFunction,
   type ApiFlows,
@@ -157,6 +158,7 @@ export type EntryPointsOptions = {
 /** Installs every wrapper; throws `ERR_GATE_UNSUPPORTED` if one does not take. */
 export function installEntryPoints(options: EntryPointsOptions): void {
   const { modules, originals, gate, state } = options;
+  if (modules.storage.projects) checkProjects(modules.storage.projects);
   const activeFlows = (): Array<Record<string, unknown>> => modules.flows.getFlows()?.flows ?? [];
 
   const applyWith =
@@ -344,6 +346,8 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     'saveFlows',
     guardedSaveFlows(originals.storage.saveFlows, options.onRefusedSave),
   );
+  // --- Node-RED projects: actions that would change flows or credentials are refused -----------
+  if (modules.storage.projects) guardProjects(modules.storage.projects);
 
   // --- The 423 answer, and closing the gate with Node-RED --------------------------------------
   if (modules.editorUtil && originals.rejectHandler) {
@@ -399,6 +403,9 @@ export function closeEntryPoints(
     rev: revOfSaved([]),
   }));
   tryReplace(modules.storage, 'saveFlows', refuse);
+  for (const name of GUARDED_PROJECT_FUNCTIONS) {
+    if (name !== 'getActiveProject') tryReplace(modules.storage?.projects, name, refuse);
+  }
   if (modules.editorUtil && originals.rejectHandler) {
     tryReplace(
       modules.editorUtil,

@@ -8,6 +8,7 @@ import {
   parseFlows,
   type ConfigResponse,
   type DeploymentStatus,
+  type KeysResponse,
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
 import type { Context } from '../context.js';
@@ -203,10 +204,12 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/keys', (req, res) => {
     instance(req);
-    const keys = ctx.store.data.devices
-      .filter((d) => d.revokedAt === null)
-      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig' }));
-    res.json({ keys });
+    const body: KeysResponse = {
+      keys: ctx.store.data.devices
+        .filter((d) => d.revokedAt === null)
+        .map((d) => ({ ...d.jwk, kid: d.id, owner: d.owner, alg: 'ES256', use: 'sig' })),
+    };
+    res.json(body);
   });
   r.get('/instance/events', async (req, res: Response) => {
     const inst = instance(req);

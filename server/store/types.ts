@@ -48,8 +48,14 @@ export type InvitationRecord = {
   by: string;
 };
 
-/** One accepted decision, with the JWS as signed. */
-export type ApprovalRecord = { device: string; verdict: Verdict; at: string; jws: string };
+/** One accepted decision, with the JWS as signed and the decision map its `decisions` claim digests. */
+export type ApprovalRecord = {
+  device: string;
+  verdict: Verdict;
+  at: string;
+  jws: string;
+  changes: Record<string, Verdict>;
+};
 
 /** A deployment; its change list lives beside the document (it can be big). */
 export type DeploymentRecord = {

@@ -9,7 +9,7 @@ import {
 } from '../lib/protocol.js';
 import { sentenceOf } from '../cards/describe.js';
 import { NodeIndex } from '../cards/node-index.js';
-import { approvalClaims, signDecision } from '../lib/approval.js';
+import { approvalFor, signDecision } from '../lib/approval.js';
 import { codeOf, messageOf } from '../lib/messages.js';
 import { ORDER_ONLY, ReviewState } from '../lib/review-state.js';
 import type { Session } from '../lib/session.js';
@@ -620,7 +620,7 @@ export class CsReview extends LitElement {
         }
       }
       const { device, key, api } = this.session;
-      const claims = approvalClaims({
+      const approval = await approvalFor({
         deviceId: key.id,
         serverId: device.serverId,
         detail,
@@ -629,11 +629,10 @@ export class CsReview extends LitElement {
         note,
         now: nowSeconds(),
       });
-      const jws = await signDecision(key, claims);
       this._result = await api.json<DecisionResponse>(
         'POST',
         `/deployments/${encodeURIComponent(detail.id)}/decision`,
-        { jws },
+        await signDecision(key, approval),
       );
       this._phase = 'done';
       this.setActive(false);

@@ -5,6 +5,7 @@
  */
 import {
   computeChanges,
+  credsMatchFields,
   deepEqual,
   parseFlows,
   revOfBytes,
@@ -16,7 +17,7 @@ import {
 /** Why a deployment failed the check, for the warning the reviewer reads. */
 export type VerifyFailure = {
   ok: false;
-  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes';
+  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes' | 'credentials';
   message: string;
   /** Change ids that differ (missing, extra or different content), for `changes`. */
   ids?: string[];
@@ -30,9 +31,17 @@ export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
 
 /** Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`. */
 export async function verifyDeployment(
-  detail: Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'>,
+  detail: Pick<DeploymentDetail, 'base' | 'target' | 'creds' | 'credentials' | 'changes'>,
   fetchBlob: BlobSource,
 ): Promise<VerifyResult> {
+  if (!credsMatchFields(detail.creds, detail.credentials)) {
+    return {
+      ok: false,
+      reason: 'credentials',
+      message:
+        'The server says this deployment sets credentials but names no credential fields (or the other way round), so the review cannot show them.',
+    };
+  }
   const [baseBytes, targetBytes] = await Promise.all([
     fetchBlob(detail.base),
     fetchBlob(detail.target),
