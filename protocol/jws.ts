@@ -6,6 +6,7 @@
  */
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { ALG, type DeviceJwk } from './claims.js';
+import { deviceIdOf } from './device-id.js';
 
 /** A compact JWS decoded without verification: its header and payload JSON objects. */
 export type DecodedJws = {
@@ -48,26 +49,46 @@ export async function verifyCompactJws(
   }
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
 const KEY_CACHE_LIMIT = 10_000;
+
+/** A bounded cache of promises; a rejected one is forgotten. */
+function cached<T>(cache: Map<string, Promise<T>>, id: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(id);
+  if (!value) {
+    value = make();
+    value.catch(() => cache.delete(id));
+    if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+    cache.set(id, value);
+  }
+  return value;
+}
+
+const keys = new Map<string, Promise<CryptoKey>>();
 
 /** The Web Crypto verification key of a device's public JWK (cached by its coordinates). */
 export function deviceVerifyKey(jwk: DeviceJwk): Promise<CryptoKey> {
-  const id = `${jwk.x}.${jwk.y}`;
-  let key = keyCache.get(id);
-  if (!key) {
-    key = crypto.subtle.importKey(
+  return cached(keys, `${jwk.x}.${jwk.y}`, () =>
+    crypto.subtle.importKey(
       'jwk',
       { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, ext: true },
       { name: 'ECDSA', namedCurve: 'P-256' },
       true,
       ['verify'],
-    );
-    key.catch(() => keyCache.delete(id));
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keyCache.set(id, key);
-  }
-  return key;
+    ),
+  );
+}
+
+const namedKeys = new Map<string, Promise<CryptoKey | null>>();
+
+/**
+ * The verification key of device `id`, or null when `jwk` is not that device's key (its RFC 7638
+ * thumbprint is not `id`): a verifier handed keys by someone else must not take a label on trust.
+ * Cached by id and coordinates.
+ */
+export function deviceKeyNamed(id: string, jwk: DeviceJwk): Promise<CryptoKey | null> {
+  return cached(namedKeys, `${id}.${jwk.x}.${jwk.y}`, async () =>
+    (await deviceIdOf(jwk)) === id ? deviceVerifyKey(jwk) : null,
+  );
 }
 
 /** True for a plain `string` claim of 1 to `max` characters. */

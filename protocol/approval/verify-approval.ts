@@ -15,11 +15,10 @@ import {
   type ApprovalClaims,
   type DeviceJwk,
 } from '../claims.js';
-import { deviceIdOf } from '../device-id.js';
 import { ApprovalError, ValidationError } from '../errors.js';
 import {
   decodeCompactJws,
-  deviceVerifyKey,
+  deviceKeyNamed,
   isNumericDate,
   isShortString,
   verifyCompactJws,
@@ -89,6 +88,9 @@ export async function verifyApproval(
   ctx: ApprovalContext,
 ): Promise<VerifiedApproval> {
   const { subject } = ctx;
+  // Row 10 reads the decision map's digest; it is computed beside the signature check (both are
+  // Web Crypto work off the main thread), and its result only read at row 10.
+  const mapped = mapWithDigest(changes);
 
   // 1. A compact JWS of at most 64 KiB.
   const decoded = decodeCompactJws(token, MAX_APPROVAL_BYTES);
@@ -122,10 +124,8 @@ export async function verifyApproval(
 
   // 4. The signature verifies with that device's key; the key's own thumbprint is the kid (a
   // verifier handed keys by someone else, as the plugin is, must not take a label on trust).
-  const c =
-    (await deviceIdOf(device.jwk)) === device.id
-      ? await verifyCompactJws(token, await deviceVerifyKey(device.jwk))
-      : null;
+  const key = await deviceKeyNamed(device.id, device.jwk);
+  const c = key ? await verifyCompactJws(token, key) : null;
   if (!c) {
     throw new ApprovalError(
       'ERR_APPROVAL_SIGNATURE',
@@ -192,8 +192,8 @@ export async function verifyApproval(
 
   // 10. The decision map decides exactly every change, each approve or reject, and its digest is
   // the signed `decisions` claim.
-  const decisions = decisionMapFor(changes, subject.changeIds);
-  if (typeof c.decisions !== 'string' || (await decisionsDigest(decisions)) !== c.decisions) {
+  const { decisions, digest } = decisionMapFor(await mapped, subject.changeIds);
+  if (typeof c.decisions !== 'string' || digest !== c.decisions) {
     throw new ApprovalError(
       'ERR_APPROVAL_INCOMPLETE',
       'the decision map does not match the signed decisions digest',
@@ -230,22 +230,35 @@ export async function verifyApproval(
   return { device, claims: c as unknown as ApprovalClaims, decisions, jws: token };
 }
 
-/** Row 10's first half: `changes` parses as a decision map whose keys are exactly `ids`. */
-function decisionMapFor(changes: unknown, ids: readonly string[]): DecisionMap {
-  let map: DecisionMap;
+/** The body's `changes` parsed as a decision map with its digest, or why it is not one. */
+type Mapped = { decisions: DecisionMap; digest: string } | { error: unknown };
+
+async function mapWithDigest(changes: unknown): Promise<Mapped> {
   try {
-    map = parseDecisionMap(changes);
-  } catch (cause) {
+    const decisions = parseDecisionMap(changes);
+    return { decisions, digest: await decisionsDigest(decisions) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Row 10's first half: `changes` is a decision map whose keys are exactly `ids`. */
+function decisionMapFor(
+  mapped: Mapped,
+  ids: readonly string[],
+): { decisions: DecisionMap; digest: string } {
+  if ('error' in mapped) {
+    const cause = mapped.error;
     const why = cause instanceof ValidationError ? cause.message : 'changes must be an object';
     throw new ApprovalError('ERR_APPROVAL_INCOMPLETE', why, { cause });
   }
   const expected = new Set(ids);
-  const keys = Object.keys(map);
+  const keys = Object.keys(mapped.decisions);
   if (keys.length !== expected.size || !keys.every((k) => expected.has(k))) {
     throw new ApprovalError(
       'ERR_APPROVAL_INCOMPLETE',
       'changes must decide exactly every change of the deployment',
     );
   }
-  return map;
+  return mapped;
 }
