@@ -8,6 +8,7 @@
 import {
   ApprovalError,
   approvingOwners,
+  isCountersignError,
   parseDeviceJwk,
   verifyApproval,
   type ApprovalDevice,
@@ -86,7 +87,7 @@ export async function verifyApprovals(
       );
       seenJtis.add(approvals.at(-1)!.claims.jti);
     } catch (err) {
-      refused.push(err instanceof Error ? err.message : String(err));
+      refused.push(isCountersignError(err) ? `${err.code} ${err.message}` : String(err));
     }
   }
   const rejection = approvals.find((a) => a.claims.verdict === 'reject');

@@ -413,7 +413,8 @@ export class Gate {
         .map((a) => `${a.device.owner} (${fingerprintOf(a.device.id)})`)
         .join(', ');
     } catch (err) {
-      await fail('failed', `the approvals did not verify: ${(err as Error).message}`);
+      const code = isCountersignError(err) ? `${err.code} ` : '';
+      await fail('failed', `the approvals did not verify: ${code}${(err as Error).message}`);
       return;
     }
 
