@@ -48,7 +48,12 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     version: config.version ?? VERSION,
     appDir: config.appDir ?? null,
     hsts: config.hsts ?? false,
-    limits: { jsonBytes: 1 << 20, decisionBytes: MAX_DECISION_BODY_BYTES, blobBytes: 64 << 20, ...config.limits },
+    limits: {
+      jsonBytes: 1 << 20,
+      decisionBytes: MAX_DECISION_BODY_BYTES,
+      blobBytes: 64 << 20,
+      ...config.limits,
+    },
     heartbeatMs: config.heartbeatMs ?? 15_000,
     enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
   };

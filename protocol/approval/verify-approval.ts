@@ -179,7 +179,10 @@ export async function verifyApproval(
 
   // 8. The deployment is pending.
   if (!ctx.pending) {
-    throw new ApprovalError('ERR_DEPLOYMENT_NOT_PENDING', `deployment ${subject.id} is not pending`);
+    throw new ApprovalError(
+      'ERR_DEPLOYMENT_NOT_PENDING',
+      `deployment ${subject.id} is not pending`,
+    );
   }
 
   // 9. base, target and creds are the deployment's.

@@ -50,7 +50,10 @@ export type DecideOptions = {
 };
 
 /** An approval before signing: its claims and the decision map they digest. */
-export type UnsignedApproval = { claims: Record<string, unknown>; changes: Record<string, Verdict> };
+export type UnsignedApproval = {
+  claims: Record<string, unknown>;
+  changes: Record<string, Verdict>;
+};
 
 /** A decision body as posted: `{jws, changes}` (5.4). */
 export type SignedDecision = { jws: string; changes: unknown };

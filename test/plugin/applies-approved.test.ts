@@ -139,7 +139,9 @@ describe('refusals', () => {
       proxy.resume();
       await until(nr, 'failed', async () => (await statusOf(server, token, id)) === 'failed');
       await nr.waitForLog(
-        new RegExp(`deployment ${id} failed: the approvals did not verify.*not a registered, active device`),
+        new RegExp(
+          `deployment ${id} failed: the approvals did not verify.*not a registered, active device`,
+        ),
       );
     } finally {
       proxy.resume();

@@ -141,7 +141,10 @@ describe('approval claims', () => {
   it('stays under 2 KiB as a JWS however many changes the deployment has', async () => {
     const key = await generateDeviceKey();
     const changes = Object.fromEntries(
-      Array.from({ length: 5000 }, (_, i) => [`node:${i.toString(16).padStart(16, '0')}`, 'approve']),
+      Array.from({ length: 5000 }, (_, i) => [
+        `node:${i.toString(16).padStart(16, '0')}`,
+        'approve',
+      ]),
     ) as Record<string, 'approve'>;
     const approval = await approvalFor({
       deviceId: key.id,
