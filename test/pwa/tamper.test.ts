@@ -156,7 +156,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
     try {
       const { alert, summary, signDisabled } = await reviewAll(id);
       expect(alert).toContain('Do not approve');
-      expect(alert).toContain('sets credentials but names no credential fields');
+      expect(alert).toContain('sets credentials but names no credential field (or the reverse)');
       expect(summary).toContain('Countersign will not sign this approval');
       expect(signDisabled).toBe(true);
     } finally {

@@ -39,7 +39,7 @@ export async function verifyDeployment(
       ok: false,
       reason: 'credentials',
       message:
-        'The server says this deployment sets credentials but names no credential fields (or the other way round), so the review cannot show them.',
+        'The server says this deployment sets credentials but names no credential field (or the reverse), so the review cannot show them.',
     };
   }
   const [baseBytes, targetBytes] = await Promise.all([
