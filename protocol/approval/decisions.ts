@@ -38,7 +38,7 @@ export function parseDecisionMap(input: unknown): DecisionMap {
 /**
  * The RFC 8785 canonical JSON of a decision map. For an object whose values are all strings, RFC
  * 8785 is exactly this: members sorted by the UTF-16 code units of their names, each name and value
- * serialised as ECMAScript's JSON.stringify does (RFC 8785 3.2.2.2). Written out here because every
+ * serialised as ECMAScript's JSON.stringify does (RFC 8785 3.2.2.2). Only for maps of verdicts. Written out here because every
  * approval check computes it (`canonicalJson` gives the same text, more slowly; a test pins that).
  */
 export function canonicalDecisions(map: DecisionMap): string {
@@ -46,7 +46,8 @@ export function canonicalDecisions(map: DecisionMap): string {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(map[key])}`;
+    // A verdict is `approve` or `reject`: its JSON is itself in quotes.
+    out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:"${map[key]}"`;
   }
   return `${out}}`;
 }
