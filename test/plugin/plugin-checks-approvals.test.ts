@@ -16,17 +16,18 @@ import {
   type Verdict,
 } from '../../protocol/index.js';
 import { TestDevice, type DecideOptions } from '../helpers/device.js';
-import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { RunningNodeRed } from '../helpers/node-red.js';
+import type { TestServer } from '../helpers/server.js';
 import { signRaw } from '../helpers/sign-raw.js';
-import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import type { ApprovalProxy } from './approval-proxy.js';
 import { activeRev, deploy, statusOf, viewOf } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
-import { until } from './until.js';
+import { startProxiedGate, type ProxiedGate } from './proxied-gate.js';
 
 /** How long the gate waits for approvals (its own `expiresIn`): row 8 waits it out. */
 const EXPIRES_IN_S = 15;
 
+let rig: ProxiedGate;
 let server: TestServer;
 let proxy: ApprovalProxy;
 let nr: RunningNodeRed;
@@ -111,33 +112,24 @@ async function expectRefused(
 const now = (): number => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ({ token } = await server.addInstance('line-1', { requiredApprovals: 2 }));
-  proxy = await startApprovalProxy(server.url);
-  alice = await server.enrollDevice({ owner: 'alice' });
-  alicesTablet = await server.enrollDevice({ owner: 'alice', name: "alice's tablet" });
-  bob = await server.enrollDevice({ owner: 'bob' });
-  deployer = await server.enrollDevice({ owner: 'anonymous', name: "the deployer's phone" });
-  nr = await startNodeRed({
-    flows: endpointFlows('A'),
-    credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } },
+  rig = await startProxiedGate({
+    policy: { requiredApprovals: 2 },
     countersign: {
-      server: proxy.url,
-      instanceToken: token,
       requiredApprovals: 2,
       forbidSelfApproval: true,
       expiresIn: `${EXPIRES_IN_S}s`,
     },
+    nodeRed: { credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } } },
   });
-  expect(nr.startError).toBeNull();
-  await nr.waitForLog(/Started flows/);
-  await until(nr, 'the event stream', async () => nr.status()?.eventsConnected);
+  ({ server, proxy, nr, token } = rig);
+  alice = await server.enrollDevice({ owner: 'alice' });
+  alicesTablet = await server.enrollDevice({ owner: 'alice', name: "alice's tablet" });
+  bob = await server.enrollDevice({ owner: 'bob' });
+  deployer = await server.enrollDevice({ owner: 'anonymous', name: "the deployer's phone" });
 });
 
 afterAll(async () => {
-  await nr?.close();
-  await proxy?.close();
-  await server?.close();
+  await rig?.close();
 });
 
 describe('the honest pair', () => {
