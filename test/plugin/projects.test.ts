@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flows } from '../../protocol/index.js';
+import { checkProjects } from '../../plugin/flows/projects-guard.js';
+import type { ProjectsStorage } from '../../plugin/runtime-modules.js';
 import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { activeRev, deploy } from './deploy.js';
@@ -191,5 +193,20 @@ describe('project actions that leave the flows alone', () => {
         .description,
     ).toBe('still here');
     expect(await ask(nr.nodeUrl)).toBe('A');
+  });
+});
+
+describe('the seams', () => {
+  it('are all there in this Node-RED, and a missing one stops the start by name', () => {
+    const storage = nr.RED.runtime._.storage as { projects?: ProjectsStorage };
+    expect(() => checkProjects(storage.projects!)).not.toThrow();
+    const { pull: _pull, ...withoutPull } = storage.projects!;
+    expect(_pull).toBeTypeOf('function');
+    expect(() => checkProjects(withoutPull as ProjectsStorage)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_GATE_UNSUPPORTED',
+        message: expect.stringContaining('storage.projects.pull is missing'),
+      }),
+    );
   });
 });
