@@ -23,7 +23,13 @@ import {
   isShortString,
   verifyCompactJws,
 } from '../jws.js';
-import { decisionsDigest, isVerdict, parseDecisionMap, type DecisionMap } from './decisions.js';
+import {
+  decisionsDigest,
+  isVerdict,
+  parseDecisionMap,
+  type DecisionMap,
+  type Sha256,
+} from './decisions.js';
 
 /** A device as the verifier knows it: the server from its store, the plugin from `GET /keys`. */
 export type ApprovalDevice = {
@@ -68,6 +74,8 @@ export type ApprovalContext = {
   decidedBefore(deviceId: string): boolean;
   /** Row 13: the policy forbids the deploying user's own devices. */
   forbidSelfApproval: boolean;
+  /** Row 10: the SHA-256 of the decision map's digest (default Web Crypto). */
+  sha256?: Sha256;
 };
 
 /** An approval that passed every row. */
@@ -90,7 +98,7 @@ export async function verifyApproval(
   const { subject } = ctx;
   // Row 10 reads the decision map's digest; it is computed beside the signature check (both are
   // Web Crypto work off the main thread), and its result only read at row 10.
-  const mapped = mapWithDigest(changes);
+  const mapped = mapWithDigest(changes, ctx.sha256);
 
   // 1. A compact JWS of at most 64 KiB.
   const decoded = decodeCompactJws(token, MAX_APPROVAL_BYTES);
@@ -236,10 +244,10 @@ export async function verifyApproval(
 /** The body's `changes` parsed as a decision map with its digest, or why it is not one. */
 type Mapped = { decisions: DecisionMap; digest: string } | { error: unknown };
 
-async function mapWithDigest(changes: unknown): Promise<Mapped> {
+async function mapWithDigest(changes: unknown, sha256?: Sha256): Promise<Mapped> {
   try {
     const decisions = parseDecisionMap(changes);
-    return { decisions, digest: await decisionsDigest(decisions) };
+    return { decisions, digest: await decisionsDigest(decisions, sha256) };
   } catch (error) {
     return { error };
   }

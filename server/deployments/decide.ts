@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   approvingOwners,
   fingerprintOf,
@@ -54,6 +55,8 @@ export function approvalContext(ctx: Context, deployment: DeploymentRecord): App
     jtiUsed: (jti) => Object.prototype.hasOwnProperty.call(data.approvalJtis, jtiKey(jti)),
     decidedBefore: (id) => deployment.approvals.some((a) => a.device === id),
     forbidSelfApproval: deployment.policy.forbidSelfApproval,
+    // Node's SHA-256 is many times cheaper per call than Web Crypto's (5.4 row 10, DESIGN 9 budget).
+    sha256: (bytes) => createHash('sha256').update(bytes).digest(),
   };
 }
 
