@@ -1,4 +1,5 @@
 import type { ChangeKind, Risk } from './changes/types.js';
+import type { ModuleDescriptor } from './module.js';
 
 /**
  * Node types that run code, touch files, spawn processes or reach networks (5.2). A change to one of
@@ -90,5 +91,26 @@ export function riskOf(kind: ChangeKind, type: string): Risk {
     case 'node':
     case 'config':
       return riskOfType(type);
+    case 'module':
+      return 'high';
   }
+}
+
+/** The package name of Countersign itself: removing it removes the gate. */
+export const COUNTERSIGN_PACKAGE = 'node-red-contrib-countersign';
+
+/**
+ * The risk of a palette change (7.1): high when code runs or could start running (an install or
+ * update runs npm and loads the module, an enable loads a node set's code, any install script) and
+ * when the change removes Countersign itself; medium for a removal or disable, which only takes
+ * types away (Node-RED refuses while flows use them).
+ */
+export function riskOfModule(
+  descriptor: Pick<ModuleDescriptor, 'action' | 'name' | 'scripts'>,
+): Risk {
+  if (Object.keys(descriptor.scripts).length > 0) return 'high';
+  if (descriptor.action === 'remove' || descriptor.action === 'disable') {
+    return descriptor.name === COUNTERSIGN_PACKAGE ? 'high' : 'medium';
+  }
+  return 'high';
 }

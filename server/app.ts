@@ -56,6 +56,7 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     },
     heartbeatMs: config.heartbeatMs ?? 15_000,
     enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
+    trustProxy: config.trustProxy ?? [],
   };
 }
 

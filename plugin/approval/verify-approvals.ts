@@ -15,10 +15,25 @@ import {
   type ApprovalSubject,
   type VerifiedApproval,
 } from '../../protocol/index.js';
-import type { Jwks } from '../link/client.js';
+import type { ApprovalClient, DeploymentView, Jwks } from '../link/client.js';
 
 /** One approval as the server reported it: the JWS and the decision map beside it. */
 export type ReportedApproval = { jws: string; changes: unknown };
+
+/**
+ * The approvals of a deployment reported approved, each JWS with its decision map: from the report
+ * when it carries them, else from `GET /deployments/:id`.
+ */
+export async function reportedApprovals(
+  view: DeploymentView,
+  client: Pick<ApprovalClient, 'deployment'>,
+): Promise<ReportedApproval[]> {
+  const complete = (list: DeploymentView['approvals']): ReportedApproval[] | null =>
+    list.length > 0 && list.every((a) => typeof a.jws === 'string' && a.changes !== undefined)
+      ? list.map((a) => ({ jws: a.jws!, changes: a.changes }))
+      : null;
+  return complete(view.approvals) ?? complete((await client.deployment(view.id)).approvals) ?? [];
+}
 
 /** What the approvals must bind to, and the plugin's own policy. */
 export type Expected = {

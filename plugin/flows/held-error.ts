@@ -45,13 +45,32 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** Answers a held deployment: 423, text/plain, escaped, never cached. */
-export function answerHeld(res: HttpResponse, err: CountersignError): void {
+/** The response header naming a held deployment, for the editor plugin that made it. */
+export const DEPLOYMENT_HEADER = 'X-Countersign-Deployment';
+
+/**
+ * Answers a held deployment: 423, text/plain, escaped, never cached; its id in a header. Palette
+ * requests (`/nodes`) get the same message as Node-RED's `{code, message}` JSON, which the Palette
+ * Manager reads.
+ */
+export function answerHeld(res: HttpResponse, err: CountersignError, json = false): void {
+  const id = (err as { deploymentId?: unknown }).deploymentId;
   res
     .status(423)
-    .set('Content-Type', 'text/plain; charset=utf-8')
-    .set('Cache-Control', 'no-store')
-    .send(escapeHtml(err.message));
+    .set('Content-Type', `${json ? 'application/json' : 'text/plain'}; charset=utf-8`)
+    .set('Cache-Control', 'no-store');
+  if (typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id)) res.set(DEPLOYMENT_HEADER, id);
+  res.send(
+    json
+      ? JSON.stringify({ code: err.code, message: escapeHtml(err.message) })
+      : escapeHtml(err.message),
+  );
+}
+
+/** True for a request to Node-RED's palette routes (`/nodes…` under the admin root). */
+function isPaletteRequest(req: unknown): boolean {
+  const path = (req as { path?: unknown } | null)?.path;
+  return typeof path === 'string' && /^\/nodes(\/|$)/.test(path);
 }
 
 /** An error the gate raised (its messages may quote what the request sent, such as a node id). */
@@ -78,7 +97,7 @@ export function heldAwareRejectHandler(
 ): EditorUtil['rejectHandler'] {
   return function rejectHandler(req, res, err) {
     if (isHeldError(err)) {
-      answerHeld(res, err);
+      answerHeld(res, err, isPaletteRequest(req));
       return;
     }
     original(req, res, isGateError(err) ? escapedCopy(err) : err);

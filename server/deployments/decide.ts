@@ -124,8 +124,9 @@ export async function decide(
     verdict: verified.claims.verdict,
     jti: verified.claims.jti,
     jws: verified.jws,
+    // DESIGN 8: History opens each decision to who decided what, per change, with the note.
     changes: { ...verified.decisions },
-    ...(verified.claims.note !== undefined ? { note: verified.claims.note } : {}),
+    note: verified.claims.note ?? null,
   });
   if (changed) {
     await announce(ctx, [d]);

@@ -5,8 +5,11 @@ import {
   computeChanges,
   credsMatchFields,
   isSha256Hex,
+  moduleChange,
+  parseModuleBlob,
   parseCredentialFields,
   parseFlows,
+  type Change,
   type DeploymentSource,
   type DeploymentType,
   type Flows,
@@ -29,6 +32,7 @@ const TYPES: ReadonlySet<string> = new Set<DeploymentType>([
   'flow-update',
   'flow-delete',
   'startup',
+  'module',
 ]);
 
 function shortText(value: unknown, name: string, max: number): string {
@@ -70,6 +74,10 @@ export function parseProposal(input: unknown): ProposalRequest {
       'creds must be null exactly when credentials lists no field (a digest without field names, or field names without a digest)',
     );
   }
+  // 7.1: a palette change sets no credentials.
+  if (b.type === 'module' && (b.creds !== null || Object.keys(credentials).length > 0)) {
+    throw new ValidationError('a module deployment carries no credentials (creds null)');
+  }
   return {
     base: b.base,
     target: b.target,
@@ -80,7 +88,7 @@ export function parseProposal(input: unknown): ProposalRequest {
   };
 }
 
-async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
+async function blobText(ctx: Context, rev: string, instanceId: string): Promise<string> {
   const owners = ctx.store.data.blobOwners[rev];
   const bytes = owners?.includes(instanceId) ? await ctx.store.blobs.get(rev) : null;
   if (!bytes) {
@@ -89,7 +97,29 @@ async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promi
       `blob ${rev.slice(0, 12)} has not been uploaded`,
     );
   }
-  return parseFlows(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  return Buffer.from(bytes).toString('utf8');
+}
+
+async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
+  return parseFlows(JSON.parse(await blobText(ctx, rev, instanceId)));
+}
+
+/** The change list: of the flows, or for a palette change (7.1) the one `module` change. */
+async function changesOf(
+  ctx: Context,
+  proposal: ProposalRequest,
+  instanceId: string,
+): Promise<Change[]> {
+  const base = await flowsOfBlob(ctx, proposal.base, instanceId);
+  if (proposal.type === 'module') {
+    const descriptor = parseModuleBlob(await blobText(ctx, proposal.target, instanceId));
+    return [moduleChange(descriptor, base)];
+  }
+  return computeChanges(
+    base,
+    await flowsOfBlob(ctx, proposal.target, instanceId),
+    proposal.credentials,
+  );
 }
 
 /**
@@ -103,11 +133,7 @@ export async function propose(
   body: unknown,
 ): Promise<ProposalResponse> {
   const proposal = parseProposal(body);
-  const [base, target] = await Promise.all([
-    flowsOfBlob(ctx, proposal.base, instance.id),
-    flowsOfBlob(ctx, proposal.target, instance.id),
-  ]);
-  const changes = computeChanges(base, target, proposal.credentials);
+  const changes = await changesOf(ctx, proposal, instance.id);
   const now = ctx.clock.now();
   let id = randomBytes(6).toString('hex');
   while (ctx.store.data.deployments.some((d) => d.id === id)) id = randomBytes(6).toString('hex');

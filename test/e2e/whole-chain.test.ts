@@ -34,7 +34,7 @@ const target: Flows = [
 ];
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 90_000;
   for (;;) {
     const value = await probe();
     if (value) return value;
@@ -60,7 +60,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-describe('the whole chain', () => {
+describe('the whole chain', { timeout: 120_000 }, () => {
   it('takes a held deployment from Node-RED to the phone and back, and runs exactly what was signed', async () => {
     // A phone enrols from the invitation link, with push to the local receiver.
     const invitation = await nr.invite({ owner: 'alice', name: "Alice's phone" });

@@ -10,6 +10,7 @@ const KIND_WORD: Record<Change['kind'], string> = {
   wiring: 'Wiring',
   layout: 'Layout',
   credentials: 'Credentials',
+  module: 'Palette module',
 };
 
 const OP_WORD: Record<Change['op'], string> = {
@@ -20,6 +21,8 @@ const OP_WORD: Record<Change['op'], string> = {
 
 /** "Added", "Removed", "Changed", or for wiring "Rewired", for layout "Moved". */
 export function opWord(change: Change): string {
+  const action = change.module?.descriptor.action;
+  if (action !== undefined) return action.charAt(0).toUpperCase() + action.slice(1);
   if (change.kind === 'wiring') return 'Rewired';
   if (change.kind === 'layout') return 'Moved';
   if (change.kind === 'credentials') return change.op === 'added' ? 'Set' : 'Changed';
@@ -40,11 +43,13 @@ export function titleOf(change: Change, index: NodeIndex): string {
   if (change.node !== undefined) {
     return change.node.name ?? index.nameOf(change.node.id) ?? change.node.type;
   }
+  if (change.module !== undefined) return change.module.descriptor.name;
   return change.id;
 }
 
 /** The flow a change sits in, for the card's subtitle. */
 export function flowText(change: Change): string {
+  if (change.kind === 'module') return 'Palette';
   if (change.kind === 'flow' || change.kind === 'subflow')
     return change.kind === 'flow' ? 'Tab' : 'Subflow definition';
   return change.flow === null ? 'Global configuration' : change.flow.label;
@@ -67,7 +72,12 @@ export function edgeText(
 
 /** A sentence for screen readers and the summary: "Changed node Parse reading (function) in Kitchen". */
 export function sentenceOf(change: Change, index: NodeIndex): string {
-  const where = change.flow === null ? 'in global configuration' : `in ${change.flow.label}`;
+  const where =
+    change.kind === 'module'
+      ? `version ${change.module?.descriptor.version ?? ''} in the palette`
+      : change.flow === null
+        ? 'in global configuration'
+        : `in ${change.flow.label}`;
   const type = change.node !== undefined && change.kind !== 'flow' ? ` (${change.node.type})` : '';
   return `${opWord(change)} ${kindWord(change).toLowerCase()} ${titleOf(change, index)}${type} ${where}`;
 }

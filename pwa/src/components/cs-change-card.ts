@@ -10,15 +10,16 @@ import {
   type DeltaRow,
 } from '../cards/delta-rows.js';
 import { edgeText, flowText, kindWord, opWord, titleOf } from '../cards/describe.js';
+import { libRows, libText } from '../cards/libs.js';
 import { lineDiff } from '../cards/line-diff.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
 import { flowIcon, lockIcon } from '../icons.js';
+import { RISK_TEXT, cardChips } from '../styles/card-chips.js';
 import { srOnly } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
 
-const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
 const MAX_LISTED = 12;
 
 /**
@@ -51,74 +52,13 @@ export class CsChangeCard extends LitElement {
 
   static override styles = css`
     ${srOnly}
+    ${cardChips}
     :host {
       display: block;
       color: var(--text);
     }
     header {
       padding: 2px 0 10px;
-    }
-    .chips {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
-    }
-    .chip {
-      display: inline-flex;
-      align-items: center;
-      height: 26px;
-      padding: 0 10px;
-      border-radius: 999px;
-      font-size: 12.5px;
-      font-weight: 700;
-      letter-spacing: 0.02em;
-      text-transform: uppercase;
-    }
-    .op-added {
-      background: var(--approve-bg);
-      color: var(--approve);
-    }
-    .op-removed {
-      background: var(--reject-bg);
-      color: var(--reject);
-    }
-    .op-changed {
-      background: var(--amber-bg);
-      color: var(--amber);
-    }
-    .kind {
-      color: var(--muted);
-      font-size: 13px;
-      font-weight: 600;
-    }
-    .risk {
-      margin-left: auto;
-      text-transform: none;
-      letter-spacing: 0;
-      gap: 6px;
-      border: 1px solid var(--border);
-      color: var(--muted);
-    }
-    .risk::before {
-      content: '';
-      width: 8px;
-      height: 8px;
-      border-radius: 50%;
-      background: currentColor;
-    }
-    .risk-high {
-      color: var(--reject);
-      border-color: var(--reject-line);
-      background: var(--reject-bg);
-    }
-    .risk-medium {
-      color: var(--amber);
-      border-color: var(--amber-line);
-    }
-    .risk-low {
-      color: var(--approve);
-      border-color: var(--approve-line);
     }
     h2 {
       font-size: 22px;
@@ -361,6 +301,9 @@ export class CsChangeCard extends LitElement {
       background: var(--surface-2);
       font-size: 14.5px;
     }
+    .names li.lib.added {
+      background: var(--reject-bg);
+    }
     .names .t {
       color: var(--muted);
       font-family: var(--mono);
@@ -514,6 +457,22 @@ export class CsChangeCard extends LitElement {
     </ul>`;
   }
 
+  /** Item 5 of 7.1: libraries Node-RED installs for a function node, with their versions. */
+  private renderLibs() {
+    const rows = libRows(this.change);
+    if (rows.length === 0) return nothing;
+    return html`<h3>Libraries Node-RED installs from npm</h3>
+      <ul class="names libs">
+        ${rows.map(
+          ({ lib, state }) =>
+            html`<li class="lib ${state}">
+              ${state === 'added' ? html`<strong>New:</strong> ` : state === 'removed' ? html`<strong>Dropped:</strong> ` : nothing}${libText(lib)}${lib.var ? html` <span class="t">as ${lib.var}</span>` : nothing}
+            </li>`,
+        )}
+      </ul>
+      <p class="explain">Node-RED downloads and runs these packages when the flows start.</p>`;
+  }
+
   private renderBody() {
     const c = this.change;
     switch (c.kind) {
@@ -547,7 +506,8 @@ export class CsChangeCard extends LitElement {
         break;
     }
     if (c.op === 'added') {
-      return html`<h3>Properties</h3>
+      return html`${this.renderLibs()}
+        <h3>Properties</h3>
         ${this.renderProperties(c.after, 'added')} ${this.renderEdgeSection(c.edges)}
         ${c.kind === 'config' ? this.renderUsers() : nothing}`;
     }
@@ -556,7 +516,8 @@ export class CsChangeCard extends LitElement {
         ${this.renderProperties(c.before, 'removed')} ${this.renderEdgeSection(c.edges)}`;
     }
     const rows = deltaRows(c.delta, c.before, c.after);
-    return html`<h3>What changed</h3>
+    return html`${this.renderLibs()}
+      <h3>What changed</h3>
       ${
         rows.length > 0
           ? html`<div class="rows">${rows.map((row) => this.deltaRow(row))}</div>`

@@ -7,7 +7,9 @@ import {
   computeChanges,
   credsMatchFields,
   deepEqual,
+  moduleChange,
   parseFlows,
+  parseModuleBlob,
   revOfBytes,
   type Change,
   type DeploymentDetail,
@@ -26,12 +28,16 @@ export type VerifyFailure = {
 /** The result of the check; on success the parsed snapshots, for names and sketches. */
 export type VerifyResult = { ok: true; base: Flows; target: Flows } | VerifyFailure;
 
+type Detail = Pick<DeploymentDetail, 'base' | 'target' | 'creds' | 'credentials' | 'changes'> & {
+  type?: DeploymentDetail['type'];
+};
+
 /** Fetches a blob's bytes by rev. */
 export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
 
 /** Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`. */
 export async function verifyDeployment(
-  detail: Pick<DeploymentDetail, 'base' | 'target' | 'creds' | 'credentials' | 'changes'>,
+  detail: Detail,
   fetchBlob: BlobSource,
 ): Promise<VerifyResult> {
   if (!credsMatchFields(detail.creds, detail.credentials)) {
@@ -64,14 +70,29 @@ export async function verifyDeployment(
   }
   let base: Flows;
   let target: Flows;
+  let local: Change[];
   try {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     base = parseFlows(JSON.parse(decoder.decode(baseBytes)));
-    target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
+    if (detail.type === 'module') {
+      // A palette change (7.1): the target is the module descriptor; the flows stay as they are.
+      local = [moduleChange(parseModuleBlob(decoder.decode(targetBytes)), base)];
+      target = base;
+    } else {
+      target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
+      local = computeChanges(base, target, detail.credentials);
+    }
   } catch {
-    return { ok: false, reason: 'unreadable', message: 'A snapshot is not a readable flows file.' };
+    return {
+      ok: false,
+      reason: 'unreadable',
+      message:
+        detail.type === 'module'
+          ? 'The snapshot or the module description is not readable.'
+          : 'A snapshot is not a readable flows file.',
+    };
   }
-  const ids = differingChanges(computeChanges(base, target, detail.credentials), detail.changes);
+  const ids = differingChanges(local, detail.changes);
   if (ids.length > 0) {
     return {
       ok: false,
