@@ -5,6 +5,7 @@
  */
 import { CountersignError, isCountersignError, nowSeconds } from '../protocol/index.js';
 import { UsedJtis } from './approval/used-jtis.js';
+import { ApprovalCheck } from './approval/verify-approvals.js';
 import { proposeDrift, reproposeHeld, type AfterStartOptions } from './startup/after-start.js';
 import { connect, type Connection } from './link/connect.js';
 import {
@@ -119,15 +120,19 @@ async function start(
   const jtis = new UsedJtis(records.dir);
   await jtis.load(nowSeconds());
   const notify = createNotifier(RED.comms);
-  const gate: Gate = new Gate({
-    flows: modules.flows,
-    events: modules.events,
+  const approvals = new ApprovalCheck({
     client: connection.client,
     serverId: () => connection.serverId(),
     requiredApprovals: settings.requiredApprovals,
     forbidSelfApproval: settings.forbidSelfApproval,
     expiresInS: settings.expiresInS,
     jtis,
+  });
+  const gate: Gate = new Gate({
+    flows: modules.flows,
+    events: modules.events,
+    client: connection.client,
+    approvals,
     restorer: new Restorer({
       nodes: modules.nodes,
       storage: modules.storage,
@@ -161,11 +166,7 @@ async function start(
   const releases = new Releases();
   const palette = new PaletteGate({
     client: connection.client,
-    serverId: () => connection.serverId(),
-    requiredApprovals: settings.requiredApprovals,
-    forbidSelfApproval: settings.forbidSelfApproval,
-    expiresInS: settings.expiresInS,
-    jtis,
+    approvals,
     activeSnapshot: () => gate.activeSnapshot(),
     apply: applierOf({
       originals: both.palette,

@@ -9,6 +9,7 @@ import {
   ApprovalError,
   approvingOwners,
   isCountersignError,
+  nowSeconds,
   parseDeviceJwk,
   verifyApproval,
   type ApprovalDevice,
@@ -16,6 +17,7 @@ import {
   type VerifiedApproval,
 } from '../../protocol/index.js';
 import type { ApprovalClient, DeploymentView, Jwks } from '../link/client.js';
+import type { UsedJtis } from './used-jtis.js';
 
 /** One approval as the server reported it: the JWS and the decision map beside it. */
 export type ReportedApproval = { jws: string; changes: unknown };
@@ -123,4 +125,57 @@ export async function verifyApprovals(
     );
   }
   return { approvals, owners: [...owners], refused };
+}
+
+/** A deployment a gate holds, as the approvals must name it, with when the gate proposed it. */
+export type HeldSubject = ApprovalSubject & { proposedAt: number };
+
+/** What the plugin's approval check needs: the server link, its own policy, its used jtis. */
+export type ApprovalCheckOptions = {
+  client: Pick<ApprovalClient, 'deployment' | 'keys'>;
+  /** The server id approvals must be addressed to (`aud`). */
+  serverId: () => Promise<string>;
+  /** The plugin's own policy (DESIGN 4), a floor whatever the server's instance policy says. */
+  requiredApprovals: number;
+  forbidSelfApproval: boolean;
+  /** How long a held deployment waits for its approvals (`expiresIn`), in seconds (row 8). */
+  expiresInS: number;
+  /** Approval `jti`s applied before (row 7, kept under the user directory). */
+  jtis: Pick<UsedJtis, 'has' | 'record'>;
+};
+
+/**
+ * The plugin's one approval check, called by the flows gate and the palette gate alike: the
+ * approvals a deployment was reported approved with, verified against what the gate holds, their
+ * jtis recorded before the caller applies anything.
+ */
+export class ApprovalCheck {
+  readonly #o: ApprovalCheckOptions;
+
+  constructor(options: ApprovalCheckOptions) {
+    this.#o = options;
+  }
+
+  /** Verifies the approvals of `view` for `held`; throws `ApprovalError` when they do not hold. */
+  async check(view: DeploymentView, held: HeldSubject): Promise<VerifiedApprovals> {
+    const { client, jtis } = this.#o;
+    const now = nowSeconds();
+    const { proposedAt, ...subject } = held;
+    const verified = await verifyApprovals(
+      await reportedApprovals(view, client),
+      {
+        subject,
+        serverId: await this.#o.serverId(),
+        now,
+        proposedAt,
+        pending: now < proposedAt + this.#o.expiresInS,
+        jtiUsed: (jti) => jtis.has(jti),
+        requiredApprovals: this.#o.requiredApprovals,
+        forbidSelfApproval: this.#o.forbidSelfApproval,
+      },
+      await client.keys(),
+    );
+    await jtis.record(verified.approvals.map((a) => ({ jti: a.claims.jti, exp: a.claims.exp })));
+    return verified;
+  }
 }

@@ -31,8 +31,7 @@ import { approverName, oneLine, rejectionOf } from '../editor/rejection.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
-import { reportedApprovals, verifyApprovals } from '../approval/verify-approvals.js';
-import type { UsedJtis } from '../approval/used-jtis.js';
+import type { ApprovalCheck } from '../approval/verify-approvals.js';
 import type { Restorer } from './restore.js';
 import { reportOutcome } from '../link/outcome.js';
 
@@ -77,15 +76,8 @@ export type GateOptions = {
   flows: Pick<InternalFlows, 'getFlows'>;
   events: RuntimeEvents;
   client: ApprovalClient;
-  /** The server id approvals must be addressed to (`aud`). */
-  serverId: () => Promise<string>;
-  /** The plugin's own policy (DESIGN 4), a floor whatever the server's instance policy says. */
-  requiredApprovals: number;
-  forbidSelfApproval: boolean;
-  /** How long a held deployment waits for its approvals (`expiresIn`), in seconds. */
-  expiresInS: number;
-  /** Approval `jti`s applied before (5.4 row 7, kept under the user directory). */
-  jtis: Pick<UsedJtis, 'has' | 'record'>;
+  /** The plugin's approval check (5.4 rows 2 and 4–13, quorum of owners, recorded jtis). */
+  approvals: ApprovalCheck;
   /** Puts the runtime back when an apply fails. */
   restorer: Restorer;
   records: GateRecords;
@@ -353,10 +345,7 @@ export class Gate {
 
   /** Verifies and applies an approved deployment, then reports the outcome. */
   async #settle(held: Held, view: DeploymentView): Promise<void> {
-    const { client, log } = this.#o;
-    const now = nowSeconds();
-    // 5.4 row 8, as the plugin sees it: it still holds the deployment and the wait has not run out.
-    const pending = this.#held.has(held.id) && now < held.proposedAt + this.#o.expiresInS;
+    const { log } = this.#o;
     this.#forget(held.id);
     const fail = async (status: Outcome, message: string): Promise<void> => {
       log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);
@@ -405,30 +394,15 @@ export class Gate {
         parseFlows(JSON.parse(targetText)),
         held.credentialFields,
       ).map((c) => c.id);
-      const verified = await verifyApprovals(
-        await reportedApprovals(view, client),
-        {
-          subject: {
-            id: held.id,
-            base: held.base,
-            target: held.target,
-            creds: held.creds,
-            changeIds,
-            user: held.source.user,
-          },
-          serverId: await this.#o.serverId(),
-          now,
-          proposedAt: held.proposedAt,
-          pending,
-          jtiUsed: (jti) => this.#o.jtis.has(jti),
-          requiredApprovals: this.#o.requiredApprovals,
-          forbidSelfApproval: this.#o.forbidSelfApproval,
-        },
-        await client.keys(),
-      );
-      await this.#o.jtis.record(
-        verified.approvals.map((a) => ({ jti: a.claims.jti, exp: a.claims.exp })),
-      );
+      const verified = await this.#o.approvals.check(view, {
+        id: held.id,
+        base: held.base,
+        target: held.target,
+        creds: held.creds,
+        changeIds,
+        user: held.source.user,
+        proposedAt: held.proposedAt,
+      });
       held.approvals = verified.approvals.map((a) => a.jws);
       by = verified.approvals
         .map((a) => `${a.device.owner} (${fingerprintOf(a.device.id)})`)

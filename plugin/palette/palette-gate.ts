@@ -20,8 +20,7 @@ import {
   type ModuleDescriptor,
   type Outcome,
 } from '../../protocol/index.js';
-import type { UsedJtis } from '../approval/used-jtis.js';
-import { reportedApprovals, verifyApprovals } from '../approval/verify-approvals.js';
+import type { ApprovalCheck } from '../approval/verify-approvals.js';
 import { reportOutcome } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
@@ -34,12 +33,8 @@ export type PaletteApplier = (descriptor: ModuleDescriptor) => Promise<void>;
 /** What the palette gate needs. */
 export type PaletteGateOptions = {
   client: ApprovalClient;
-  serverId: () => Promise<string>;
-  /** The plugin's own policy and used approval jtis, as the flows gate has them (5.4). */
-  requiredApprovals: number;
-  forbidSelfApproval: boolean;
-  expiresInS: number;
-  jtis: Pick<UsedJtis, 'has' | 'record'>;
+  /** The plugin's one approval check, shared with the flows gate (5.4). */
+  approvals: ApprovalCheck;
   /** The running flows' rev and snapshot text (the flows gate's, re-hashed from the active flows). */
   activeSnapshot: () => Promise<{ rev: string; text: string }>;
   apply: PaletteApplier;
@@ -166,7 +161,7 @@ export class PaletteGate {
   }
 
   async #settle(held: Held, view: DeploymentView): Promise<void> {
-    const { client, log } = this.#o;
+    const { log } = this.#o;
     const fail = async (status: Outcome, message: string): Promise<void> => {
       log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);
       this.#o.notify({
@@ -180,36 +175,20 @@ export class PaletteGate {
     // 1. The approvals, verified here with the device keys (the plugin's one verification, 5.4
     // rows 2 and 4–13) against the one `module` change recomputed from the held descriptor; their
     // jtis recorded before anything is applied. The gate held it when this task was queued.
-    const now = nowSeconds();
     let devices: string[];
     try {
       const changeIds = [
         moduleChange(parseModuleBlob(held.text), parseFlows(JSON.parse(held.baseText))).id,
       ];
-      const verified = await verifyApprovals(
-        await reportedApprovals(view, client),
-        {
-          subject: {
-            id: held.id,
-            base: held.base,
-            target: held.target,
-            creds: null,
-            changeIds,
-            user: held.source.user,
-          },
-          serverId: await this.#o.serverId(),
-          now,
-          proposedAt: held.proposedAt,
-          pending: now < held.proposedAt + this.#o.expiresInS,
-          jtiUsed: (jti) => this.#o.jtis.has(jti),
-          requiredApprovals: this.#o.requiredApprovals,
-          forbidSelfApproval: this.#o.forbidSelfApproval,
-        },
-        await client.keys(),
-      );
-      await this.#o.jtis.record(
-        verified.approvals.map((a) => ({ jti: a.claims.jti, exp: a.claims.exp })),
-      );
+      const verified = await this.#o.approvals.check(view, {
+        id: held.id,
+        base: held.base,
+        target: held.target,
+        creds: null,
+        changeIds,
+        user: held.source.user,
+        proposedAt: held.proposedAt,
+      });
       devices = verified.approvals.map((a) => a.device.id);
     } catch (err) {
       const code = isCountersignError(err) ? `${err.code} ` : '';
