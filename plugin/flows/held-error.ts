@@ -1,7 +1,8 @@
 /**
  * What a held deployment answers (DESIGN 3.2, 7): a rejected promise carrying `ERR_HELD`, which the
  * editor's admin routes turn into HTTP 423 with a short, HTML-escaped text/plain body. Never 2xx,
- * never 401 or 409.
+ * never 401 or 409. A request the gate refuses (`ERR_FLOWS_INVALID`, 5.2) is answered the same way
+ * with 400.
  */
 import { CountersignError, isCountersignError } from '../../protocol/index.js';
 import type { EditorUtil, HttpResponse } from '../runtime-modules.js';
@@ -45,10 +46,18 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** Answers a held deployment: 423, text/plain, escaped, never cached. */
+/** True for a request the gate refused before holding anything (its shape or its credentials). */
+export function isRefusedFlows(err: unknown): err is CountersignError {
+  return isCountersignError(err) && err.code === 'ERR_FLOWS_INVALID';
+}
+
+/**
+ * Answers a held deployment (423) or a refused one (400, DESIGN 5.2: the message names the node and
+ * the rule): text/plain, escaped, never cached.
+ */
 export function answerHeld(res: HttpResponse, err: CountersignError): void {
   res
-    .status(423)
+    .status(err.code === 'ERR_HELD' ? 423 : 400)
     .set('Content-Type', 'text/plain; charset=utf-8')
     .set('Cache-Control', 'no-store')
     .send(escapeHtml(err.message));
@@ -70,14 +79,14 @@ function escapedCopy(err: Error & { status?: unknown; code?: unknown }): {
 
 /**
  * Wraps the editor API's `rejectHandler` (used by every admin route) so that a held deployment is
- * answered 423 text/plain; every other error goes to Node-RED's own handler, the gate's own errors
+ * answered 423 text/plain and a refused one 400 text/plain; every other error goes to Node-RED's own handler, the gate's own errors
  * with their message HTML-escaped (the editor shows a failed deploy's body as HTML).
  */
 export function heldAwareRejectHandler(
   original: EditorUtil['rejectHandler'],
 ): EditorUtil['rejectHandler'] {
   return function rejectHandler(req, res, err) {
-    if (isHeldError(err)) {
+    if (isHeldError(err) || isRefusedFlows(err)) {
       answerHeld(res, err);
       return;
     }
