@@ -1,4 +1,5 @@
-/** The words on a card: what happened, to what, where. */
+/** The words on a card: what happened, to what, where. Names and ids are shown with hidden characters escaped. */
+import { visibleText } from '../../../protocol/text.js';
 import type { Change, Edge } from '../lib/protocol.js';
 import type { NodeIndex } from './node-index.js';
 
@@ -38,16 +39,17 @@ export function titleOf(change: Change, index: NodeIndex): string {
     return `${count} ${count === 1 ? 'node' : 'nodes'} moved`;
   }
   if (change.node !== undefined) {
-    return change.node.name ?? index.nameOf(change.node.id) ?? change.node.type;
+    const own = change.node.name !== undefined ? visibleText(change.node.name).trim() : '';
+    return own || (index.nameOf(change.node.id) ?? visibleText(change.node.type));
   }
-  return change.id;
+  return visibleText(change.id);
 }
 
 /** The flow a change sits in, for the card's subtitle. */
 export function flowText(change: Change): string {
   if (change.kind === 'flow' || change.kind === 'subflow')
     return change.kind === 'flow' ? 'Tab' : 'Subflow definition';
-  return change.flow === null ? 'Global configuration' : change.flow.label;
+  return change.flow === null ? 'Global configuration' : visibleText(change.flow.label);
 }
 
 /** One line of an edge list: "Read sensor (out 2) → Store". */
@@ -67,7 +69,11 @@ export function edgeText(
 
 /** A sentence for screen readers and the summary: "Changed node Parse reading (function) in Kitchen". */
 export function sentenceOf(change: Change, index: NodeIndex): string {
-  const where = change.flow === null ? 'in global configuration' : `in ${change.flow.label}`;
-  const type = change.node !== undefined && change.kind !== 'flow' ? ` (${change.node.type})` : '';
+  const where =
+    change.flow === null ? 'in global configuration' : `in ${visibleText(change.flow.label)}`;
+  const type =
+    change.node !== undefined && change.kind !== 'flow'
+      ? ` (${visibleText(change.node.type)})`
+      : '';
   return `${opWord(change)} ${kindWord(change).toLowerCase()} ${titleOf(change, index)}${type} ${where}`;
 }

@@ -7,6 +7,7 @@ import {
   type Flows,
   type Verdict,
 } from '../lib/protocol.js';
+import { visibleText } from '../../../protocol/text.js';
 import { sentenceOf } from '../cards/describe.js';
 import { NodeIndex } from '../cards/node-index.js';
 import { approvalClaims, signDecision } from '../lib/approval.js';
@@ -664,8 +665,8 @@ export class CsReview extends LitElement {
         ${backIcon}
       </button>
       <div class="titles">
-        <h1>${d?.instance ?? 'Deployment'}</h1>
-        <p>${d ? `by ${d.source.user} · ${d.source.via}` : ''}</p>
+        <h1>${d ? visibleText(d.instance) : 'Deployment'}</h1>
+        <p>${d ? visibleText(`by ${d.source.user} · ${d.source.via}`) : ''}</p>
       </div>
       ${
         d && this._phase === 'review'

@@ -1,7 +1,8 @@
 /**
  * T8: before anything is signed, the phone checks the server's story itself. It fetches both
  * snapshots, re-hashes them against `base` and `target`, recomputes the change list with the same
- * model the server uses, and compares ids and content. Any difference refuses the signature.
+ * model the server uses, and compares ids and content. Any difference refuses the signature, and so
+ * does a difference its own cards would not show (T9, the completeness rule of 5.2).
  */
 import {
   computeChanges,
@@ -12,11 +13,12 @@ import {
   type DeploymentDetail,
   type Flows,
 } from '../../../protocol/index.js';
+import { unshownDifferences, unshownMessage } from '../cards/completeness.js';
 
 /** Why a deployment failed the check, for the warning the reviewer reads. */
 export type VerifyFailure = {
   ok: false;
-  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes';
+  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes' | 'unshown';
   message: string;
   /** Change ids that differ (missing, extra or different content), for `changes`. */
   ids?: string[];
@@ -59,10 +61,15 @@ export async function verifyDeployment(
     const decoder = new TextDecoder('utf-8', { fatal: true });
     base = parseFlows(JSON.parse(decoder.decode(baseBytes)));
     target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
-  } catch {
-    return { ok: false, reason: 'unreadable', message: 'A snapshot is not a readable flows file.' };
+  } catch (err) {
+    return {
+      ok: false,
+      reason: 'unreadable',
+      message: `A snapshot cannot be reviewed: ${err instanceof Error ? err.message : 'not a flows file'}.`,
+    };
   }
-  const ids = differingChanges(computeChanges(base, target, detail.credentials), detail.changes);
+  const local = computeChanges(base, target, detail.credentials);
+  const ids = differingChanges(local, detail.changes);
   if (ids.length > 0) {
     return {
       ok: false,
@@ -73,6 +80,8 @@ export async function verifyDeployment(
       }.`,
     };
   }
+  const unshown = unshownMessage(unshownDifferences(base, target, local, detail.credentials));
+  if (unshown !== null) return { ok: false, reason: 'unshown', message: unshown };
   return { ok: true, base, target };
 }
 
