@@ -13,8 +13,9 @@ const P = 'k';
 
 const differ = create({
   // Arrays of objects with ids (a group's members, say) match by id, not by position.
-  objectHash: (item: object, index?: number) => {
-    const id = (item as Record<string, unknown>)[`${P}id`];
+  objectHash: (item: object | null, index?: number) => {
+    // jsondiffpatch asks for `null` items too (typeof null is 'object').
+    const id = item === null ? undefined : (item as Record<string, unknown>)[`${P}id`];
     return typeof id === 'string' ? id : `$$index:${index ?? 0}`;
   },
 });

@@ -8,7 +8,7 @@ import type { Change, Edge, Risk } from '../lib/protocol.js';
 import { deltaRows, propertyRows, type PropertyRow } from './delta-rows.js';
 import { edgeText, flowText, kindWord, opWord, titleOf } from './describe.js';
 import type { NodeIndex } from './node-index.js';
-import { visibleText } from '../../../protocol/text.js';
+import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 
 /** One connection as shown: the names at both ends and the port. */
 export type EdgeRow = {
@@ -169,7 +169,12 @@ export function cardView(change: Change, index: NodeIndex): CardView {
     ...(type !== undefined && change.kind !== 'flow' ? { type: visibleText(type) } : {}),
     flow: flowText(change),
     warnings: [],
-    sections: bodyOf(change, index),
+    sections: [
+      ...(change.node !== undefined && hasHiddenText(change.node.id)
+        ? [{ kind: 'explain' as const, text: `Its id is "${visibleText(change.node.id)}".` }]
+        : []),
+      ...bodyOf(change, index),
+    ],
   };
   if (HIDDEN_ESCAPE.test(cardText(view))) view.warnings.push(HIDDEN_WARNING);
   return view;

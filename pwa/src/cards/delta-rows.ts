@@ -63,11 +63,13 @@ function row(keys: PathKey[], fields: Omit<PropertyRow, 'path' | 'keys'>): Prope
   return { path: pathText(keys), keys, ...fields };
 }
 
+/** A value as text, for telling a whitespace-only change. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
 function changedRow(keys: PathKey[], before: unknown, after: unknown): PropertyRow {
-  const note =
-    typeof before === 'string' && typeof after === 'string' && whitespaceOnly(before, after)
-      ? { note: WHITESPACE_NOTE }
-      : {};
+  const note = whitespaceOnly(textOf(before), textOf(after)) ? { note: WHITESPACE_NOTE } : {};
   if (
     typeof before === 'string' &&
     typeof after === 'string' &&
@@ -163,6 +165,14 @@ function walkArray(
         // A nested change of the item now at `at`; its old self sits at the same index unless moved.
         walk(value, findOld(delta, at, before), child(after, at), [...keys, at], rest);
       }
+    }
+  }
+  // One item replaced by another (an id edited inside a list of objects, say): one row, old → new.
+  if (removed.length === 1 && rest.length === 1) {
+    const [gone, come] = [removed[0]!, rest[0]!];
+    if (come.op === 'added' && gone.keys.at(-1) === come.keys.at(-1)) {
+      rows.push(changedRow(come.keys, gone.before, come.after));
+      return;
     }
   }
   rows.push(...removed, ...rest);

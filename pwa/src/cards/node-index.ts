@@ -2,7 +2,7 @@
  * Names for node ids, so a card says "Parse reading → Send alert" rather than two hex ids. The
  * server's change list names the nodes it is about; the snapshots, once fetched, name the rest.
  */
-import { visibleText } from '../../../protocol/text.js';
+import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 import type { Change, FlowNode, Flows } from '../lib/protocol.js';
 
 /** Looks up nodes of a deployment by id, target first, then base. */
@@ -45,14 +45,17 @@ export class NodeIndex {
     return shown !== '' ? shown : undefined;
   }
 
-  /** What to call a node: its name, else its type and a short id, else the id (as shown). */
+  /**
+   * What to call a node: its name, else its type and a short id, else the id (as shown). An id with
+   * a hidden character is shown in full beside the name, since two such ids can look alike.
+   */
   label(id: string): string {
+    const suffix = hasHiddenText(id) ? ` (id "${visibleText(id)}")` : '';
     const name = this.nameOf(id);
-    if (name !== undefined) return name;
+    if (name !== undefined) return name + suffix;
     const type = this.typeOf(id);
-    return type !== undefined
-      ? `${visibleText(type)} ${visibleText(shortId(id))}`
-      : visibleText(shortId(id));
+    const short = suffix === '' ? visibleText(shortId(id)) : `"${visibleText(id)}"`;
+    return type !== undefined ? `${visibleText(type)} ${short}` : short;
   }
 
   /** How many output ports a node has (from its wires), when known. */

@@ -21,6 +21,30 @@ export function isLongString(value: unknown): value is string {
 /** Objects whose one-line JSON is longer than this are pretty-printed as a block. */
 const LONG_JSON = 48;
 
+/** A string in JSON as shown: quotes and backslashes escaped, LF and tab as `\n` and `\t`, hidden characters as visible escapes (never JSON's `\u0008`). */
+function jsonString(text: string): string {
+  return visibleText(
+    `"${text.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`,
+  );
+}
+
+/** JSON text of a value as shown: like `JSON.stringify`, strings written by `jsonString`. */
+export function jsonText(value: unknown, indent = '', pretty = false): string {
+  if (typeof value === 'string') return jsonString(value);
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  const inner = pretty ? `${indent}  ` : '';
+  const items = Array.isArray(value)
+    ? value.map((item) => jsonText(item, inner, pretty))
+    : Object.keys(value).map(
+        (key) =>
+          `${jsonString(key)}:${pretty ? ' ' : ''}${jsonText((value as Record<string, unknown>)[key], inner, pretty)}`,
+      );
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  if (items.length === 0) return `${open}${close}`;
+  if (!pretty) return `${open}${items.join(',')}${close}`;
+  return `${open}\n${items.map((item) => `${inner}${item}`).join(',\n')}\n${indent}${close}`;
+}
+
 /** A value as shown (see above). `undefined`, a value that is not there, shows as `(none)`. */
 export function shownValue(value: unknown): Shown {
   if (value === undefined) return { block: false, text: '(none)' };
@@ -29,9 +53,9 @@ export function shownValue(value: unknown): Shown {
     if (isLongString(value)) return { block: true, text: linesOf(value).join('\n') };
     return { block: false, text: `"${visibleText(value)}"` };
   }
-  const compact = visibleText(JSON.stringify(value) ?? String(value));
+  const compact = jsonText(value);
   if (typeof value === 'object' && value !== null && compact.length > LONG_JSON) {
-    return { block: true, text: visibleText(JSON.stringify(value, null, 2)) };
+    return { block: true, text: jsonText(value, '', true) };
   }
   return { block: false, text: compact };
 }
