@@ -30,10 +30,14 @@ export type VerifyResult = { ok: true; base: Flows; target: Flows } | VerifyFail
 /** Fetches a blob's bytes by rev. */
 export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
 
-/** Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`. */
+/**
+ * Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`.
+ * `recompute` is the change model (tests pass a faulty one to see the completeness check refuse).
+ */
 export async function verifyDeployment(
   detail: Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'>,
   fetchBlob: BlobSource,
+  recompute: typeof computeChanges = computeChanges,
 ): Promise<VerifyResult> {
   const [baseBytes, targetBytes] = await Promise.all([
     fetchBlob(detail.base),
@@ -68,7 +72,7 @@ export async function verifyDeployment(
       message: `A snapshot cannot be reviewed: ${err instanceof Error ? err.message : 'not a flows file'}.`,
     };
   }
-  const local = computeChanges(base, target, detail.credentials);
+  const local = recompute(base, target, detail.credentials);
   const ids = differingChanges(local, detail.changes);
   if (ids.length > 0) {
     return {
