@@ -63,7 +63,7 @@ function funcEdit(code: (func: string) => string): Promise<ReadCard> {
   );
 }
 
-const HIDDEN_WARNING = 'This change contains invisible or reordering characters';
+const HIDDEN_WARNING = 'Contains invisible or reordering characters, shown as ⟨U+…⟩ codes.';
 
 describe('text as JavaScript reads it, in the real app', { timeout: 120_000 }, () => {
   for (const [name, char, escape] of [

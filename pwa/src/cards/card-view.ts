@@ -54,8 +54,7 @@ export const MAX_LISTED = 12;
 
 /** The warning a card carries when it shows an invisible or reordering character. */
 export const HIDDEN_WARNING =
-  'This change contains invisible or reordering characters, shown here as ⟨U+…⟩ codes. ' +
-  'Code and names with them can run differently from how they read in the editor.';
+  'Contains invisible or reordering characters, shown as ⟨U+…⟩ codes. Code with them can run differently from how it reads.';
 
 /** An escape of a hidden character (the bracket alone, U+27E8, is not hidden). */
 const HIDDEN_ESCAPE = /\u27E8U\+(?!27E8\u27E9)[0-9A-F]{4,6}\u27E9/;

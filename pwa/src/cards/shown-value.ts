@@ -64,7 +64,11 @@ export function shownValue(value: unknown): Shown {
 export function shownPair(before: unknown, after: unknown): [Shown, Shown] {
   const old = shownValue(before);
   const now = shownValue(after);
-  if (old.block || now.block || old.blank || now.blank) return [old, now];
+  // Marks help inside text; a flag or null that changed is one whole word.
+  const word = (v: unknown): boolean => typeof v === 'boolean' || v === null;
+  if (old.block || now.block || old.blank || now.blank || word(before) || word(after)) {
+    return [old, now];
+  }
   const [a, b] = changedParts(old.text, now.text);
   return [
     { ...old, parts: a },
