@@ -35,21 +35,24 @@ export function visibleText(text: string): string {
   return ESCAPED.test(text) ? text.replace(ESCAPED, escapeOf) : text;
 }
 
+/** Printable ASCII, tab and LF: no hidden character can be there (checked first, it is cheap). */
+const PLAIN = /^[\t\n\x20-\x7E]*$/;
+
 /** True when `text` holds a hidden character. */
 export function hasHiddenText(text: string): boolean {
-  return HIDDEN.test(text);
+  return !PLAIN.test(text) && HIDDEN.test(text);
 }
 
 /** True when any string in `value` (object keys included, at any depth) holds a hidden character. */
 export function hasHidden(value: unknown): boolean {
-  if (typeof value === 'string') return HIDDEN.test(value);
+  if (typeof value === 'string') return hasHiddenText(value);
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) {
     for (const item of value) if (hasHidden(item)) return true;
     return false;
   }
   for (const key of Object.keys(value)) {
-    if (HIDDEN.test(key) || hasHidden((value as Record<string, unknown>)[key])) return true;
+    if (hasHiddenText(key) || hasHidden((value as Record<string, unknown>)[key])) return true;
   }
   return false;
 }
