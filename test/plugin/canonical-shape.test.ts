@@ -253,16 +253,20 @@ describe.each(SHAPES)('$name', (shape) => {
 
 // These doors set each node's `z` themselves; every other rule reaches them as sent.
 describe.each(SHAPES.filter((s) => !s.name.includes('flow id')))('$name', (shape) => {
-  it('is refused by PUT /flow/:id and POST /flow', async () => {
+  it('is refused by PUT /flow/:id, PUT /flow/global, POST /flow and the runtime addFlow', async () => {
     const pending = await pendingCount();
     const onTab = base.filter((n) => n.z === 'tab-main');
     const update = `{"id":"tab-main","label":"Main tab-main","nodes":${flowsText(shape, onTab)}}`;
     await expectRefusal(await send('PUT', '/flow/tab-main', update), shape);
     const copy = shape.nodeText.replace(`"id":"${shape.id}"`, `"id":"copy-${shape.id}"`);
-    await expectRefusal(await send('POST', '/flow', `{"label":"Copy","nodes":[${copy}]}`), {
-      ...shape,
-      node: shape.node.replace(`"${shape.id}"`, `"copy-${shape.id}"`),
-    });
+    const copied = { ...shape, node: shape.node.replace(`"${shape.id}"`, `"copy-${shape.id}"`) };
+    await expectRefusal(await send('POST', '/flow', `{"label":"Copy","nodes":[${copy}]}`), copied);
+    const global = `{"id":"global","configs":[${copy}],"subflows":[]}`;
+    await expectRefusal(await send('PUT', '/flow/global', global), copied);
+    const viaRuntime = await nr.RED.runtime.flows
+      .addFlow({ flow: { label: 'Copy', nodes: [JSON.parse(copy) as unknown] } })
+      .catch((e: unknown) => e);
+    expect(viaRuntime).toMatchObject({ code: 'ERR_FLOWS_INVALID' });
     await expectNothingHeld(pending);
   });
 });
