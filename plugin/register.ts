@@ -14,6 +14,7 @@ import {
   type Originals,
 } from './flows/entry-points.js';
 import { Gate, type GateLog } from './flows/gate.js';
+import { HeldError } from './flows/held-error.js';
 import { createNotifier } from './editor/notice.js';
 import { GateRecords } from './startup/records.js';
 import {
@@ -24,6 +25,16 @@ import {
 import { editorOriginsOf, parseGateSettings } from './settings.js';
 import { StartupCheck } from './startup/startup-check.js';
 import { Watcher } from './link/watcher.js';
+import {
+  applierOf,
+  capturePaletteOriginals,
+  closePaletteEntryPoints,
+  installPaletteEntryPoints,
+  type PaletteOriginals,
+} from './palette/entry-points.js';
+import { PaletteGate } from './palette/palette-gate.js';
+import { Quarantine } from './palette/quarantine.js';
+import { Releases } from './palette/releases.js';
 
 /** The Node-RED plugin API (`RED`), as far as Countersign uses it. */
 export type NodeRedApi = {
@@ -52,6 +63,7 @@ export async function register(RED: NodeRedApi, context: LoadContext = {}): Prom
   const log: GateLog = RED.log;
   const found = locateRuntimeModules(RED.hooks);
   const originals: Partial<Originals> = found ? captureOriginals(found) : {};
+  const paletteOriginals = found ? capturePaletteOriginals(found) : {};
   let connection: Connection | null = null;
   try {
     const modules = checkRuntimeModules(found);
@@ -60,7 +72,20 @@ export async function register(RED: NodeRedApi, context: LoadContext = {}): Prom
       editorOrigins: editorOriginsOf(modules.settings, listeningPort(RED.server)),
     });
     connection = await connect(settings, log);
-    await start(RED, modules, originals as Originals, settings, connection, log);
+    if (!paletteOriginals.nodes || !paletteOriginals.registry) {
+      throw new CountersignError(
+        'ERR_GATE_UNSUPPORTED',
+        'cannot find the palette functions to hold (nodes.installModule, registry.enableNode...)',
+      );
+    }
+    await start(
+      RED,
+      modules,
+      { flows: originals as Originals, palette: paletteOriginals as PaletteOriginals },
+      settings,
+      connection,
+      log,
+    );
   } catch (err) {
     await connection?.close().catch(() => undefined);
     stopTheStart(RED, found, originals, err, context);
@@ -81,11 +106,12 @@ function listeningPort(server: NodeRedApi['server']): number | undefined {
 async function start(
   RED: NodeRedApi,
   modules: RuntimeModules,
-  originals: Originals,
+  both: { flows: Originals; palette: PaletteOriginals },
   settings: ReturnType<typeof parseGateSettings>,
   connection: Connection,
   log: GateLog,
 ): Promise<void> {
+  const originals = both.flows;
   const userDir = String(modules.settings.userDir ?? process.cwd());
   const records = new GateRecords(userDir);
   const notify = createNotifier(RED.comms);
@@ -116,11 +142,31 @@ async function start(
           'If Countersign guarded this Node-RED before, its record (countersign-gate) was removed.',
       ),
   });
+  // Palette changes (7.1): held like deployments, applied through Node-RED's own installer.
+  const quarantine = new Quarantine(userDir, modules.npm);
+  const releases = new Releases();
+  const palette = new PaletteGate({
+    client: connection.client,
+    serverId: () => connection.serverId(),
+    requiredApprovals: settings.requiredApprovals,
+    activeSnapshot: () => gate.activeSnapshot(),
+    apply: applierOf({
+      originals: both.palette,
+      nodes: modules.nodes,
+      quarantine,
+      releases,
+      userDir,
+    }),
+    tidy: (held) => quarantine.tidy(held),
+    log,
+    notify,
+  });
   let closed = false;
   const watcher = new Watcher({
     client: connection.client,
-    onDeployment: (view) => gate.onDeployment(view),
-    heldIds: () => gate.heldIds(),
+    onDeployment: (view) =>
+      palette.owns(view.id) ? palette.onDeployment(view) : gate.onDeployment(view),
+    heldIds: () => [...gate.heldIds(), ...palette.heldIds()],
     log,
   });
   const afterStart: AfterStartOptions = {
@@ -180,13 +226,22 @@ async function start(
     },
   });
 
+  installPaletteEntryPoints({
+    modules,
+    originals: both.palette,
+    gate: palette,
+    releases,
+    context: { nodes: modules.nodes, flows: modules.flows, settings: modules.settings, quarantine },
+  });
+  await quarantine.tidy([]);
+
   RED.plugins.registerPlugin('countersign', {
     type: 'countersign-gate',
     status: (): GateStatus => ({
       mode: settings.server.kind,
       approvalUrl: connection.url,
       publicUrl: connection.publicUrl,
-      held: gate.heldIds(),
+      held: [...gate.heldIds(), ...palette.heldIds()],
       approvedRev: gate.approvedRev,
       eventsConnected: watcher.connected,
     }),
@@ -214,5 +269,10 @@ function stopTheStart(
     : new CountersignError('ERR_GATE_UNSUPPORTED', reason, { cause: err });
   RED.log.error(`Countersign: ${reason}. Node-RED will not start.`);
   closeEntryPoints(modules ?? {}, originals, reason, error);
+  closePaletteEntryPoints(modules ?? {}, async () => {
+    throw new HeldError(
+      `Countersign is not guarding this Node-RED (${reason}); no palette change can be made.`,
+    );
+  });
   if (context.cli) process.exit(1);
 }

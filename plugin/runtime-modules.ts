@@ -53,6 +53,8 @@ export type InternalFlows = {
   removeFlow(id: unknown, user?: unknown): Promise<unknown>;
   getFlows(): ActiveConfig;
   state(): string;
+  /** Throws Node-RED's `type_in_use` error when the active flows use a node set's types. */
+  checkTypeInUse(id: string): void;
 };
 
 /** `@node-red/runtime/lib/nodes/index.js`. */
@@ -64,6 +66,63 @@ export type InternalNodes = {
   removeFlow: InternalFlows['removeFlow'];
   getFlows: InternalFlows['getFlows'];
   loadContextsPlugin(): Promise<unknown>;
+  installModule(module: unknown, version?: unknown, url?: unknown): Promise<unknown>;
+  uninstallModule(module: unknown): Promise<unknown>;
+  enableNode(id: unknown): Promise<unknown>;
+  disableNode(id: unknown): Promise<unknown>;
+  getModuleInfo(module: string): ModuleInfo | null | undefined;
+  getNodeInfo(id: string): NodeSetInfo | null | undefined;
+};
+
+/** A node set as Node-RED's registry reports it. */
+export type NodeSetInfo = {
+  id: string;
+  name: string;
+  module: string;
+  types: string[];
+  enabled: boolean;
+  err?: unknown;
+};
+
+/** A module as Node-RED's registry reports it (`getModuleInfo`). */
+export type ModuleInfo = {
+  name: string;
+  version: string;
+  user?: boolean;
+  nodes: NodeSetInfo[];
+  plugins?: Array<{ id: string }>;
+};
+
+/** `@node-red/runtime/lib/api/nodes.js`: what the editor's `/nodes` routes call. */
+export type ApiNodes = {
+  addModule(opts: PaletteOpts): Promise<unknown>;
+  removeModule(opts: PaletteOpts): Promise<unknown>;
+  setModuleState(opts: PaletteOpts): Promise<unknown>;
+  setNodeSetState(opts: PaletteOpts): Promise<unknown>;
+};
+
+/** The options object of the runtime nodes API. */
+export type PaletteOpts = {
+  user?: { username?: unknown } | null;
+  req?: { ip?: unknown; path?: unknown } | null;
+  module?: unknown;
+  version?: unknown;
+  url?: unknown;
+  tarball?: { name?: unknown; size?: unknown; buffer?: unknown } | null;
+  id?: unknown;
+  enabled?: unknown;
+};
+
+/** `@node-red/registry` (its index): the layer below the runtime's nodes module. */
+export type Registry = {
+  enableNode(id: unknown): Promise<unknown>;
+  disableNode(id: unknown): Promise<unknown>;
+};
+
+/** Node-RED's hooks (`@node-red/util` hooks, the plugin API's `RED.hooks`). */
+export type Hooks = {
+  add(id: string, callback: (payload: Record<string, unknown>) => unknown): void;
+  remove(id: string): void;
 };
 
 /** `@node-red/runtime/lib/storage/index.js`. */
@@ -78,6 +137,8 @@ export type StorageIndex = {
 /** `@node-red/editor-api/lib/util.js`. */
 export type EditorUtil = {
   rejectHandler(req: unknown, res: HttpResponse, err: unknown): void;
+  /** The request summary the admin routes hand the runtime API as `opts.req`. */
+  getRequestLogObject?: (req: unknown) => unknown;
 };
 
 /** The parts of an express response the 423 answer uses. */
@@ -105,7 +166,12 @@ type InternalRuntime = {
 };
 
 /** `require('@node-red/runtime')`. */
-type RuntimeIndex = { _: InternalRuntime; flows: ApiFlows; stop(): Promise<unknown> };
+type RuntimeIndex = {
+  _: InternalRuntime;
+  flows: ApiFlows;
+  nodes: ApiNodes;
+  stop(): Promise<unknown>;
+};
 
 /** Handles on every module the gate wraps. */
 export type RuntimeModules = {
@@ -119,6 +185,12 @@ export type RuntimeModules = {
   settings: Record<string, unknown>;
   /** Absent when Node-RED runs without its editor API. */
   editorUtil: EditorUtil | null;
+  /** The palette's seams (7.1). */
+  apiNodes: ApiNodes;
+  registry: Registry;
+  hooks: Hooks;
+  /** Node-RED's own npm, as its installer runs it. */
+  npm: { execPath: string; npmCli: string };
 };
 
 /** Every function the gate wraps or calls, by module; one missing means the gate cannot hold. */
@@ -134,6 +206,7 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'state',
+    'checkTypeInUse',
   ],
   nodes: [
     'setFlows',
@@ -143,9 +216,18 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'loadContextsPlugin',
+    'installModule',
+    'uninstallModule',
+    'enableNode',
+    'disableNode',
+    'getModuleInfo',
+    'getNodeInfo',
   ],
   storage: ['getFlows', 'saveFlows'],
   editorUtil: ['rejectHandler'],
+  apiNodes: ['addModule', 'removeModule', 'setModuleState', 'setNodeSetState'],
+  registry: ['enableNode', 'disableNode'],
+  hooks: ['add', 'remove'],
 } as const;
 
 const RUNTIME_INDEX = /[\\/]@node-red[\\/]runtime[\\/]lib[\\/]index\.js$/;
@@ -178,9 +260,33 @@ export function locateRuntimeModules(hooks: unknown): Partial<RuntimeModules> | 
     if (internal.storage) modules.storage = internal.storage;
     if (internal.events) modules.events = internal.events;
     if (internal.settings) modules.settings = internal.settings;
+    if (runtime.nodes) modules.apiNodes = runtime.nodes;
+    if (internal.hooks) modules.hooks = internal.hooks as Hooks;
+    Object.assign(modules, locatePalette(path, cache));
     return modules;
   }
   return null;
+}
+
+/**
+ * The registry the runtime loaded (`@node-red/registry`, resolved from the runtime as Node-RED
+ * resolves it) and the npm its installer runs.
+ */
+function locatePalette(
+  runtimeIndex: string,
+  cache: NodeJS.Require['cache'],
+): Partial<Pick<RuntimeModules, 'registry' | 'npm'>> {
+  try {
+    const registryPath = createRequire(runtimeIndex).resolve('@node-red/registry');
+    const registry = cache[registryPath]?.exports as Registry | undefined;
+    const npmPackage = createRequire(registryPath).resolve('npm/package.json');
+    return {
+      ...(registry ? { registry } : {}),
+      npm: { execPath: process.execPath, npmCli: join(dirname(npmPackage), 'bin', 'npm-cli.js') },
+    };
+  } catch {
+    return {};
+  }
 }
 
 /** Checks that every module and function the gate wraps is there; throws `ERR_GATE_UNSUPPORTED`. */
@@ -209,6 +315,12 @@ export function checkRuntimeModules(found: Partial<RuntimeModules> | null): Runt
         );
       }
     }
+  }
+  if (!found.npm) {
+    throw new CountersignError(
+      'ERR_GATE_UNSUPPORTED',
+      "cannot find the npm Node-RED's installer runs, so palette changes could not be held",
+    );
   }
   if (typeof found.events?.on !== 'function' || !found.settings) {
     throw new CountersignError(

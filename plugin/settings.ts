@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CountersignError } from '../protocol/index.js';
+import { parseTrustProxy } from '../server/http/client-address.js';
 
 /** How the gate reaches its approval server. */
 export type ServerMode =
@@ -23,6 +24,8 @@ export type GateSettings = {
   /** Embedded server only: TLS files and the VAPID subject. */
   tls?: { cert: string; key: string };
   pushSubject?: string;
+  /** Embedded server only: reverse proxies whose `X-Forwarded-For` names the client. */
+  trustProxy?: string[];
 };
 
 /** What the settings are checked against: where Node-RED keeps its files and serves its editor. */
@@ -46,6 +49,7 @@ const KNOWN = [
   'onStartMismatch',
   'tls',
   'pushSubject',
+  'trustProxy',
 ] as const;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -195,7 +199,7 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     server = { kind: 'embedded', port, host, dataDir, ...(publicUrl ? { publicUrl } : {}) };
   } else {
     const url = parseUrlSetting('server', serverSetting);
-    for (const key of ['port', 'host', 'dataDir', 'tls', 'pushSubject'] as const) {
+    for (const key of ['port', 'host', 'dataDir', 'tls', 'pushSubject', 'trustProxy'] as const) {
       if (given(key)) throw bad(key, 'is only used with the embedded server (server is a URL)');
     }
     if (given('publicUrl')) parseUrlSetting('publicUrl', raw.publicUrl);
@@ -233,6 +237,15 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     }
   }
 
+  let trustProxy: string[] | undefined;
+  if (given('trustProxy')) {
+    try {
+      trustProxy = parseTrustProxy(raw.trustProxy);
+    } catch (err) {
+      throw bad('trustProxy', `${(err as Error).message.replace(/^trustProxy:? ?/, '')}`);
+    }
+  }
+
   // DESIGN 2: the approval server's origin must differ from the editor's, so no editor code can
   // reach the phone app's storage or keys.
   const editorKeys = new Set(context.editorOrigins.map(originKey));
@@ -267,6 +280,7 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     onStartMismatch,
     ...(tls ? { tls } : {}),
     ...(pushSubject ? { pushSubject } : {}),
+    ...(trustProxy ? { trustProxy } : {}),
   };
 }
 

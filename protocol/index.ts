@@ -10,6 +10,7 @@ export * from './states.js';
 export * from './device-id.js';
 export * from './wire.js';
 export * from './risk.js';
+export * from './module.js';
 export * from './changes/types.js';
 export { computeChanges, kindOf } from './changes/compute-changes.js';
 export { edgesOf, edgeViewOf, diffEdges, sortEdges, type EdgeView } from './changes/edges.js';

@@ -1,4 +1,5 @@
 import type { ChangeKind, Risk } from './changes/types.js';
+import type { ModuleDescriptor } from './module.js';
 import { hasHidden } from './text.js';
 
 /**
@@ -91,6 +92,8 @@ export function riskOf(kind: ChangeKind, type: string): Risk {
     case 'node':
     case 'config':
       return riskOfType(type);
+    case 'module':
+      return 'high';
   }
 }
 
@@ -103,4 +106,23 @@ export function riskOf(kind: ChangeKind, type: string): Risk {
 export function riskOfChange(kind: ChangeKind, type: string, shown: readonly unknown[]): Risk {
   if (kind !== 'layout' && (hasHidden(type) || shown.some(hasHidden))) return 'high';
   return riskOf(kind, type);
+}
+
+/** The package name of Countersign itself: removing it removes the gate. */
+export const COUNTERSIGN_PACKAGE = 'node-red-contrib-countersign';
+
+/**
+ * The risk of a palette change (7.1): high when code runs or could start running (an install or
+ * update runs npm and loads the module, an enable loads a node set's code, any install script) and
+ * when the change removes Countersign itself; medium for a removal or disable, which only takes
+ * types away (Node-RED refuses while flows use them).
+ */
+export function riskOfModule(
+  descriptor: Pick<ModuleDescriptor, 'action' | 'name' | 'scripts'>,
+): Risk {
+  if (Object.keys(descriptor.scripts).length > 0) return 'high';
+  if (descriptor.action === 'remove' || descriptor.action === 'disable') {
+    return descriptor.name === COUNTERSIGN_PACKAGE ? 'high' : 'medium';
+  }
+  return 'high';
 }

@@ -55,9 +55,17 @@ export type InvitationResponse = { code: string; url: string; expiresAt: string 
 /** Who or what made a deployment. */
 export type DeploymentSource = { user: string; via: string; address?: string };
 
-/** Node-RED's deployment types, plus the single-flow entry points and the start-up check. */
+/** Node-RED's deployment types, plus the single-flow entry points, the start-up check and palette changes (`module`). */
 export type DeploymentType =
-  'full' | 'nodes' | 'flows' | 'reload' | 'flow-add' | 'flow-update' | 'flow-delete' | 'startup';
+  | 'full'
+  | 'nodes'
+  | 'flows'
+  | 'reload'
+  | 'flow-add'
+  | 'flow-update'
+  | 'flow-delete'
+  | 'startup'
+  | 'module';
 
 /** `POST /deployments` from a plugin. */
 export type ProposalRequest = {

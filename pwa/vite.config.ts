@@ -57,6 +57,9 @@ export default defineConfig({
         ],
       },
       injectManifest: {
+        // One classic script (the worker is registered without `type: 'module'`); the "es" build
+        // would pass Rollup an option Vite has deprecated.
+        rollupFormat: 'iife',
         // The shell, and the icons notifications and the app itself show. The large install icons
         // are fetched by the browser when it installs the app; no need to keep them twice.
         globPatterns: [

@@ -51,6 +51,7 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     limits: { jsonBytes: 1 << 20, decisionBytes: 128 << 10, blobBytes: 64 << 20, ...config.limits },
     heartbeatMs: config.heartbeatMs ?? 15_000,
     enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
+    trustProxy: config.trustProxy ?? [],
   };
 }
 

@@ -26,6 +26,8 @@ export type ServerConfig = {
   heartbeatMs: number;
   /** Bad invitation codes allowed per client address and window before 429. */
   enrollFailures: { max: number; windowMs: number };
+  /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
+  trustProxy: string[];
 };
 
 /** Everything a service function needs: passed in, never imported. */

@@ -45,6 +45,8 @@ export type StartOptions = {
   notifier?: Partial<NotifierOptions>;
   heartbeatMs?: number;
   enrollFailures?: { max: number; windowMs: number };
+  /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
+  trustProxy?: string[];
 };
 
 /** A running approval server. */
@@ -56,6 +58,11 @@ export type RunningServer = {
   serverId: string;
   /** The loopback admin API's URL (also in `<dataDir>/server.json`). */
   adminUrl: string;
+  /**
+   * A plain-http loopback URL of the same API, for a plugin in this process: with TLS, the listen
+   * URL's certificate names the public host, not 127.0.0.1. Equal to `url` without TLS.
+   */
+  localUrl: string;
   dataDir: string;
   /** The apps and services (tests reach the context through it). */
   handle: CountersignApp;
@@ -202,6 +209,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ...(options.notifier ? { notifier: options.notifier } : {}),
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
         ...(options.enrollFailures ? { enrollFailures: options.enrollFailures } : {}),
+        ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
       },
       statusExtras: () => ({
         url,
@@ -212,6 +220,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     main.on('request', handle.app);
     admin.on('request', handle.adminApp);
+    // With TLS, a loopback listener of the same app lets the embedding plugin talk plain http.
+    const local = tls ? http.createServer(handle.app) : null;
+    const localUrl = local ? `http://127.0.0.1:${await listen(local, 0, '127.0.0.1')}` : url;
     const serverId = openStore.data.serverId;
     await writeFileAtomic(
       join(dataDir, 'server.json'),
@@ -232,12 +243,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       port,
       serverId,
       adminUrl,
+      localUrl,
       dataDir,
       handle,
       close() {
         closed ??= (async () => {
           await handle.close();
-          await Promise.all([closeListener(main), closeListener(admin)]);
+          await Promise.all([
+            closeListener(main),
+            closeListener(admin),
+            ...(local ? [closeListener(local)] : []),
+          ]);
           await openStore.audit.append('server-stopped', {}).catch(() => {});
           await openStore.close();
           await unlink(join(dataDir, 'server.json')).catch(() => {});

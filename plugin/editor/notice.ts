@@ -7,8 +7,19 @@
 /** The topic the editor plugin (plugin/index.html) subscribes to. */
 export const NOTICE_TOPIC = 'countersign/deployment';
 
-/** One notice. `status` is `held`, `unreachable`, a final state, or `drift`. */
-export type Notice = { id: string | null; status: string; message: string };
+/**
+ * One notice. `status` is `held`, `unreachable`, `applying` (approved and verified, about to be
+ * applied: `rev` is the rev Node-RED will report), a final state, or `drift`. A rejection carries
+ * the approver (`by`) and their `note`.
+ */
+export type Notice = {
+  id: string | null;
+  status: string;
+  message: string;
+  rev?: string;
+  by?: string;
+  note?: string;
+};
 
 /** Publishes notices to the editor; a missing comms API makes it a no-op. */
 export function createNotifier(

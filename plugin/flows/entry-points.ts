@@ -17,6 +17,7 @@ import {
 import { guardedSaveFlows, revOfSaved } from './backstop.js';
 import type { Gate } from './gate.js';
 import { HeldError, heldAwareRejectHandler } from './held-error.js';
+import { markingRequestLogObject, viaOfLogObject } from './request-origin.js';
 import {
   replaceFunction,
   type ApiFlows,
@@ -114,13 +115,16 @@ function userName(user: unknown): string | null {
   return typeof name === 'string' && name !== '' ? name.slice(0, 100) : null;
 }
 
-/** Who deployed through the runtime API: a request's user (or anonymous), else the runtime. */
+/**
+ * Who deployed through the runtime API: a request's user (`anonymous` when Node-RED has no
+ * `adminAuth`) and whether the editor or another client sent it; else the runtime.
+ */
 export function sourceOfApi(opts: ApiOpts, viaEditor: boolean): DeploymentSource {
   if (opts.req) {
     const ip = typeof opts.req.ip === 'string' ? opts.req.ip : undefined;
     return {
       user: userName(opts.user) ?? 'anonymous',
-      via: viaEditor ? 'editor' : 'admin-api',
+      via: viaOfLogObject(opts.req) ?? (viaEditor ? 'editor' : 'admin-api'),
       ...(ip ? { address: ip } : {}),
     };
   }
@@ -357,13 +361,25 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     guardedSaveFlows(originals.storage.saveFlows, options.onRefusedSave),
   );
 
-  // --- The 423 answer, and closing the gate with Node-RED --------------------------------------
+  // --- The 423 answer, the request label, and closing the gate with Node-RED ------------------
   if (modules.editorUtil && originals.rejectHandler) {
     replaceFunction(
       modules.editorUtil,
       'rejectHandler',
       heldAwareRejectHandler(originals.rejectHandler),
     );
+  }
+  const logObject = modules.editorUtil?.getRequestLogObject;
+  if (modules.editorUtil && typeof logObject === 'function') {
+    try {
+      replaceFunction(
+        modules.editorUtil,
+        'getRequestLogObject',
+        markingRequestLogObject(logObject.bind(modules.editorUtil)),
+      );
+    } catch {
+      // Only the label "editor" or "admin API" depends on it; the body's `rev` decides instead.
+    }
   }
   replaceFunction(modules.runtime, 'stop', async function stop() {
     try {

@@ -23,10 +23,12 @@ import { releaseRev } from './backstop.js';
 import type { ApprovalClient, DeploymentView } from '../link/client.js';
 import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
 import type { Notice } from '../editor/notice.js';
+import { approverName, oneLine, rejectionOf } from '../editor/rejection.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
 import { verifyApprovals } from '../approval/verify-approvals.js';
+import { reportOutcome } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
 export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
@@ -258,7 +260,7 @@ export class Gate {
       return;
     }
     if (view.status === 'rejected' || view.status === 'expired' || view.status === 'superseded') {
-      this.#queue(view.id, () => this.#drop(held, view.status));
+      this.#queue(view.id, () => this.#drop(held, view));
     } else if (view.status === 'approved') {
       this.#queue(view.id, () => this.#settle(held, view));
     }
@@ -291,13 +293,32 @@ export class Gate {
     await this.#report(id, 'failed', await this.activeRev(), message);
   }
 
-  async #drop(held: Held, status: string): Promise<void> {
+  async #drop(held: Held, view: DeploymentView): Promise<void> {
+    const { status } = view;
     this.#forget(held.id);
-    this.#o.log.info(`Countersign: deployment ${held.id} ${status}; nothing applied`);
+    if (status !== 'rejected') {
+      this.#o.log.info(`Countersign: deployment ${held.id} ${status}; nothing applied`);
+      this.#o.notify({
+        id: held.id,
+        status,
+        message: `Deployment ${held.id} was ${status}. Nothing changed.`,
+      });
+      return;
+    }
+    // DESIGN 7: the approver's note reaches the deployer, in the editor and in Node-RED's log.
+    const { device, note } = rejectionOf(view);
+    const jwks = device ? await this.#o.client.keys().catch(() => null) : null;
+    const by = device ? approverName(device, jwks) : null;
+    this.#o.log.warn(
+      `Countersign: deployment ${held.id} rejected${by ? ` by ${by}` : ''}; nothing applied` +
+        (note ? `. Note: "${oneLine(note)}"` : ' (no note)'),
+    );
     this.#o.notify({
       id: held.id,
       status,
-      message: `Deployment ${held.id} was ${status}. Nothing changed.`,
+      message: `Deployment ${held.id} was rejected${by ? ` by ${by}` : ''}. Nothing changed.`,
+      ...(by ? { by } : {}),
+      ...(note ? { note } : {}),
     });
   }
 
@@ -384,7 +405,15 @@ export class Gate {
       return;
     }
 
-    // 4. Apply through the original function, with the backstop releasing exactly this rev.
+    // 4. Apply through the original function, with the backstop releasing exactly this rev. The
+    // editor that deployed it hears the rev first, so that it can take Node-RED's own "flows
+    // deployed" news for this rev as its own deployment (DESIGN 7: brought in step).
+    this.#o.notify({
+      id: held.id,
+      status: 'applying',
+      rev: held.target,
+      message: `Deployment ${held.id} was approved; applying it.`,
+    });
     const withdraw = releaseRev(held.target);
     const started = this.#waitForStart();
     let rev: unknown;
@@ -438,6 +467,7 @@ export class Gate {
     this.#o.notify({
       id: held.id,
       status: 'applied',
+      rev: held.target,
       message: `Deployment ${held.id} approved and applied.`,
     });
     await this.#report(held.id, 'applied', held.target, startNote ?? undefined);
@@ -483,28 +513,7 @@ export class Gate {
     };
   }
 
-  async #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.#o.client.outcome(id, {
-          status,
-          rev,
-          ...(message ? { message: message.slice(0, 500) } : {}),
-        });
-        return;
-      } catch (err) {
-        const http = (err as { httpStatus?: number | null }).httpStatus;
-        if (typeof http === 'number' && http >= 400 && http < 500) {
-          this.#o.log.warn(
-            `Countersign: the server refused the outcome of ${id}: ${(err as Error).message}`,
-          );
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          setTimeout(resolve, 500 * 2 ** attempt).unref?.();
-        });
-      }
-    }
-    this.#o.log.warn(`Countersign: could not report the outcome of deployment ${id} (${status})`);
+  #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
+    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
   }
 }

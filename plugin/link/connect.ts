@@ -64,6 +64,7 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
       ...(publicUrl ? { publicUrl } : {}),
       ...(settings.tls ? { tls: settings.tls } : {}),
       ...(settings.pushSubject ? { pushSubject: settings.pushSubject } : {}),
+      ...(settings.trustProxy ? { trustProxy: settings.trustProxy } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -101,7 +102,8 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
   }
   const instance = await running.ensureInstance(settings.name, policy);
   return {
-    client: new ApprovalClient({ baseUrl: running.url, token: instance.token }),
+    // The plugin talks to its own server over loopback (with TLS, the certificate names the public host).
+    client: new ApprovalClient({ baseUrl: running.localUrl, token: instance.token }),
     url: running.url,
     publicUrl: running.publicUrl,
     serverId: () => Promise.resolve(running.serverId),

@@ -97,11 +97,16 @@ export class StartupCheck {
         },
         text,
       );
+      this.#o.setApprovedRev(diskRev);
+      this.finding ??= { kind: 'first-start', rev: diskRev };
+      if (Array.isArray(disk.flows) && disk.flows.length === 0) {
+        // A brand-new install: no flows run, so nothing was trusted and there is nothing to announce.
+        log.info('Countersign: first start with no flows; every deployment from now on is held');
+        return disk;
+      }
       log.warn(
         `Countersign: first start: trusting the flows on disk (rev ${diskRev.slice(0, 12)}) once and recording them as approved`,
       );
-      this.#o.setApprovedRev(diskRev);
-      this.finding ??= { kind: 'first-start', rev: diskRev };
       await this.#o
         .onFirstStart?.(diskRev)
         .catch((err: unknown) =>

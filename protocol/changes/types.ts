@@ -1,8 +1,9 @@
-/** The change model of 5.2. */
+/** The change model of 5.2 (and the `module` change of 7.1). */
+import type { ModuleChange } from '../module.js';
 
 /** What a change is about. */
 export type ChangeKind =
-  'flow' | 'subflow' | 'node' | 'config' | 'wiring' | 'layout' | 'credentials';
+  'flow' | 'subflow' | 'node' | 'config' | 'wiring' | 'layout' | 'credentials' | 'module';
 
 /** What happened to the subject. */
 export type ChangeOp = 'added' | 'removed' | 'changed';
@@ -29,5 +30,7 @@ export type Change = {
   edges?: { added: Edge[]; removed: Edge[] };
   nodes?: string[];
   fields?: string[];
+  /** kind 'module' (7.1): the module descriptor and the running flows that use its types. */
+  module?: ModuleChange;
   risk: Risk;
 };

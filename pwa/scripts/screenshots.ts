@@ -4,19 +4,21 @@
  * `npx tsx pwa/scripts/screenshots.ts [out-dir]`. With `pngquant` installed the PNGs are
  * quantised to keep the repository small.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startPushReceiver } from '../../test/helpers/push-receiver.js';
 import { startTestServer } from '../../test/helpers/server.js';
+import { TestDevice } from '../../test/helpers/device.js';
+import { shrink } from './shrink.js';
 import {
   allowNotifications,
   ensurePwaBuilt,
   installPushSeam,
   launchBrowser,
 } from '../../test/pwa/browser.js';
+import { computeChanges, type Verdict } from '../../protocol/index.js';
 import { bioreactorScenario, functionEditScenario } from '../../test/pwa/scenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +46,39 @@ try {
     credentials: scenario.credentials,
     creds: scenario.creds,
     source: { user: 'jonas', via: 'editor' },
+  });
+  // A deployment replaced by a newer one, for the review that follows its deployment.
+  const boiler = await server.addInstance('boiler-room');
+  const replaced = await server.propose(boiler.token, small.base, small.target, {
+    source: { user: 'marta', via: 'editor' },
+  });
+  await server.propose(boiler.token, scenario.base, scenario.target, {
+    credentials: scenario.credentials,
+    creds: scenario.creds,
+    source: { user: 'marta', via: 'editor' },
+  });
+  // A decided deployment for History: one approval with a note, one rejection per change with a note.
+  const packaging = await server.addInstance('packaging', { requiredApprovals: 2 });
+  const decided = await server.propose(packaging.token, scenario.base, scenario.target, {
+    credentials: scenario.credentials,
+    creds: scenario.creds,
+    source: { user: 'jonas', via: 'editor' },
+  });
+  const marta = await server.enrollDevice({ owner: 'marta', name: "Marta's phone" });
+  const ole = await server.enrollDevice({ owner: 'ole', name: 'Ole’s tablet' });
+  await marta.decide(server.url, decided.id, {
+    note: 'Checked with the lab: the new endpoint is ours.',
+  });
+  const verdicts: Record<string, Verdict> = Object.fromEntries(
+    computeChanges(scenario.base, scenario.target, scenario.credentials).map((c) => [
+      c.id,
+      'approve',
+    ]),
+  );
+  verdicts['node:f23c470d.dad1f8'] = 'reject';
+  await ole.decide(server.url, decided.id, {
+    changes: verdicts,
+    note: 'The rounding belongs in the query, not in this function. Please move it and deploy again.',
   });
 
   for (const v of variants) {
@@ -91,6 +126,14 @@ try {
       await page.keyboard.press('ArrowLeft');
       await cardUntil(page, null);
       await shot('summary');
+      await page.getByRole('button', { name: 'Reject deployment' }).click();
+      await page.getByRole('dialog').waitFor();
+      await shot('summary-dialog');
+      await page.keyboard.press('Escape');
+
+      await page.goto(`${server.url}/#/review/${replaced.id}`);
+      await page.getByRole('link', { name: 'Review the newer one' }).waitFor();
+      await shot('review-replaced');
 
       await page.goto(`${server.url}/#/devices`);
       await page.getByLabel('Device name').fill("Marta's phone");
@@ -98,11 +141,41 @@ try {
       await page.getByRole('img', { name: 'QR code of the enrolment link' }).waitFor();
       await page.locator('cs-devices li.device').first().waitFor();
       await shot('devices');
+      const url = (await page.locator('cs-invite .url').innerText()).trim();
+      const code = new URL(url.replace('#/', '')).searchParams.get('code')!;
+      const invited = await TestDevice.create({ owner: 'jonas', name: "Marta's phone" });
+      await invited.enroll(server.url, code);
+      await page.locator('cs-invite').getByText('is enrolled').waitFor();
+      await shot('invite-enrolled');
       await page.goto(`${server.url}/#/history`);
       await page.locator('cs-history .dep').first().waitFor();
       await shot('history');
+      await page.goto(`${server.url}/#/history/${decided.id}`);
+      await page.locator('cs-history-entry li.decision').nth(1).waitFor();
+      await shot('history-entry');
+      await page.locator('cs-history-entry li.decision').nth(1).scrollIntoViewIfNeeded();
+      await shot('history-entry-rejection');
     } finally {
       await browser.close();
+    }
+    // The enrolment screen at a plain-http address of another machine (approvals.test → 127.0.0.1).
+    const plain = await launchBrowser({
+      ...v,
+      reducedMotion: 'reduce',
+      args: ['--host-resolver-rules=MAP approvals.test 127.0.0.1'],
+    });
+    try {
+      const page = await plain.context.newPage();
+      const port = new URL(server.url).port;
+      await page.goto(`http://approvals.test:${port}/#/enroll?code=${'x'.repeat(43)}`);
+      await page.locator('cs-enroll').getByRole('alert').waitFor();
+      await page.waitForTimeout(150);
+      const file = join(out, `enroll-insecure-${tag}.png`);
+      await page.screenshot({ path: file });
+      shrink(file);
+      console.log(`enroll-insecure-${tag}.png`);
+    } finally {
+      await plain.close();
     }
   }
 } finally {
@@ -196,21 +269,4 @@ async function cardUntil(page: Page, changeId: string | null): Promise<void> {
     await page.waitForTimeout(60);
   }
   throw new Error(`card ${changeId ?? 'summary'} not reached`);
-}
-
-/** Quantises a PNG in place with pngquant, when it is installed. */
-function shrink(file: string): void {
-  try {
-    execFileSync('pngquant', [
-      '--force',
-      '--skip-if-larger',
-      '--quality',
-      '65-95',
-      '--ext',
-      '.png',
-      file,
-    ]);
-  } catch {
-    // No pngquant, or no gain: keep the PNG as it is.
-  }
 }

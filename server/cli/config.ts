@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CountersignError } from '../../protocol/index.js';
+import { parseTrustProxy } from '../http/client-address.js';
 import { parsePolicy, type Policy } from '../policy.js';
 import { parsePublicUrl } from '../start.js';
 
@@ -15,17 +16,55 @@ export type ServeConfig = {
   name?: string;
   pushSubject?: string;
   policy: Policy;
+  /** Reverse proxies whose `X-Forwarded-For` names the client. */
+  trustProxy: string[];
 };
 
-const FILE_KEYS = new Set(['host', 'port', 'publicUrl', 'tls', 'name', 'pushSubject', 'policy']);
+const FILE_KEYS = new Set([
+  'host',
+  'port',
+  'publicUrl',
+  'tls',
+  'name',
+  'pushSubject',
+  'policy',
+  'trustProxy',
+]);
 
 function configError(message: string): CountersignError {
   return new CountersignError('ERR_CONFIG', message);
 }
 
 /** The data directory: `--data-dir`, then `COUNTERSIGN_DATA_DIR`, then `./.countersign`. */
-export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(flag ?? env.COUNTERSIGN_DATA_DIR ?? '.countersign');
+export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv, cwd = '.'): string {
+  return resolve(cwd, flag ?? env.COUNTERSIGN_DATA_DIR ?? '.countersign');
+}
+
+/** Where `countersign serve` and `npm start` keep a server's data, relative to the folder they run in. */
+export const LOCAL_DATA_DIRS = ['.countersign', join('.countersign', 'countersign')] as const;
+
+/** The data directory a command that talks to a server uses, and how it was chosen. */
+export type ServerDataDir = { dir: string; how: 'given' | 'found' | 'default' };
+
+/**
+ * The data directory of a running server: `--data-dir`, then `COUNTERSIGN_DATA_DIR`, then the one
+ * of `./.countersign` (`countersign serve`) and `./.countersign/countersign` (`npm start`) whose
+ * server runs (has `server.json`), then the one that has a store, then `./.countersign`.
+ */
+export function serverDataDirOf(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd = '.',
+): ServerDataDir {
+  if (flag !== undefined || env.COUNTERSIGN_DATA_DIR !== undefined) {
+    return { dir: dataDirOf(flag, env, cwd), how: 'given' };
+  }
+  const candidates = LOCAL_DATA_DIRS.map((d) => resolve(cwd, d));
+  const running = candidates.find((d) => existsSync(join(d, 'server.json')));
+  if (running) return { dir: running, how: 'found' };
+  const stored = candidates.find((d) => existsSync(join(d, 'countersign.json')));
+  if (stored) return { dir: stored, how: 'found' };
+  return { dir: candidates[0]!, how: 'default' };
 }
 
 function parsePort(value: unknown, where: string): number {
@@ -81,11 +120,12 @@ export type ServeFlags = {
   'required-approvals'?: string;
   'forbid-self-approval'?: boolean;
   'expires-in'?: string;
+  'trust-proxy'?: string;
 };
 
 /** Resolves the serve configuration: flags over environment over the file over defaults. */
-export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
-  const dataDir = dataDirOf(flags['data-dir'], env);
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'): ServeConfig {
+  const dataDir = dataDirOf(flags['data-dir'], env, cwd);
   const file = flags.config
     ? readConfigFile(resolve(flags.config), true)
     : readConfigFile(join(dataDir, 'config.json'), false);
@@ -133,11 +173,20 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   if (pushSubject !== undefined && !/^(mailto:|https:)/.test(pushSubject)) {
     throw configError('pushSubject must be a mailto: or https: URL');
   }
+  let trustProxy: string[];
+  try {
+    trustProxy = parseTrustProxy(
+      flags['trust-proxy'] ?? env.COUNTERSIGN_TRUST_PROXY ?? file.trustProxy,
+    );
+  } catch (err) {
+    throw configError((err as Error).message);
+  }
   return {
     dataDir,
     host,
     port,
     policy,
+    trustProxy,
     ...(publicUrl ? { publicUrl } : {}),
     ...(cert && key ? { tls: { cert, key } } : {}),
     ...(name ? { name } : {}),

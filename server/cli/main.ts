@@ -8,7 +8,7 @@ import {
 import { startServer } from '../start.js';
 import { VERSION } from '../package-root.js';
 import { adminCall, NoServerError } from './admin-client.js';
-import { dataDirOf, serveConfig, type ServeFlags } from './config.js';
+import { serveConfig, serverDataDirOf, type ServeFlags, type ServerDataDir } from './config.js';
 import { terminalQr } from './qr.js';
 
 /** Where the command line writes; tests pass their own. */
@@ -16,6 +16,8 @@ export type CliIo = {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** The folder relative paths and the data-directory search start from (default: the process's). */
+  cwd?: string;
 };
 
 class UsageError extends Error {}
@@ -44,11 +46,15 @@ Every command takes --data-dir DIR (or COUNTERSIGN_DATA_DIR; default ./.counters
 Commands other than serve talk to the running server through its loopback admin API.`,
   serve: `Usage: countersign serve [--host H] [--port P] [--public-url URL] [--tls-cert F --tls-key F]
                         [--name NAME] [--push-subject mailto:...] [--required-approvals N]
-                        [--forbid-self-approval] [--expires-in 24h] [--config FILE] [--data-dir DIR] [--json]
+                        [--forbid-self-approval] [--expires-in 24h] [--trust-proxy ADDR[,ADDR]]
+                        [--config FILE] [--data-dir DIR] [--json]
 
 Runs the approval server. Settings come from flags, then the environment (COUNTERSIGN_PORT,
-COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR), then the config file (<data dir>/config.json or --config),
-a JSON object with host, port, publicUrl, tls {cert, key}, name, pushSubject, policy.`,
+COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR, COUNTERSIGN_TRUST_PROXY), then the config file
+(<data dir>/config.json or --config), a JSON object with host, port, publicUrl, tls {cert, key}, name,
+pushSubject, policy, trustProxy.
+Behind a reverse proxy, set --public-url to the URL phones open and --trust-proxy to the proxy's
+address, so that X-Forwarded-For names the client (only from that address).`,
   enroll: `Usage: countersign enroll --owner NAME --name DEVICE [--data-dir DIR] [--json]
 
 Prints a one-time enrolment URL (valid 10 minutes) and its QR code. Open it on the phone.
@@ -86,8 +92,43 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
+/** Rows under a header, each column as wide as its widest cell (the last column left ragged). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((cells) =>
+      cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '),
+    )
+    .join('\n');
+}
+
 function print(io: CliIo, json: boolean | undefined, value: unknown, human: () => string): void {
   io.out(json ? JSON.stringify(value, null, 2) : human());
+}
+
+/** The running server's data directory for a command (see `serverDataDirOf`). */
+function serverOf(values: { 'data-dir'?: string | undefined }, io: CliIo): ServerDataDir {
+  return serverDataDirOf(values['data-dir'], io.env, io.cwd);
+}
+
+/** Calls the admin API of `server`; when nothing runs there, says where it looked and what to add. */
+async function call<T>(
+  server: ServerDataDir,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  try {
+    return await adminCall<T>(server.dir, method, path, body);
+  } catch (err) {
+    if (!(err instanceof NoServerError) || server.how === 'given') throw err;
+    throw new NoServerError(
+      server.how === 'found'
+        ? `the Countersign server of ${server.dir} is not running. Start it (\`npm start\` in this folder runs the one in .countersign/countersign; \`countersign serve --data-dir ${server.dir}\` runs a standalone one), or add --data-dir DIR for another server`
+        : 'no Countersign server found here (looked in ./.countersign and ./.countersign/countersign). ' +
+            "Run this in the folder where you ran `npm start`, or add --data-dir DIR (the server's data directory)",
+    );
+  }
 }
 
 async function serve(args: string[], io: CliIo): Promise<number> {
@@ -103,14 +144,16 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'required-approvals': { type: 'string' },
     'forbid-self-approval': { type: 'boolean' },
     'expires-in': { type: 'string' },
+    'trust-proxy': { type: 'string' },
   });
   if (values.help) return help(io, 'serve');
-  const config = serveConfig(values as ServeFlags, io.env);
+  const config = serveConfig(values as ServeFlags, io.env, io.cwd);
   const running = await startServer({
     dataDir: config.dataDir,
     host: config.host,
     port: config.port,
     policy: config.policy,
+    trustProxy: config.trustProxy,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.tls ? { tls: config.tls } : {}),
     ...(config.name ? { name: config.name } : {}),
@@ -156,8 +199,7 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io, 'enroll');
   if (!values.owner || !values.name)
     throw new UsageError('enroll needs --owner NAME and --name DEVICE');
-  const dataDir = dataDirOf(values['data-dir'], io.env);
-  const inv = await adminCall<InvitationResponse>(dataDir, 'POST', '/invitations', {
+  const inv = await call<InvitationResponse>(serverOf(values, io), 'POST', '/invitations', {
     owner: values.owner,
     name: values.name,
   });
@@ -178,25 +220,25 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
 async function devices(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'devices');
-  const { devices: list } = await adminCall<{ devices: DeviceView[] }>(
-    dataDirOf(values['data-dir'], io.env),
+  const { devices: list } = await call<{ devices: DeviceView[] }>(
+    serverOf(values, io),
     'GET',
     '/devices',
   );
   print(io, values.json, { devices: list }, () =>
     list.length === 0
       ? 'No devices enrolled. Make an invitation with: countersign enroll --owner NAME --name DEVICE'
-      : list
-          .map((d) =>
-            [
-              d.fingerprint,
-              d.revokedAt ? `revoked ${d.revokedAt}` : 'active',
-              d.push ? 'push' : 'no push',
-              `${d.owner}: ${d.name}`,
-              d.id,
-            ].join('  '),
-          )
-          .join('\n'),
+      : table(
+          ['FINGERPRINT', 'OWNER', 'DEVICE', 'STATE', 'PUSH', 'ID'],
+          list.map((d) => [
+            d.fingerprint,
+            d.owner,
+            d.name,
+            d.revokedAt ? `revoked ${d.revokedAt}` : 'active',
+            d.push ? 'yes' : 'no',
+            d.id,
+          ]),
+        ),
   );
   return 0;
 }
@@ -206,8 +248,8 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io, 'revoke');
   const wanted = positionals.join(' ').trim();
   if (!wanted) throw new UsageError('revoke needs a device id or fingerprint');
-  const dataDir = dataDirOf(values['data-dir'], io.env);
-  const { devices: list } = await adminCall<{ devices: DeviceView[] }>(dataDir, 'GET', '/devices');
+  const server = serverOf(values, io);
+  const { devices: list } = await call<{ devices: DeviceView[] }>(server, 'GET', '/devices');
   const compact = wanted.replace(/\s+/g, '');
   const matches = list.filter(
     (d) => d.id === wanted || (compact.length >= 8 && d.id.startsWith(compact)),
@@ -219,8 +261,8 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
         : `${wanted} matches ${matches.length} devices: give the full id`,
     );
   }
-  const result = await adminCall<{ id: string; revokedAt: string }>(
-    dataDir,
+  const result = await call<{ id: string; revokedAt: string }>(
+    server,
     'POST',
     `/devices/${encodeURIComponent(matches[0]!.id)}/revoke`,
   );
@@ -255,8 +297,8 @@ async function instances(args: string[], io: CliIo): Promise<number> {
   }
   if (values['forbid-self-approval']) policy.forbidSelfApproval = true;
   if (values['expires-in'] !== undefined) policy.expiresIn = values['expires-in'];
-  const issued = await adminCall<{ id: string; name: string; token: string }>(
-    dataDirOf(values['data-dir'], io.env),
+  const issued = await call<{ id: string; name: string; token: string }>(
+    serverOf(values, io),
     'POST',
     '/instances',
     {
@@ -279,12 +321,12 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {});
   if (values.help) return help(io, 'audit');
   if (positionals[0] !== 'verify') throw new UsageError('usage: countersign audit verify');
-  const result = await adminCall<{
+  const result = await call<{
     ok: boolean;
     entries: number;
     badSeq?: number;
     reason?: string;
-  }>(dataDirOf(values['data-dir'], io.env), 'GET', '/audit/verify');
+  }>(serverOf(values, io), 'GET', '/audit/verify');
   print(io, values.json, result, () =>
     result.ok
       ? `Audit log intact: ${result.entries} entries`
@@ -296,20 +338,17 @@ async function audit(args: string[], io: CliIo): Promise<number> {
 async function status(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'status');
-  const s = await adminCall<Record<string, unknown>>(
-    dataDirOf(values['data-dir'], io.env),
-    'GET',
-    '/status',
-  );
+  const s = await call<Record<string, unknown>>(serverOf(values, io), 'GET', '/status');
   const devicesInfo = s.devices as { active: number; revoked: number; withPush: number };
-  const deps = s.deployments as { pending: number; approved: number; total: number };
+  const deps = s.deployments as { total: number; byStatus?: Record<string, number> };
+  const byStatus = Object.entries(deps.byStatus ?? {}).filter(([, n]) => n > 0);
   print(io, values.json, s, () =>
     [
       `Countersign ${String(s.version)} "${String(s.name)}" (server ${String(s.serverId)}), pid ${String(s.pid)}`,
       `Listening on ${String(s.url)}; phones use ${String(s.publicUrl)}`,
       `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.revoked} revoked`,
       `Instances: ${String(s.instances)}; plugin event streams open: ${String(s.eventStreams)}`,
-      `Deployments: ${deps.pending} pending, ${deps.approved} approved, ${deps.total} in all`,
+      `Deployments: ${deps.total === 0 ? 'none yet' : `${byStatus.map(([state, n]) => `${n} ${state}`).join(', ')} (${deps.total} in all)`}`,
     ].join('\n'),
   );
   return 0;

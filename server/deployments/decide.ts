@@ -88,6 +88,9 @@ export async function decide(
     verdict: verified.claims.verdict,
     jti: verified.claims.jti,
     jws: verified.jws,
+    // DESIGN 8: History opens each decision to who decided what, per change, with the note.
+    changes: verified.claims.changes,
+    note: verified.claims.note ?? null,
   });
   if (changed) {
     await announce(ctx, [d]);

@@ -4,8 +4,11 @@ import {
   ValidationError,
   computeChanges,
   isSha256Hex,
+  moduleChange,
+  parseModuleBlob,
   parseCredentialFields,
   parseFlows,
+  type Change,
   type DeploymentSource,
   type DeploymentType,
   type Flows,
@@ -28,6 +31,7 @@ const TYPES: ReadonlySet<string> = new Set<DeploymentType>([
   'flow-update',
   'flow-delete',
   'startup',
+  'module',
 ]);
 
 function shortText(value: unknown, name: string, max: number): string {
@@ -63,6 +67,10 @@ export function parseProposal(input: unknown): ProposalRequest {
   if (s.address !== undefined) source.address = shortText(s.address, 'source.address', 200);
   const credentials = parseCredentialFields(b.credentials);
   if (Object.keys(credentials).length > 100_000) throw new ValidationError('too many credentials');
+  // 7.1: a palette change sets no credentials.
+  if (b.type === 'module' && (b.creds !== null || Object.keys(credentials).length > 0)) {
+    throw new ValidationError('a module deployment carries no credentials (creds null)');
+  }
   return {
     base: b.base,
     target: b.target,
@@ -73,7 +81,7 @@ export function parseProposal(input: unknown): ProposalRequest {
   };
 }
 
-async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
+async function blobText(ctx: Context, rev: string, instanceId: string): Promise<string> {
   const owners = ctx.store.data.blobOwners[rev];
   const bytes = owners?.includes(instanceId) ? await ctx.store.blobs.get(rev) : null;
   if (!bytes) {
@@ -82,7 +90,29 @@ async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promi
       `blob ${rev.slice(0, 12)} has not been uploaded`,
     );
   }
-  return parseFlows(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  return Buffer.from(bytes).toString('utf8');
+}
+
+async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
+  return parseFlows(JSON.parse(await blobText(ctx, rev, instanceId)));
+}
+
+/** The change list: of the flows, or for a palette change (7.1) the one `module` change. */
+async function changesOf(
+  ctx: Context,
+  proposal: ProposalRequest,
+  instanceId: string,
+): Promise<Change[]> {
+  const base = await flowsOfBlob(ctx, proposal.base, instanceId);
+  if (proposal.type === 'module') {
+    const descriptor = parseModuleBlob(await blobText(ctx, proposal.target, instanceId));
+    return [moduleChange(descriptor, base)];
+  }
+  return computeChanges(
+    base,
+    await flowsOfBlob(ctx, proposal.target, instanceId),
+    proposal.credentials,
+  );
 }
 
 /**
@@ -96,11 +126,7 @@ export async function propose(
   body: unknown,
 ): Promise<ProposalResponse> {
   const proposal = parseProposal(body);
-  const [base, target] = await Promise.all([
-    flowsOfBlob(ctx, proposal.base, instance.id),
-    flowsOfBlob(ctx, proposal.target, instance.id),
-  ]);
-  const changes = computeChanges(base, target, proposal.credentials);
+  const changes = await changesOf(ctx, proposal, instance.id);
   const now = ctx.clock.now();
   let id = randomBytes(6).toString('hex');
   while (ctx.store.data.deployments.some((d) => d.id === id)) id = randomBytes(6).toString('hex');

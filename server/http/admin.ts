@@ -1,7 +1,7 @@
 /** The loopback admin API the command line calls (`Authorization: Bearer <admin.token>`). */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { CountersignError, ValidationError } from '../../protocol/index.js';
+import { CountersignError, DEPLOYMENT_STATES, ValidationError } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
@@ -89,6 +89,7 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
         pending: count('pending'),
         approved: count('approved'),
         total: data.deployments.length,
+        byStatus: Object.fromEntries(DEPLOYMENT_STATES.map((state) => [state, count(state)])),
       },
       ...extras(),
     });

@@ -6,6 +6,7 @@ import {
   ValidationError,
   isSha256Hex,
   parseFlows,
+  parseModuleBlob,
   type ConfigResponse,
   type DeploymentStatus,
 } from '../../protocol/index.js';
@@ -24,6 +25,7 @@ import { recordDrift } from '../instances/drift.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { readJson, readRaw } from './body.js';
+import { clientAddress } from './client-address.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
 function onlyQuery(req: Request, allowed: string[]): void {
@@ -77,7 +79,7 @@ export function apiRouter(ctx: Context): Router {
 
   // PWA with an invitation (5.5)
   r.post('/devices', async (req, res) => {
-    const client = req.socket.remoteAddress ?? 'unknown';
+    const client = clientAddress(req, ctx.config.trustProxy);
     if (ctx.enrollLimiter.blocked(client)) {
       req.resume();
       throw new CountersignError(
@@ -173,15 +175,19 @@ export function apiRouter(ctx: Context): Router {
         'the bytes do not hash to the rev in the URL',
       );
     }
-    let flows: unknown;
+    let text: string;
+    let value: unknown;
     try {
-      flows = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      value = JSON.parse(text);
     } catch {
-      throw new ValidationError('a blob is the JSON text of a flows array', {
+      throw new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
         code: 'ERR_FLOWS_INVALID',
       });
     }
-    parseFlows(flows);
+    // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
+    if (Array.isArray(value)) parseFlows(value);
+    else parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
     await ctx.store.blobs.put(rev, bytes);
@@ -205,7 +211,7 @@ export function apiRouter(ctx: Context): Router {
     instance(req);
     const keys = ctx.store.data.devices
       .filter((d) => d.revokedAt === null)
-      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig' }));
+      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig', owner: d.owner }));
     res.json({ keys });
   });
   r.get('/instance/events', async (req, res: Response) => {

@@ -60,7 +60,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-describe('the whole chain', () => {
+describe('the whole chain', { timeout: 120_000 }, () => {
   it('takes a held deployment from Node-RED to the phone and back, and runs exactly what was signed', async () => {
     // A phone enrols from the invitation link, with push to the local receiver.
     const invitation = await nr.invite({ owner: 'alice', name: "Alice's phone" });

@@ -94,7 +94,9 @@ describe('the admin HTTP API', () => {
     const res = await fetch(`${nr.editorUrl}/plugins`, { headers: { accept: 'text/html' } });
     const html = await res.text();
     expect(html).toContain('RED.comms.subscribe(TOPIC');
-    expect(html).toContain('Waiting for approval on your device.');
+    expect(html).toContain('Waiting for approval on a registered device.');
+    // It watches the editor's own requests and notices; it sends nothing of its own.
+    expect(html).not.toMatch(/\$\.(ajax|get|post)\(|RED\.comms\.send|fetch\(/);
   });
 
   it('tells the editor, through comms, that the deployment waits for approval', () => {
@@ -122,8 +124,32 @@ describe('the admin HTTP API', () => {
       ),
     );
     await expectProposal(id, 'flows', flowsB);
+    // A script sending what the editor sends is still a script: labelled the admin API.
     const deployment = await phone.deployment(nr.approvalUrl, id);
-    expect(deployment.source.via).toBe('editor');
+    expect(deployment.source.via).toBe('admin-api');
+    await expectNothingChanged();
+  });
+
+  it('labels a deployment from a page of the editor itself "editor" (a label, not a check)', async () => {
+    const id = await expectHeld(
+      await post(
+        '/flows',
+        { flows: flowsB, rev: before.rev },
+        {
+          'Node-RED-API-Version': 'v2',
+          'Node-RED-Deployment-Type': 'flows',
+          'Sec-Fetch-Site': 'same-origin',
+        },
+      ),
+    );
+    expect((await phone.deployment(nr.approvalUrl, id)).source).toMatchObject({
+      user: 'anonymous',
+      via: 'editor',
+    });
+    const crossSite = await expectHeld(
+      await post('/flows', flowsB, { 'Sec-Fetch-Site': 'cross-site' }),
+    );
+    expect((await phone.deployment(nr.approvalUrl, crossSite)).source.via).toBe('admin-api');
     await expectNothingChanged();
   });
 

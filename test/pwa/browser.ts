@@ -54,6 +54,8 @@ export type BrowserOptions = {
   deviceScaleFactor?: number;
   /** Another browser's user agent (e.g. an iPhone's), for platform-specific screens. */
   userAgent?: string;
+  /** More Chromium flags (e.g. host resolver rules, a trusted certificate's SPKI hash). */
+  args?: string[];
 };
 
 /** Launches Chromium with a new empty profile, sized like a phone (360×640 by default). */
@@ -62,7 +64,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<Brows
   const context = await chromium.launchPersistentContext(userDir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     viewport: { width: options.width ?? 360, height: options.height ?? 640 },
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
     hasTouch: true,

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { API_PREFIX } from '../../protocol/index.js';
 import { TestDevice } from '../helpers/device.js';
 import type { TestServer } from '../helpers/server.js';
-import { enrollThroughUi } from './browser.js';
+import { allowNotifications, enrollThroughUi, launchBrowser } from './browser.js';
 import { startPwaSession, type PwaSession } from './pwa-session.js';
 
 let session: PwaSession;
@@ -64,6 +64,33 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
     const carol = await TestDevice.create({ owner: 'alice', name: "Carol's phone" });
     const enrolled = await carol.enroll(server.url, code, null);
     expect(enrolled).toMatchObject({ owner: 'alice', name: "Carol's phone" });
+    // The inviter sees it arrive: the spent QR code gives way to the new device, and the list has it.
+    const done = page.locator('cs-invite').getByRole('status');
+    await done.getByText("Carol's phone is enrolled").waitFor();
+    expect(await done.innerText()).toContain(carol.fingerprint);
+    expect(await page.getByRole('img', { name: 'QR code of the enrolment link' }).count()).toBe(0);
+    await page.locator('cs-devices li.device', { hasText: "Carol's phone" }).waitFor();
+    await done.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('button', { name: 'Make an invitation' }).waitFor();
+  });
+
+  it("keeps the invitation's name for the new phone unless it types another", async () => {
+    const invitation = await server.invite({ owner: 'alice', name: "Marta's phone" });
+    const other = await launchBrowser();
+    try {
+      await allowNotifications(other.context, server.url);
+      const p = await other.context.newPage();
+      await p.goto(invitation.url);
+      expect(await p.getByLabel('Name for this phone').inputValue()).toBe('');
+      await p.getByRole('button', { name: /enrol/i }).click();
+      await p.locator('cs-enroll .fingerprint').waitFor();
+      expect(await p.locator('cs-enroll .hero p').innerText()).toBe(
+        "Marta's phone · belongs to alice",
+      );
+    } finally {
+      await other.close();
+    }
+    expect(server.ctx.store.data.devices.map((d) => d.name)).toContain("Marta's phone");
   });
 
   it('shows a revoked phone a clear message, not a broken page, and lets it start over', async () => {

@@ -56,6 +56,9 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
     expect(devices).toHaveLength(1);
     const [device] = devices;
     expect(fingerprint).toBe(fingerprintOf(device!.id));
+    // It fits its box on a 360 px screen.
+    const box = page.locator('cs-enroll .fingerprint');
+    expect(await box.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
     expect(device).toMatchObject({ owner: 'alice', name: 'Pixel 8' });
     expect(device!.push?.endpoint).toBe(session.subscription.endpoint);
 
@@ -194,6 +197,20 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       expect(await p.locator('cs-enroll .note').innerText()).toMatch(/Notifications are off/);
       const carol = () => server.ctx.store.data.devices.find((d) => d.owner === 'carol');
       expect(carol()?.push).toBeNull();
+
+      // From Devices, without a push service: it says at once what it waits for, then what failed.
+      await p.goto(`${server.url}/#/devices`);
+      const turnOn = p.getByRole('button', { name: 'Turn on notifications' });
+      await turnOn.click();
+      const busy = p.getByRole('button', { name: 'Turning on…' });
+      await busy.waitFor();
+      expect(await busy.isDisabled()).toBe(true);
+      const note = p.locator('cs-devices .note');
+      await note.getByText(/push could not be set up/).waitFor();
+      expect(await note.innerText()).toMatch(
+        /^Notifications are allowed, but push could not be set up: The push service did not answer in time/,
+      );
+      expect(await note.innerText()).not.toMatch(/refused/);
 
       // Later, with a push service within reach, notifications are turned on from Devices.
       const later = receiver.createPushSubscription();

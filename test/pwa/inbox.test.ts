@@ -132,7 +132,9 @@ describe('iPhone Safari', { timeout: 120_000 }, () => {
       await p.goto(invitation.url);
       await p.getByText('Add Countersign to your Home Screen first').waitFor();
       expect(await p.locator('cs-enroll').getByText('Add to Home Screen').count()).toBe(1);
-      expect(await p.getByLabel('Name for this phone').inputValue()).toBe('iPhone');
+      // The name stays the invitation's unless typed; the hint suggests this device's kind.
+      expect(await p.getByLabel('Name for this phone').inputValue()).toBe('');
+      expect(await p.locator('cs-enroll #name-hint').innerText()).toContain('“iPhone”');
       await p.getByRole('button', { name: 'Enrol without notifications' }).waitFor();
     } finally {
       await iphone.close();

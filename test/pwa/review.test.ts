@@ -91,6 +91,10 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     }
     expect(await currentCard(page)).toBeNull();
     await page.getByRole('button', { name: 'Approve and sign' }).click();
+    // The confirmation keeps a margin on each side of a 360 px screen, as the other dialogs do.
+    const dialog = (await page.getByRole('dialog').boundingBox())!;
+    expect(dialog.x).toBeGreaterThanOrEqual(12);
+    expect(dialog.x + dialog.width).toBeLessThanOrEqual(360 - 12);
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Approved and signed').waitFor();
 

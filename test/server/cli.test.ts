@@ -25,10 +25,16 @@ function tempDir(): string {
 async function cli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  cwd?: string,
 ): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), env });
+  const code = await main(args, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    env,
+    ...(cwd ? { cwd } : {}),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -199,6 +205,86 @@ describe('countersign commands against a running server', () => {
   });
 });
 
+describe('finding the server and reading its state', () => {
+  it('finds the server `npm start` runs in this folder without --data-dir', async () => {
+    const folder = tempDir();
+    const embedded = await startTestServer({
+      dataDir: join(folder, '.countersign', 'countersign'),
+    });
+    try {
+      const status = await cli(['status', '--json'], {}, folder);
+      expect(status.code, status.err).toBe(0);
+      expect(JSON.parse(status.out)).toMatchObject({ serverId: embedded.serverId });
+    } finally {
+      await embedded.close();
+    }
+    // Stopped: it names the folder it found and how to start it, not a second server elsewhere.
+    const stopped = await cli(['devices'], {}, folder);
+    expect(stopped.code).toBe(3);
+    expect(stopped.err).toContain(
+      `the Countersign server of ${join(folder, '.countersign', 'countersign')} is not running`,
+    );
+    expect(stopped.err).toContain('npm start');
+  });
+  it('says where it looked and which flag to add when no server is found', async () => {
+    const result = await cli(['status'], {}, tempDir());
+    expect(result.code).toBe(3);
+    expect(result.err).toContain('looked in ./.countersign and ./.countersign/countersign');
+    expect(result.err).toContain('--data-dir DIR');
+  });
+  it('status counts deployments by state', async () => {
+    const own = await startTestServer();
+    try {
+      const { token } = await own.addInstance('line-2');
+      const phone = await own.enrollDevice({ owner: 'dora' });
+      const base = [{ id: 't1', type: 'tab', label: 'One' }];
+      const first = await own.propose(token, base, [
+        ...base,
+        { id: 't2', type: 'tab', label: 'A' },
+      ]);
+      const second = await own.propose(token, base, [
+        ...base,
+        { id: 't3', type: 'tab', label: 'B' },
+      ]);
+      expect((await phone.decide(own.url, second.id)).status).toBe(200);
+      const target = (await phone.deployment(own.url, second.id)).target;
+      const applied = await own.pluginFetch(
+        token,
+        'POST',
+        `${API_PREFIX}/deployments/${second.id}/outcome`,
+        {
+          status: 'applied',
+          rev: target,
+        },
+      );
+      expect(applied.status).toBe(200);
+      await own.propose(token, base, [...base, { id: 't4', type: 'tab', label: 'C' }]);
+      expect((await phone.deployment(own.url, first.id)).status).toBe('superseded');
+      const status = await cli(['status', '--data-dir', own.dataDir]);
+      expect(status.out).toContain('Deployments: 1 pending, 1 applied, 1 superseded (3 in all)');
+      const json = JSON.parse((await cli(['status', '--json', '--data-dir', own.dataDir])).out) as {
+        deployments: { byStatus: Record<string, number> };
+      };
+      expect(json.deployments.byStatus).toMatchObject({
+        pending: 1,
+        applied: 1,
+        superseded: 1,
+        approved: 0,
+      });
+    } finally {
+      await own.close();
+    }
+  });
+  it('devices prints a header over its columns', async () => {
+    const phone = await server.enrollDevice({ owner: 'erin', name: 'Pixel 7' });
+    const lines = (await cli(['devices', '--data-dir', server.dataDir])).out.split('\n');
+    expect(lines[0]).toMatch(/^FINGERPRINT +OWNER +DEVICE +STATE +PUSH +ID$/);
+    const row = lines.find((l) => l.startsWith(phone.fingerprint))!;
+    expect(row).toMatch(/ erin +Pixel 7 +active +no +/);
+    expect(row.indexOf('erin')).toBe(lines[0]!.indexOf('OWNER'));
+  });
+});
+
 describe('countersign serve configuration', () => {
   it('reads flags over environment over the config file', () => {
     const dir = tempDir();
@@ -218,6 +304,15 @@ describe('countersign serve configuration', () => {
     expect(serveConfig({ 'data-dir': dir, port: '4000' }, { COUNTERSIGN_PORT: '3000' }).port).toBe(
       4000,
     );
+    expect(
+      serveConfig(
+        { 'data-dir': dir, 'trust-proxy': '127.0.0.1, ::ffff:10.0.0.2' },
+        { COUNTERSIGN_TRUST_PROXY: '10.9.9.9' },
+      ).trustProxy,
+    ).toEqual(['127.0.0.1', '10.0.0.2']);
+    expect(serveConfig({ 'data-dir': dir }, { COUNTERSIGN_TRUST_PROXY: '::1' }).trustProxy).toEqual(
+      ['::1'],
+    );
   });
   it('rejects bad settings with one clear line each', async () => {
     const dir = tempDir();
@@ -231,6 +326,8 @@ describe('countersign serve configuration', () => {
       [['--expires-in', 'forever'], {}, /expiresIn/],
       [['--push-subject', 'ftp://x'], {}, /pushSubject/],
       [['--config', join(dir, 'nope.json')], {}, /does not exist/],
+      [['--trust-proxy', 'caddy'], {}, /trustProxy: "caddy" is not an IP address/],
+      [[], { COUNTERSIGN_TRUST_PROXY: '10.0.0.1,,x' }, /is not an IP address/],
     ];
     for (const [flags, env, message] of bad) {
       const result = await cli(['serve', '--data-dir', dir, ...flags], env);

@@ -6,7 +6,8 @@
  */
 import type { Change, Edge, Risk } from '../lib/protocol.js';
 import { deltaRows, propertyRows, type PropertyRow } from './delta-rows.js';
-import { edgeText, flowText, kindWord, opWord, titleOf } from './describe.js';
+import { RISK_TEXT, edgeText, flowText, kindWord, opWord, titleOf } from './describe.js';
+import { libRows, libText } from './libs.js';
 import type { NodeIndex } from './node-index.js';
 import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 
@@ -19,6 +20,9 @@ export type EdgeRow = {
   to: string;
 };
 
+/** A library a function node has Node-RED install (7.1 item 5), and whether this change adds it. */
+export type LibRowView = { text: string; state: 'added' | 'removed' | 'kept'; as?: string };
+
 /** A node named in a list (moved nodes, users of a config node). */
 export type NameRow = { id: string; name: string; type?: string };
 
@@ -29,6 +33,7 @@ export type Section =
   | { kind: 'edges'; heading: string; rows: EdgeRow[] }
   | { kind: 'fields'; heading: string; fields: string[] }
   | { kind: 'names'; heading: string; rows: NameRow[]; more: number }
+  | { kind: 'libs'; heading: string; rows: LibRowView[] }
   | { kind: 'explain'; text: string };
 
 /** A card, as shown. */
@@ -46,8 +51,6 @@ export type CardView = {
   warnings: string[];
   sections: Section[];
 };
-
-const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
 
 /** Names listed before "and N more". */
 export const MAX_LISTED = 12;
@@ -98,6 +101,24 @@ function usersSection(change: Change, index: NodeIndex): Section[] {
   return users.length === 0 ? [] : [nameSection('Used by', users, index)];
 }
 
+/** The libraries a function node lists, new ones marked: Node-RED installs them from npm. */
+function libsSection(change: Change): Section[] {
+  const rows = libRows(change);
+  if (rows.length === 0) return [];
+  return [
+    {
+      kind: 'libs',
+      heading: 'Libraries Node-RED installs from npm',
+      rows: rows.map(({ lib, state }) => ({
+        text: visibleText(libText(lib)),
+        state,
+        ...(lib.var ? { as: visibleText(lib.var) } : {}),
+      })),
+    },
+    { kind: 'explain', text: 'Node-RED downloads and runs these packages when the flows start.' },
+  ];
+}
+
 function bodyOf(change: Change, index: NodeIndex): Section[] {
   switch (change.kind) {
     case 'wiring':
@@ -133,6 +154,7 @@ function bodyOf(change: Change, index: NodeIndex): Section[] {
   }
   if (change.op === 'added' || change.op === 'removed') {
     return [
+      ...(change.op === 'added' ? libsSection(change) : []),
       {
         kind: 'properties',
         heading: change.op === 'added' ? 'Properties' : 'Properties it had',
@@ -145,6 +167,7 @@ function bodyOf(change: Change, index: NodeIndex): Section[] {
   }
   const rows = deltaRows(change.delta, change.before, change.after);
   return [
+    ...libsSection(change),
     rows.length > 0
       ? { kind: 'changes', heading: 'What changed', rows }
       : {
@@ -219,6 +242,12 @@ export function cardText(view: CardView): string {
       case 'names':
         for (const r of section.rows) out.push(r.type ? `${r.name} ${r.type}` : r.name);
         if (section.more > 0) out.push(`and ${section.more} more`);
+        break;
+      case 'libs':
+        for (const r of section.rows) {
+          const word = r.state === 'added' ? 'New: ' : r.state === 'removed' ? 'Dropped: ' : '';
+          out.push(`${word}${r.text}${r.as !== undefined ? ` as ${r.as}` : ''}`);
+        }
         break;
     }
   }

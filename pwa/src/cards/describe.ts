@@ -11,7 +11,11 @@ const KIND_WORD: Record<Change['kind'], string> = {
   wiring: 'Wiring',
   layout: 'Layout',
   credentials: 'Credentials',
+  module: 'Palette module',
 };
+
+/** The words of the risk chip. */
+export const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
 
 const OP_WORD: Record<Change['op'], string> = {
   added: 'Added',
@@ -21,6 +25,8 @@ const OP_WORD: Record<Change['op'], string> = {
 
 /** "Added", "Removed", "Changed", or for wiring "Rewired", for layout "Moved". */
 export function opWord(change: Change): string {
+  const action = change.module?.descriptor.action;
+  if (action !== undefined) return action.charAt(0).toUpperCase() + action.slice(1);
   if (change.kind === 'wiring') return 'Rewired';
   if (change.kind === 'layout') return 'Moved';
   if (change.kind === 'credentials') return change.op === 'added' ? 'Set' : 'Changed';
@@ -42,11 +48,13 @@ export function titleOf(change: Change, index: NodeIndex): string {
     const own = change.node.name !== undefined ? visibleText(change.node.name).trim() : '';
     return own || (index.nameOf(change.node.id) ?? visibleText(change.node.type));
   }
+  if (change.module !== undefined) return visibleText(change.module.descriptor.name);
   return visibleText(change.id);
 }
 
 /** The flow a change sits in, for the card's subtitle. */
 export function flowText(change: Change): string {
+  if (change.kind === 'module') return 'Palette';
   if (change.kind === 'flow' || change.kind === 'subflow')
     return change.kind === 'flow' ? 'Tab' : 'Subflow definition';
   return change.flow === null ? 'Global configuration' : visibleText(change.flow.label);
@@ -70,7 +78,11 @@ export function edgeText(
 /** A sentence for screen readers and the summary: "Changed node Parse reading (function) in Kitchen". */
 export function sentenceOf(change: Change, index: NodeIndex): string {
   const where =
-    change.flow === null ? 'in global configuration' : `in ${visibleText(change.flow.label)}`;
+    change.kind === 'module'
+      ? `version ${visibleText(change.module?.descriptor.version ?? '')} in the palette`
+      : change.flow === null
+        ? 'in global configuration'
+        : `in ${visibleText(change.flow.label)}`;
   const type =
     change.node !== undefined && change.kind !== 'flow'
       ? ` (${visibleText(change.node.type)})`

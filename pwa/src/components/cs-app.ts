@@ -263,7 +263,11 @@ export class CsApp extends LitElement {
           : nothing;
       case 'history':
         return this._lazyReady.has('history')
-          ? html`<cs-history .session=${session} .refresh=${this._refreshTick}></cs-history>`
+          ? html`<cs-history
+              .session=${session}
+              .refresh=${this._refreshTick}
+              .entry=${route.id ?? ''}
+            ></cs-history>`
           : nothing;
       default:
         return html`<cs-inbox .session=${session} .refresh=${this._refreshTick}></cs-inbox>`;

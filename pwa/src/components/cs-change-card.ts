@@ -6,6 +6,7 @@ import type { NodeIndex } from '../cards/node-index.js';
 import type { Shown } from '../cards/shown-value.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
 import { alertIcon, flowIcon, lockIcon } from '../icons.js';
+import { cardChips } from '../styles/card-chips.js';
 import { srOnly } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
@@ -40,74 +41,13 @@ export class CsChangeCard extends LitElement {
 
   static override styles = css`
     ${srOnly}
+    ${cardChips}
     :host {
       display: block;
       color: var(--text);
     }
     header {
       padding: 2px 0 10px;
-    }
-    .chips {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
-    }
-    .chip {
-      display: inline-flex;
-      align-items: center;
-      height: 26px;
-      padding: 0 10px;
-      border-radius: 999px;
-      font-size: 12.5px;
-      font-weight: 700;
-      letter-spacing: 0.02em;
-      text-transform: uppercase;
-    }
-    .op-added {
-      background: var(--approve-bg);
-      color: var(--approve);
-    }
-    .op-removed {
-      background: var(--reject-bg);
-      color: var(--reject);
-    }
-    .op-changed {
-      background: var(--amber-bg);
-      color: var(--amber);
-    }
-    .kind {
-      color: var(--muted);
-      font-size: 13px;
-      font-weight: 600;
-    }
-    .risk {
-      margin-left: auto;
-      text-transform: none;
-      letter-spacing: 0;
-      gap: 6px;
-      border: 1px solid var(--border);
-      color: var(--muted);
-    }
-    .risk::before {
-      content: '';
-      width: 8px;
-      height: 8px;
-      border-radius: 50%;
-      background: currentColor;
-    }
-    .risk-high {
-      color: var(--reject);
-      border-color: var(--reject-line);
-      background: var(--reject-bg);
-    }
-    .risk-medium {
-      color: var(--amber);
-      border-color: var(--amber-line);
-    }
-    .risk-low {
-      color: var(--approve);
-      border-color: var(--approve-line);
     }
     h2 {
       font-size: 22px;
@@ -391,6 +331,9 @@ export class CsChangeCard extends LitElement {
       background: var(--surface-2);
       font-size: 14.5px;
     }
+    .names li.lib.added {
+      background: var(--reject-bg);
+    }
     .names .t {
       color: var(--muted);
       font-family: var(--mono);
@@ -532,6 +475,19 @@ export class CsChangeCard extends LitElement {
     </ul>`;
   }
 
+  /** Item 5 of 7.1: libraries Node-RED installs for a function node, with their versions. */
+  private renderLibs(section: Extract<Section, { kind: 'libs' }>) {
+    return html`<h3>${section.heading}</h3>
+      <ul class="names libs">
+        ${section.rows.map(
+          (r) =>
+            html`<li class="lib ${r.state}">
+              ${r.state === 'added' ? html`<strong>New:</strong> ` : r.state === 'removed' ? html`<strong>Dropped:</strong> ` : nothing}${r.text}${r.as !== undefined ? html` <span class="t">as ${r.as}</span>` : nothing}
+            </li>`,
+        )}
+      </ul>`;
+  }
+
   private renderSection(section: Section) {
     switch (section.kind) {
       case 'explain':
@@ -559,6 +515,8 @@ export class CsChangeCard extends LitElement {
       case 'names':
         return html`<h3>${section.heading}</h3>
           ${this.renderNames(section)}`;
+      case 'libs':
+        return this.renderLibs(section);
     }
   }
 

@@ -25,6 +25,7 @@ export class CsDevices extends LitElement {
     _confirm: { state: true },
     _busy: { state: true },
     _pushNote: { state: true },
+    _pushBusy: { state: true },
   };
 
   declare session: Session;
@@ -33,6 +34,7 @@ export class CsDevices extends LitElement {
   declare _confirm: DeviceView | null;
   declare _busy: boolean;
   declare _pushNote: string;
+  declare _pushBusy: boolean;
 
   constructor() {
     super();
@@ -41,6 +43,7 @@ export class CsDevices extends LitElement {
     this._confirm = null;
     this._busy = false;
     this._pushNote = '';
+    this._pushBusy = false;
   }
 
   static override styles = [
@@ -185,27 +188,35 @@ export class CsDevices extends LitElement {
     }
   }
 
+  /** Turns push on for this phone, saying at each step what it waits for. */
   private async turnOnPush(): Promise<void> {
-    this._pushNote = '';
-    const permission = await askNotificationPermission();
-    if (permission !== 'granted') {
-      this._pushNote =
-        'Notifications are not allowed for this app. Allow them in the browser settings.';
-      return;
-    }
-    const config = await this.session.api.config();
-    const setup = await subscribePush(config.vapidPublicKey);
-    if (!setup.ok) {
-      this._pushNote = setup.reason;
-      return;
-    }
+    this._pushBusy = true;
+    this._pushNote = 'Asking this browser to allow notifications…';
     try {
+      const permission = await askNotificationPermission();
+      if (permission !== 'granted') {
+        this._pushNote =
+          permission === 'unsupported'
+            ? 'This browser cannot show notifications. Open Countersign to see what waits for you.'
+            : 'Notifications are blocked for this app. Allow them in the browser’s site settings, then try again.';
+        return;
+      }
+      this._pushNote =
+        'Notifications are allowed. Subscribing to push (this can take a few seconds)…';
+      const config = await this.session.api.config();
+      const setup = await subscribePush(config.vapidPublicKey);
+      if (!setup.ok) {
+        this._pushNote = `Notifications are allowed, but push could not be set up: ${setup.reason} Deployments still show in the inbox.`;
+        return;
+      }
       await this.session.api.json('PUT', '/devices/self/push', { push: setup.subscription });
       await saveDevice({ ...this.session.device, push: true });
       this._pushNote = 'Notifications are on.';
       await this.load();
     } catch (error) {
       this._pushNote = messageOf(error);
+    } finally {
+      this._pushBusy = false;
     }
   }
 
@@ -228,8 +239,13 @@ export class CsDevices extends LitElement {
           : html`<div class="actions">
               ${
                 d.self && !d.push
-                  ? html`<button class="ghost" @click=${() => void this.turnOnPush()}>
-                      ${bellIcon} Turn on notifications
+                  ? html`<button
+                      class="ghost"
+                      ?disabled=${this._pushBusy}
+                      aria-busy=${this._pushBusy ? 'true' : 'false'}
+                      @click=${() => void this.turnOnPush()}
+                    >
+                      ${bellIcon} ${this._pushBusy ? 'Turning on…' : 'Turn on notifications'}
                     </button>`
                   : nothing
               }
@@ -255,7 +271,7 @@ export class CsDevices extends LitElement {
                 ${this._devices.map((d) => this.renderDevice(d))}
               </ul>`
         }
-        <cs-invite .session=${this.session}></cs-invite>
+        <cs-invite .session=${this.session} @device-enrolled=${() => void this.load()}></cs-invite>
       </main>
       <dialog aria-labelledby="revoke-title" @cancel=${this.close}>
         ${

@@ -11,6 +11,7 @@ import { Api } from '../lib/api.js';
 import { saveDevice, type DeviceRecord } from '../lib/device-store.js';
 import { messageOf } from '../lib/messages.js';
 import { needsHomeScreen, suggestedDeviceName } from '../lib/platform.js';
+import { canHoldKeys } from '../lib/secure-origin.js';
 import { askNotificationPermission, persistStorage, subscribePush } from '../lib/push.js';
 import { parseRoute } from '../lib/router.js';
 import { alertIcon, bellIcon, checkIcon, keyIcon } from '../icons.js';
@@ -60,7 +61,8 @@ export class CsEnroll extends LitElement {
     this.current = null;
     this._phase = 'welcome';
     this._config = null;
-    this._name = suggestedDeviceName();
+    // Empty: the name the invitation gave (the inviter chose it); typing one replaces it.
+    this._name = '';
     this._error = '';
     this._step = '';
     this._pushNote = '';
@@ -146,16 +148,20 @@ export class CsEnroll extends LitElement {
       }
       .fingerprint {
         font-family: var(--mono);
-        white-space: nowrap;
-        font-size: clamp(18px, 6.4vw, 26px);
+        font-size: clamp(17px, 5.4vw, 26px);
         font-weight: 700;
-        letter-spacing: 0.06em;
+        letter-spacing: 0.04em;
         text-align: center;
-        padding: 18px 8px;
+        padding: 16px 8px;
+        margin: 8px 0 0;
         border-radius: 16px;
         background: var(--surface-2);
         border: 2px dashed var(--border);
-        word-spacing: 0.2em;
+        word-spacing: 0.25em;
+      }
+      .fingerprint span {
+        display: inline-block;
+        white-space: nowrap;
       }
       .done-badge {
         width: 64px;
@@ -200,6 +206,15 @@ export class CsEnroll extends LitElement {
         border-radius: 5px;
         overflow-wrap: anywhere;
       }
+      #name-hint {
+        margin-top: 8px;
+      }
+      .insecure p {
+        margin: 0 0 12px;
+      }
+      .insecure p:last-child {
+        margin-bottom: 0;
+      }
       code.command {
         display: block;
         padding: 10px 12px;
@@ -234,7 +249,7 @@ export class CsEnroll extends LitElement {
   private async enrol(withPush: boolean): Promise<void> {
     const config = this._config;
     if (config === null) return;
-    const name = this._name.trim() || suggestedDeviceName();
+    const name = this._name.trim() || null;
     this._phase = 'working';
     this._error = '';
     this._pushNote = '';
@@ -380,9 +395,15 @@ export class CsEnroll extends LitElement {
           id="name"
           autocomplete="off"
           maxlength="80"
+          placeholder="As the invitation names it"
+          aria-describedby="name-hint"
           .value=${this._name}
           @input=${(e: Event) => (this._name = (e.target as HTMLInputElement).value)}
         />
+        <p class="fine" id="name-hint">
+          Leave it empty to keep the name in the invitation, or type one, such as
+          “${suggestedDeviceName()}”.
+        </p>
       </section>
       ${
         ios
@@ -406,13 +427,13 @@ export class CsEnroll extends LitElement {
       <div class="hero">
         <div class="done-badge">${checkIcon}</div>
         <h1>Enrolled</h1>
-        <p>${r.name} · owner ${r.owner}</p>
+        <p>${r.name} · belongs to ${r.owner}</p>
       </div>
       <section class="panel">
         <b>Compare the fingerprint</b>
         <p class="fine">The terminal that made the invitation shows the same characters.</p>
         <p class="fingerprint" aria-label="Fingerprint ${r.fingerprint.split('').join(' ')}">
-          ${r.fingerprint}
+          ${r.fingerprint.split(' ').map((group, i) => html`${i > 0 ? ' ' : ''}<span>${group}</span>`)}
         </p>
       </section>
       ${
@@ -427,7 +448,32 @@ export class CsEnroll extends LitElement {
     </main>`;
   }
 
+  /** Opened at a plain-http address other than localhost: nothing here can work; say why and what to do. */
+  private renderInsecure() {
+    return html`<main>
+      ${this.renderHero(
+        'This address is not secure',
+        'Countersign cannot enrol this phone from here.',
+      )}
+      <section class="panel insecure" role="alert">
+        <p>
+          This page was opened at <code>${location.origin}</code>, over plain <b>http</b>. Phones
+          allow the device key, notifications and the offline app Countersign needs only on
+          <b>https://</b> addresses (or on <code>localhost</code>, which on a phone is the phone
+          itself).
+        </p>
+        <p class="fine">
+          Ask whoever runs Countersign for an <b>https://</b> link. They can put HTTPS in front of
+          the approval server with Tailscale Serve, a Cloudflare Tunnel, Caddy, or a certificate of
+          their own, then start it with that address as its public URL (the README's “Reaching your
+          phone” explains each).
+        </p>
+      </section>
+    </main>`;
+  }
+
   override render() {
+    if (!canHoldKeys()) return this.renderInsecure();
     switch (this._phase) {
       case 'welcome':
         return this.renderWelcome();

@@ -5,29 +5,20 @@ import type { Session } from '../lib/session.js';
 import { agoText, dateText } from '../lib/time.js';
 import { buttons, view } from '../styles/shared.js';
 import { errorAlert } from '../error-alert.js';
+import { readAudit } from '../lib/audit.js';
+import { statusBadge, statusBadgeStyles } from '../status-badge.js';
+import './cs-history-entry.js';
 
 type Tab = 'deployments' | 'audit';
 
-const PAGE = 1000;
-const MAX_PAGES = 20;
 const SHOWN = 100;
-
-const STATUS_TONE: Record<string, string> = {
-  approved: 'good',
-  applied: 'good',
-  rejected: 'bad',
-  failed: 'bad',
-  stale: 'warn',
-  expired: 'quiet',
-  superseded: 'quiet',
-  pending: 'open',
-};
 
 /** Decided deployments, newest first, and the server's audit log. */
 export class CsHistory extends LitElement {
   static override properties = {
     session: { attribute: false },
     refresh: { type: Number },
+    entry: { type: String },
     _tab: { state: true },
     _deployments: { state: true },
     _audit: { state: true },
@@ -37,6 +28,8 @@ export class CsHistory extends LitElement {
 
   declare session: Session;
   declare refresh: number;
+  /** A deployment id: show that entry instead of the list. */
+  declare entry: string;
   declare _tab: Tab;
   declare _deployments: DeploymentSummary[] | null;
   declare _audit: AuditEntry[] | null;
@@ -46,6 +39,7 @@ export class CsHistory extends LitElement {
   constructor() {
     super();
     this.refresh = 0;
+    this.entry = '';
     this._tab = 'deployments';
     this._deployments = null;
     this._audit = null;
@@ -105,35 +99,6 @@ export class CsHistory extends LitElement {
         color: var(--muted);
         font-size: 13.5px;
       }
-      .status {
-        grid-row: 1 / span 2;
-        grid-column: 2;
-        align-self: center;
-        font-size: 12px;
-        font-weight: 700;
-        text-transform: uppercase;
-        letter-spacing: 0.04em;
-        border-radius: 999px;
-        padding: 4px 10px;
-        background: var(--surface-3);
-        color: var(--muted);
-      }
-      .status.good {
-        background: var(--approve-bg);
-        color: var(--approve);
-      }
-      .status.bad {
-        background: var(--reject-bg);
-        color: var(--reject);
-      }
-      .status.warn {
-        background: var(--amber-bg);
-        color: var(--amber);
-      }
-      .status.open {
-        background: var(--primary-soft);
-        color: var(--primary);
-      }
       .audit li {
         padding: 10px 12px;
         border-radius: 12px;
@@ -165,7 +130,12 @@ export class CsHistory extends LitElement {
       .more {
         margin-top: 12px;
       }
+      .dep .status {
+        grid-row: 1 / span 2;
+        grid-column: 2;
+      }
     `,
+    statusBadgeStyles,
   ];
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -187,18 +157,7 @@ export class CsHistory extends LitElement {
   }
 
   private async loadAudit(): Promise<void> {
-    const entries: AuditEntry[] = [];
-    let after = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const body = await this.session.api.json<{ entries: AuditEntry[] }>(
-        'GET',
-        `/audit?after=${after}`,
-      );
-      entries.push(...body.entries);
-      if (body.entries.length < PAGE) break;
-      after = body.entries[body.entries.length - 1]!.seq;
-    }
-    this._audit = entries.reverse();
+    this._audit = (await readAudit(this.session.api)).reverse();
   }
 
   private select(tab: Tab): void {
@@ -216,18 +175,17 @@ export class CsHistory extends LitElement {
     return html`<ul aria-label="Deployments">
         ${list.slice(0, this._shown).map((d) => {
           const body = html`<b>${d.instance}</b>
-            <span class="status ${STATUS_TONE[d.status] ?? ''}">${d.status}</span>
+            ${statusBadge(d.status)}
             <span class="sub"
               >${d.changeCount} ${d.changeCount === 1 ? 'change' : 'changes'} by ${d.source.user} ·
               ${agoText(d.createdAt)}</span
             >`;
-          return html`<li>
-            ${
-              d.status === 'pending'
-                ? html`<a class="dep" href="#/review/${encodeURIComponent(d.id)}">${body}</a>`
-                : html`<div class="dep">${body}</div>`
-            }
-          </li>`;
+          // A pending deployment opens its review; any other opens who decided what (DESIGN 8).
+          const href =
+            d.status === 'pending'
+              ? `#/review/${encodeURIComponent(d.id)}`
+              : `#/history/${encodeURIComponent(d.id)}`;
+          return html`<li><a class="dep" href=${href}>${body}</a></li>`;
         })}
       </ul>
       ${list.length > this._shown ? this.renderMore() : nothing}`;
@@ -257,6 +215,12 @@ export class CsHistory extends LitElement {
   }
 
   override render() {
+    if (this.entry !== '') {
+      return html`<cs-history-entry
+        .session=${this.session}
+        .deploymentId=${this.entry}
+      ></cs-history-entry>`;
+    }
     return html`
       <header class="bar"><h1>History</h1></header>
       <main>

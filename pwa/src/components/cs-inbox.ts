@@ -3,6 +3,7 @@ import type { DeploymentSummary } from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, untilText } from '../lib/time.js';
+import { sourceText } from '../lib/source.js';
 import { checkIcon, refreshIcon } from '../icons.js';
 import { buttons, view } from '../styles/shared.js';
 import { errorAlert } from '../error-alert.js';
@@ -277,7 +278,7 @@ export class CsInbox extends LitElement {
         <span class="count"
           ><b>${d.changeCount}</b><small>${d.changeCount === 1 ? 'change' : 'changes'}</small></span
         >
-        <span class="who">by ${d.source.user} · ${d.source.via}</span>
+        <span class="who">${sourceText(d.source)}</span>
         <span class="meta">
           <span>${agoText(d.createdAt)}</span>
           <span class=${soon ? 'soon' : ''}>expires ${untilText(d.expiresAt)}</span>

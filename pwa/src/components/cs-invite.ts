@@ -1,7 +1,8 @@
 import { LitElement, css, html, svg } from 'lit';
 import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
-import type { InvitationResponse } from '../lib/protocol.js';
+import type { DeviceView, InvitationResponse } from '../lib/protocol.js';
+import { checkIcon } from '../icons.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { untilText } from '../lib/time.js';
@@ -10,7 +11,11 @@ import { errorAlert } from '../error-alert.js';
 
 /**
  * Invites another device: asks the server for a one-time code and shows its enrolment URL as a QR
- * code to scan with the new phone's camera, with the time left (invitations last 10 minutes).
+ * code to scan with the new phone's camera, with the time left (invitations last 10 minutes). While
+ * it is shown, the device list is asked every few seconds; once the new device has enrolled, the
+ * spent QR code gives way to its name and fingerprint.
+ *
+ * @fires device-enrolled - detail `{device}`: the invited device has enrolled.
  */
 export class CsInvite extends LitElement {
   static override properties = {
@@ -21,6 +26,7 @@ export class CsInvite extends LitElement {
     _error: { state: true },
     _busy: { state: true },
     _copied: { state: true },
+    _enrolled: { state: true },
   };
 
   declare session: Session;
@@ -30,8 +36,12 @@ export class CsInvite extends LitElement {
   declare _error: string;
   declare _busy: boolean;
   declare _copied: boolean;
+  declare _enrolled: DeviceView | null;
 
   private timer: ReturnType<typeof setInterval> | undefined;
+  private watch: ReturnType<typeof setInterval> | undefined;
+  /** Devices there before the invitation: a new id is the invited device. */
+  private known: ReadonlySet<string> = new Set();
 
   constructor() {
     super();
@@ -41,6 +51,7 @@ export class CsInvite extends LitElement {
     this._error = '';
     this._busy = false;
     this._copied = false;
+    this._enrolled = null;
   }
 
   static override styles = [
@@ -84,6 +95,20 @@ export class CsInvite extends LitElement {
       p {
         margin: 8px 0;
       }
+      .enrolled {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        color: var(--approve);
+      }
+      .enrolled svg {
+        width: 24px;
+        height: 24px;
+      }
+      .fp {
+        font-family: var(--mono);
+        white-space: nowrap;
+      }
     `,
   ];
 
@@ -95,17 +120,61 @@ export class CsInvite extends LitElement {
 
   override disconnectedCallback(): void {
     clearInterval(this.timer);
+    clearInterval(this.watch);
     super.disconnectedCallback();
+  }
+
+  private async devices(): Promise<DeviceView[]> {
+    return (await this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices')).devices;
+  }
+
+  /** Every 3 s while the invitation is shown and unexpired: has the invited device enrolled? */
+  private startWatching(): void {
+    clearInterval(this.watch);
+    this.watch = setInterval(() => void this.look(), 3000);
+  }
+
+  private async look(): Promise<void> {
+    const inv = this._invitation;
+    if (inv === null || untilText(inv.expiresAt) === 'expired') {
+      clearInterval(this.watch);
+      return;
+    }
+    try {
+      const found = (await this.devices()).find((d) => !this.known.has(d.id));
+      if (found === undefined || this._invitation !== inv) return;
+      clearInterval(this.watch);
+      this._enrolled = found;
+      this.dispatchEvent(
+        new CustomEvent('device-enrolled', {
+          detail: { device: found },
+          bubbles: true,
+          composed: true,
+        }),
+      );
+    } catch {
+      // Offline for a moment: the next look tries again.
+    }
+  }
+
+  private done(): void {
+    clearInterval(this.watch);
+    this._invitation = null;
+    this._enrolled = null;
+    this._copied = false;
   }
 
   private async create(): Promise<void> {
     this._busy = true;
     this._error = '';
     try {
+      this.known = new Set((await this.devices()).map((d) => d.id));
+      this._enrolled = null;
       this._invitation = await this.session.api.json<InvitationResponse>('POST', '/invitations', {
         owner: this._owner.trim(),
         name: this._name.trim(),
       });
+      this.startWatching();
     } catch (error) {
       this._error = messageOf(error);
     } finally {
@@ -137,8 +206,20 @@ export class CsInvite extends LitElement {
     </svg>`;
   }
 
+  private renderEnrolled(device: DeviceView) {
+    return html`<section class="panel" role="status">
+      <p class="enrolled">${checkIcon} <b>${device.name} is enrolled</b></p>
+      <p>
+        It belongs to ${device.owner}. Its fingerprint is
+        <span class="fp">${device.fingerprint}</span>: the new phone shows the same.
+      </p>
+      <button class="primary wide" @click=${this.done}>Done</button>
+    </section>`;
+  }
+
   override render() {
     const inv = this._invitation;
+    if (this._enrolled !== null) return this.renderEnrolled(this._enrolled);
     if (inv !== null) {
       const left = untilText(inv.expiresAt);
       return html`<section class="panel" aria-live="polite">
@@ -154,15 +235,7 @@ export class CsInvite extends LitElement {
           <button class="ghost" @click=${() => void this.copy(inv.url)}>
             ${this._copied ? 'Copied' : 'Copy link'}
           </button>
-          <button
-            class="ghost"
-            @click=${() => {
-              this._invitation = null;
-              this._copied = false;
-            }}
-          >
-            Done
-          </button>
+          <button class="ghost" @click=${this.done}>Done</button>
         </div>
       </section>`;
     }

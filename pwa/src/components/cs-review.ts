@@ -13,11 +13,20 @@ import { NodeIndex } from '../cards/node-index.js';
 import { approvalClaims, signDecision } from '../lib/approval.js';
 import { codeOf, messageOf } from '../lib/messages.js';
 import { ORDER_ONLY, ReviewState } from '../lib/review-state.js';
+import {
+  DeploymentFollower,
+  closedNow,
+  closedText,
+  newerOf,
+  type Closed,
+} from '../lib/follow-deployment.js';
 import type { Session } from '../lib/session.js';
+import { sourceText } from '../lib/source.js';
 import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
 import { buttons, view } from '../styles/shared.js';
 import './cs-change-card.js';
+import './cs-module-card.js';
 import './cs-review-summary.js';
 import type { CheckState } from './cs-review-summary.js';
 
@@ -49,6 +58,7 @@ export class CsReview extends LitElement {
     _tick: { state: true },
     _result: { state: true },
     _announce: { state: true },
+    _closed: { state: true },
   };
 
   declare session: Session;
@@ -62,6 +72,8 @@ export class CsReview extends LitElement {
   declare _tick: number;
   declare _result: DecisionResponse | null;
   declare _announce: string;
+  /** What became of the deployment when it stopped waiting (DESIGN 8: the review follows it live). */
+  declare _closed: Closed | null;
 
   private state = new ReviewState([]);
   private index = new NodeIndex([]);
@@ -71,6 +83,7 @@ export class CsReview extends LitElement {
   private drag: Drag | null = null;
   private animating = false;
   private loadedFor = '';
+  private follower: DeploymentFollower | null = null;
 
   constructor() {
     super();
@@ -84,6 +97,7 @@ export class CsReview extends LitElement {
     this._tick = 0;
     this._result = null;
     this._announce = '';
+    this._closed = null;
   }
 
   static override styles = [
@@ -290,6 +304,9 @@ export class CsReview extends LitElement {
         color: var(--muted);
         max-width: 32ch;
       }
+      .center .button {
+        width: min(100%, 320px);
+      }
       .badge {
         width: 72px;
         height: 72px;
@@ -347,6 +364,7 @@ export class CsReview extends LitElement {
 
   override disconnectedCallback(): void {
     window.removeEventListener('keydown', this.onKey);
+    this.follower?.stop();
     this.setActive(false);
     super.disconnectedCallback();
   }
@@ -373,6 +391,8 @@ export class CsReview extends LitElement {
     this._flows = null;
     this._check = 'pending';
     this._result = null;
+    this._closed = null;
+    this.follower?.stop();
     try {
       const detail = await this.session.api.json<DeploymentDetail>(
         'GET',
@@ -386,6 +406,10 @@ export class CsReview extends LitElement {
       if (detail.id !== this.deploymentId)
         throw new Error('The server answered with another deployment.');
       if (detail.status !== 'pending') {
+        this._closed = {
+          status: detail.status,
+          newer: await newerOf(this.session.api, detail).catch(() => null),
+        };
         this._phase = 'closed';
         return;
       }
@@ -399,6 +423,13 @@ export class CsReview extends LitElement {
       }
       this._phase = 'review';
       this.setActive(true);
+      this.follower = new DeploymentFollower(this.session.api, detail, (closed) => {
+        if (this._phase !== 'review' || this._detail !== detail) return;
+        this._closed = closed;
+        this._phase = 'closed';
+        this.setActive(false);
+      });
+      this.follower.start();
       this.verifying = this.runCheck(detail);
       await this.updateComplete;
       await this.renderRoot.querySelector('cs-change-card')?.updateComplete;
@@ -640,7 +671,14 @@ export class CsReview extends LitElement {
       this.setActive(false);
     } catch (error) {
       this._error = messageOf(error);
-      this._phase = codeOf(error) === 'ERR_DEPLOYMENT_NOT_PENDING' ? 'closed' : 'error';
+      if (codeOf(error) === 'ERR_DEPLOYMENT_NOT_PENDING') {
+        // Decided, replaced or expired while this phone signed: say which, from the server.
+        this._closed = await closedNow(this.session.api, detail).catch(() => null);
+        this._phase = 'closed';
+      } else {
+        this._phase = 'error';
+      }
+      this.follower?.stop();
       this.setActive(false);
     }
   }
@@ -666,7 +704,7 @@ export class CsReview extends LitElement {
       </button>
       <div class="titles">
         <h1>${d ? visibleText(d.instance) : 'Deployment'}</h1>
-        <p>${d ? visibleText(`by ${d.source.user} · ${d.source.via}`) : ''}</p>
+        <p>${d ? visibleText(sourceText(d.source)) : ''}</p>
       </div>
       ${
         d && this._phase === 'review'
@@ -766,13 +804,15 @@ export class CsReview extends LitElement {
                 their order in the file differs. Nothing about what runs changes.
               </p>
             </div>`
-          : html`<cs-change-card
-              .change=${change}
-              .index=${this.index}
-              .base=${this._flows?.base ?? null}
-              .target=${this._flows?.target ?? null}
-              .changedIds=${this.changedIds}
-            ></cs-change-card>`
+          : change.kind === 'module'
+            ? html`<cs-module-card .change=${change}></cs-module-card>`
+            : html`<cs-change-card
+                .change=${change}
+                .index=${this.index}
+                .base=${this._flows?.base ?? null}
+                .target=${this._flows?.target ?? null}
+                .changedIds=${this.changedIds}
+              ></cs-change-card>`
       }
     </div>`;
   }
@@ -810,14 +850,22 @@ export class CsReview extends LitElement {
     </footer>`;
   }
 
-  private renderCenter(kind: 'approve' | 'reject' | 'neutral', title: string, text: string) {
+  private renderCenter(
+    kind: 'approve' | 'reject' | 'neutral',
+    title: string,
+    text: string,
+    action: { href: string; label: string } | null = null,
+  ) {
     const icon = kind === 'approve' ? checkIcon : kind === 'reject' ? crossIcon : alertIcon;
     return html`${this.renderHeader()}
       <div class="center" role="status">
         <div class="badge ${kind}">${icon}</div>
         <h2>${title}</h2>
         <p>${text}</p>
-        <a class="button primary" href="#/inbox">Back to the inbox</a>
+        ${action === null ? nothing : html`<a class="button primary" href=${action.href}>${action.label}</a>`}
+        <a class="button ${action === null ? 'primary' : 'ghost'}" href="#/inbox"
+          >Back to the inbox</a
+        >
       </div>`;
   }
 
@@ -832,14 +880,23 @@ export class CsReview extends LitElement {
           </div>`;
       case 'error':
         return this.renderCenter('neutral', 'Something went wrong', this._error);
-      case 'closed':
+      case 'closed': {
+        if (this._closed === null)
+          return this.renderCenter('neutral', 'Not waiting for you', this._error);
+        const { title, text } = closedText(this._closed, this._detail?.instance ?? 'Node-RED');
+        const newer = this._closed.newer;
         return this.renderCenter(
           'neutral',
-          'Not waiting for you',
-          this._detail !== null
-            ? `This deployment is ${this._detail.status}. There is nothing to decide.`
-            : this._error,
+          title,
+          text,
+          newer === null
+            ? null
+            : {
+                href: `#/review/${encodeURIComponent(newer.id)}`,
+                label: 'Review the newer one',
+              },
         );
+      }
       case 'done': {
         const status = this._result?.status ?? 'pending';
         const approvals = this._result?.approvals.length ?? 0;

@@ -11,3 +11,4 @@ export { edgesOf } from '../../../protocol/changes/edges.js';
 export * from '../../../protocol/wire.js';
 export type * from '../../../protocol/flows.js';
 export type * from '../../../protocol/changes/types.js';
+export type * from '../../../protocol/module.js';

@@ -19,9 +19,12 @@ function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** A wait that ran out: the other side never answered (not a refusal). */
+class TimedOut extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took too long`)), ms);
+    const timer = setTimeout(() => reject(new TimedOut(what)), ms);
     promise.then(
       (v) => {
         clearTimeout(timer);
@@ -54,7 +57,7 @@ export async function subscribePush(vapidPublicKey: string): Promise<PushSetup> 
     const registration = await withTimeout(
       navigator.serviceWorker.ready,
       10_000,
-      'Starting the service worker',
+      'The service worker',
     );
     const old = await registration.pushManager.getSubscription();
     if (old !== null) await old.unsubscribe().catch(() => false);
@@ -65,7 +68,7 @@ export async function subscribePush(vapidPublicKey: string): Promise<PushSetup> 
         applicationServerKey: keyBytes(vapidPublicKey),
       }),
       SUBSCRIBE_TIMEOUT_MS,
-      'Reaching the push service',
+      'The push service',
     );
     const json = subscription.toJSON();
     if (typeof json.endpoint !== 'string' || !json.keys?.p256dh || !json.keys.auth) {
@@ -80,6 +83,12 @@ export async function subscribePush(vapidPublicKey: string): Promise<PushSetup> 
       },
     };
   } catch (error) {
+    if (error instanceof TimedOut) {
+      return {
+        ok: false,
+        reason: `${error.message} did not answer in time: this browser may have no connection to its push service.`,
+      };
+    }
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, reason: `The push service refused the subscription (${detail}).` };
   }

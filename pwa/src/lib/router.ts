@@ -1,4 +1,4 @@
-/** Hash routes: `#/enroll?code=…`, `#/inbox`, `#/review/<id>`, `#/devices`, `#/history`. */
+/** Hash routes: `#/enroll?code=…`, `#/inbox`, `#/review/<id>`, `#/devices`, `#/history[/<id>]`. */
 
 /** Where the app is. */
 export type Route =
@@ -6,7 +6,7 @@ export type Route =
   | { name: 'inbox' }
   | { name: 'review'; id: string }
   | { name: 'devices' }
-  | { name: 'history' };
+  | { name: 'history'; id?: string };
 
 /** The route of a location hash; anything unknown is the inbox. */
 export function parseRoute(hash: string): Route {
@@ -23,7 +23,9 @@ export function parseRoute(hash: string): Route {
     case 'devices':
       return { name: 'devices' };
     case 'history':
-      return { name: 'history' };
+      return parts[1] !== undefined && parts[1] !== ''
+        ? { name: 'history', id: decodeURIComponent(parts[1]) }
+        : { name: 'history' };
     default:
       return { name: 'inbox' };
   }
@@ -36,6 +38,8 @@ export function hrefOf(route: Route): string {
       return `#/enroll?code=${encodeURIComponent(route.code)}`;
     case 'review':
       return `#/review/${encodeURIComponent(route.id)}`;
+    case 'history':
+      return route.id === undefined ? '#/history' : `#/history/${encodeURIComponent(route.id)}`;
     default:
       return `#/${route.name}`;
   }

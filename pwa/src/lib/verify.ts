@@ -7,7 +7,9 @@
 import {
   computeChanges,
   deepEqual,
+  moduleChange,
   parseFlows,
+  parseModuleBlob,
   revOfBytes,
   type Change,
   type DeploymentDetail,
@@ -27,6 +29,10 @@ export type VerifyFailure = {
 /** The result of the check; on success the parsed snapshots, for names and sketches. */
 export type VerifyResult = { ok: true; base: Flows; target: Flows } | VerifyFailure;
 
+type Detail = Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'> & {
+  type?: DeploymentDetail['type'];
+};
+
 /** Fetches a blob's bytes by rev. */
 export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
 
@@ -35,7 +41,7 @@ export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
  * `recompute` is the change model (tests pass a faulty one to see the completeness check refuse).
  */
 export async function verifyDeployment(
-  detail: Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'>,
+  detail: Detail,
   fetchBlob: BlobSource,
   recompute: typeof computeChanges = computeChanges,
 ): Promise<VerifyResult> {
@@ -61,18 +67,28 @@ export async function verifyDeployment(
   }
   let base: Flows;
   let target: Flows;
+  let local: Change[];
   try {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     base = parseFlows(JSON.parse(decoder.decode(baseBytes)));
-    target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
+    if (detail.type === 'module') {
+      // A palette change (7.1): the target is the module descriptor; the flows stay as they are.
+      local = [moduleChange(parseModuleBlob(decoder.decode(targetBytes)), base)];
+      target = base;
+    } else {
+      target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
+      local = recompute(base, target, detail.credentials);
+    }
   } catch (err) {
     return {
       ok: false,
       reason: 'unreadable',
-      message: `A snapshot cannot be reviewed: ${err instanceof Error ? err.message : 'not a flows file'}.`,
+      message:
+        detail.type === 'module'
+          ? 'The snapshot or the module description is not readable.'
+          : `A snapshot cannot be reviewed: ${err instanceof Error ? err.message : 'not a flows file'}.`,
     };
   }
-  const local = recompute(base, target, detail.credentials);
   const ids = differingChanges(local, detail.changes);
   if (ids.length > 0) {
     return {
@@ -84,7 +100,11 @@ export async function verifyDeployment(
       }.`,
     };
   }
-  const unshown = unshownMessage(unshownDifferences(base, target, local, detail.credentials));
+  // T9: the flows' cards show every difference (a palette change has its own card and no flows change).
+  const unshown =
+    detail.type === 'module'
+      ? null
+      : unshownMessage(unshownDifferences(base, target, local, detail.credentials));
   if (unshown !== null) return { ok: false, reason: 'unshown', message: unshown };
   return { ok: true, base, target };
 }

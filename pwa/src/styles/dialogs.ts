@@ -4,6 +4,8 @@ import { css } from 'lit';
 /** `<dialog>` with an `h2`, a `p` and a `.dialog-actions` row of two buttons. */
 export const dialogs = css`
   dialog {
+    /* Margins on a small screen, whatever box-sizing the view around it uses. */
+    box-sizing: border-box;
     border: 0;
     border-radius: 20px;
     padding: 20px;

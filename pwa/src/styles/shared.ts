@@ -54,7 +54,8 @@ export const buttons = css`
     background: var(--reject);
     color: var(--surface);
   }
-  button.ghost {
+  button.ghost,
+  .button.ghost {
     background: transparent;
     border-color: var(--border);
   }

@@ -1,0 +1,73 @@
+import { css } from 'lit';
+
+/**
+ * The head of a review card: the chips saying what happened (op), what it is (kind) and how risky
+ * it is, shared by the change card and the module card so both read alike.
+ */
+export const cardChips = css`
+  .chips {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+    flex-wrap: wrap;
+  }
+  .chip {
+    display: inline-flex;
+    align-items: center;
+    height: 26px;
+    padding: 0 10px;
+    border-radius: 999px;
+    font-size: 12.5px;
+    font-weight: 700;
+    letter-spacing: 0.02em;
+    text-transform: uppercase;
+  }
+  .op-added {
+    background: var(--approve-bg);
+    color: var(--approve);
+  }
+  .op-removed {
+    background: var(--reject-bg);
+    color: var(--reject);
+  }
+  .op-changed {
+    background: var(--amber-bg);
+    color: var(--amber);
+  }
+  .kind {
+    color: var(--muted);
+    font-size: 13px;
+    font-weight: 600;
+  }
+  .risk {
+    margin-left: auto;
+    text-transform: none;
+    letter-spacing: 0;
+    gap: 6px;
+    border: 1px solid var(--border);
+    color: var(--muted);
+  }
+  .risk::before {
+    content: '';
+    width: 8px;
+    height: 8px;
+    border-radius: 50%;
+    background: currentColor;
+  }
+  .risk-high {
+    color: var(--reject);
+    border-color: var(--reject-line);
+    background: var(--reject-bg);
+  }
+  .risk-medium {
+    color: var(--amber);
+    border-color: var(--amber-line);
+  }
+  .risk-low {
+    color: var(--approve);
+    border-color: var(--approve-line);
+  }
+`;
+
+/** The words of the risk chip (kept with the card's other words). */
+export { RISK_TEXT } from '../cards/describe.js';
