@@ -6,7 +6,7 @@
  * node into the new one.
  */
 import { visibleText } from '../../../protocol/text.js';
-import { whitespaceOnly } from './inline-diff.js';
+import { whitespaceOnlyValue } from './inline-diff.js';
 import { lineDiff, oneSidedLines, type DiffLine } from './line-diff.js';
 import { isLongString, shownPair, shownValue, type Shown } from './shown-value.js';
 
@@ -63,13 +63,8 @@ function row(keys: PathKey[], fields: Omit<PropertyRow, 'path' | 'keys'>): Prope
   return { path: pathText(keys), keys, ...fields };
 }
 
-/** A value as text, for telling a whitespace-only change. */
-function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
-}
-
 function changedRow(keys: PathKey[], before: unknown, after: unknown): PropertyRow {
-  const note = whitespaceOnly(textOf(before), textOf(after)) ? { note: WHITESPACE_NOTE } : {};
+  const note = whitespaceOnlyValue(before, after) ? { note: WHITESPACE_NOTE } : {};
   if (
     typeof before === 'string' &&
     typeof after === 'string' &&

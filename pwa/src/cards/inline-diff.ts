@@ -66,3 +66,23 @@ const WHITESPACE = /[\t\n\v\f\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205
 export function whitespaceOnly(before: string, after: string): boolean {
   return before !== after && before.replace(WHITESPACE, '') === after.replace(WHITESPACE, '');
 }
+
+/** `value` with the whitespace taken out of every string and key in it. */
+function squeezed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(WHITESPACE, '');
+  if (Array.isArray(value)) return value.map(squeezed);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.keys(value).map((key) => [
+    key.replace(WHITESPACE, ''),
+    squeezed((value as Record<string, unknown>)[key]),
+  ]);
+}
+
+/** True when two different values (strings, or objects holding strings) differ only in whitespace. */
+export function whitespaceOnlyValue(before: unknown, after: unknown): boolean {
+  if (typeof before === 'string' && typeof after === 'string') return whitespaceOnly(before, after);
+  return (
+    JSON.stringify(before) !== JSON.stringify(after) &&
+    JSON.stringify(squeezed(before)) === JSON.stringify(squeezed(after))
+  );
+}
