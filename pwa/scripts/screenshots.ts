@@ -17,6 +17,7 @@ import {
   ensurePwaBuilt,
   installPushSeam,
   launchBrowser,
+  type Browser,
 } from '../../test/pwa/browser.js';
 import { computeChanges, type Verdict } from '../../protocol/index.js';
 import { bioreactorScenario, functionEditScenario } from '../../test/pwa/scenario.js';
@@ -83,20 +84,8 @@ try {
 
   for (const v of variants) {
     const tag = `${v.width}x${v.height}-${v.colorScheme}`;
-    const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+    const { browser, page, shot } = await openPhone(v, server.url);
     try {
-      const { context } = browser;
-      await installPushSeam(context, receiver.createPushSubscription());
-      await allowNotifications(context, server.url);
-      const page = await context.newPage();
-      const shot = async (name: string): Promise<void> => {
-        await page.waitForTimeout(150);
-        const file = join(out, `${name}-${tag}.png`);
-        await page.screenshot({ path: file });
-        shrink(file);
-        console.log(`${name}-${tag}.png`);
-      };
-
       const invitation = await server.invite({ owner: 'jonas', name: 'Pixel 8' });
       await page.goto(invitation.url);
       await page.getByLabel('Name for this phone').fill('Pixel 8');
@@ -206,13 +195,8 @@ try {
     source: { user: 'marta', via: 'editor' },
   });
   for (const v of variants) {
-    const tag = `${v.width}x${v.height}-${v.colorScheme}`;
-    const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+    const { browser, page, shot } = await openPhone(v, textServer.url);
     try {
-      const { context } = browser;
-      await installPushSeam(context, receiver.createPushSubscription());
-      await allowNotifications(context, textServer.url);
-      const page = await context.newPage();
       const invitation = await textServer.invite({ owner: 'jonas', name: 'Pixel 8' });
       await page.goto(invitation.url);
       await page.getByLabel('Name for this phone').fill('Pixel 8');
@@ -227,11 +211,7 @@ try {
         await page.locator('cs-review .verified.ok').waitFor();
         // The changed lines of the code rather than the top of the card.
         if (scroll) await scrollToChangedLine(page);
-        await page.waitForTimeout(150);
-        const file = join(out, `${name}-${tag}.png`);
-        await page.screenshot({ path: file });
-        shrink(file);
-        console.log(`${name}-${tag}.png`);
+        await shot(name);
       }
     } finally {
       await browser.close();
@@ -240,6 +220,29 @@ try {
 } finally {
   await textServer.close();
   await receiver.close();
+}
+
+/**
+ * A phone-sized Chromium for one variant, at the server `origin`: the push seam, notifications
+ * allowed, a page, and `shot(name)` saving `<name>-<variant>.png`.
+ */
+async function openPhone(
+  v: (typeof variants)[number],
+  origin: string,
+): Promise<{ browser: Browser; page: Page; shot: (name: string) => Promise<void> }> {
+  const tag = `${v.width}x${v.height}-${v.colorScheme}`;
+  const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+  await installPushSeam(browser.context, receiver.createPushSubscription());
+  await allowNotifications(browser.context, origin);
+  const page = await browser.context.newPage();
+  const shot = async (name: string): Promise<void> => {
+    await page.waitForTimeout(150);
+    const file = join(out, `${name}-${tag}.png`);
+    await page.screenshot({ path: file });
+    shrink(file);
+    console.log(`${name}-${tag}.png`);
+  };
+  return { browser, page, shot };
 }
 
 /** Scrolls the card in view so that its first added line of code sits near the top. */

@@ -36,10 +36,8 @@ function segments(chars: string[], from: number, to: number): Segment[] {
   return out;
 }
 
-/** The two shown texts cut into kept and marked segments. */
-export function changedParts(before: string, after: string): [Segment[], Segment[]] {
-  const a = Array.from(before);
-  const b = Array.from(after);
+/** How many items two lists share at their start, and then at their end. */
+export function commonEnds<T>(a: readonly T[], b: readonly T[]): { head: number; tail: number } {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
@@ -50,6 +48,14 @@ export function changedParts(before: string, after: string): [Segment[], Segment
   ) {
     tail++;
   }
+  return { head, tail };
+}
+
+/** The two shown texts cut into kept and marked segments. */
+export function changedParts(before: string, after: string): [Segment[], Segment[]] {
+  const a = Array.from(before);
+  const b = Array.from(after);
+  let { head, tail } = commonEnds(a, b);
   const spansA = escapeSpans(a);
   const spansB = escapeSpans(b);
   head = Math.min(outside(head, spansA, 'start'), outside(head, spansB, 'start'));

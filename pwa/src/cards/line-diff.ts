@@ -5,7 +5,7 @@
  * changed line, the characters that changed are marked.
  */
 import { splitLines, visibleLine } from '../../../protocol/text.js';
-import { changedParts, type Segment } from './inline-diff.js';
+import { changedParts, commonEnds, type Segment } from './inline-diff.js';
 
 /** One line of a diff: kept, added or removed, with its line numbers. */
 export type DiffLine = {
@@ -37,16 +37,7 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   const a = linesOf(before);
   const b = linesOf(after);
   // Trim the common head and tail: most edits to code are local, and it keeps D small.
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (
-    tail < a.length - head &&
-    tail < b.length - head &&
-    a[a.length - 1 - tail] === b[b.length - 1 - tail]
-  ) {
-    tail++;
-  }
+  const { head, tail } = commonEnds(a, b);
   const middle = myers(a.slice(head, a.length - tail), b.slice(head, b.length - tail)) ?? [
     ...a.slice(head, a.length - tail).map((text) => ({ op: '-' as const, text })),
     ...b.slice(head, b.length - tail).map((text) => ({ op: '+' as const, text })),

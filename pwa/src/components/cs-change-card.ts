@@ -7,7 +7,7 @@ import type { Shown } from '../cards/shown-value.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
 import { alertIcon, flowIcon, lockIcon } from '../icons.js';
 import { cardChips } from '../styles/card-chips.js';
-import { srOnly } from '../styles/shared.js';
+import { srOnly, warningBox } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
 
@@ -42,6 +42,7 @@ export class CsChangeCard extends LitElement {
   static override styles = css`
     ${srOnly}
     ${cardChips}
+    ${warningBox}
     :host {
       display: block;
       color: var(--text);
@@ -174,22 +175,8 @@ export class CsChangeCard extends LitElement {
       font-weight: 600;
     }
     .warning {
-      display: flex;
-      gap: 8px;
-      align-items: flex-start;
       margin: 0 0 6px;
-      padding: 10px 12px;
-      border-radius: 12px;
-      background: var(--reject-bg);
-      color: var(--reject);
-      border: 1px solid var(--reject-line);
-      font-size: 14px;
       font-weight: 600;
-    }
-    .warning svg {
-      width: 20px;
-      height: 20px;
-      flex: none;
     }
     pre {
       margin: 4px 0 0;
@@ -536,7 +523,8 @@ export class CsChangeCard extends LitElement {
         </p>
       </header>
       ${view.warnings.map(
-        (text) => html`<p class="warning" role="note">${alertIcon}<span>${text}</span></p>`,
+        (text) =>
+          html`<p class="warning warning-box" role="note">${alertIcon}<span>${text}</span></p>`,
       )}
       ${view.sections.map((section) => this.renderSection(section))} ${this.renderSketch()}
     `;
