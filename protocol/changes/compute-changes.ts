@@ -189,10 +189,11 @@ export function computeChanges(
               after: newBehaviour,
               ...(delta !== undefined ? { delta } : {}),
               // Copies of one id that differ are ambiguous: which one runs depends on array order.
+              // The card shows the changed paths (the delta) and the node's name, nothing else.
               risk:
                 copiesDiffer && !behaviourChanged
                   ? 'high'
-                  : riskOfChange(kind, node.type, [id, oldBehaviour, newBehaviour]),
+                  : riskOfChange(kind, node.type, [common.node, delta]),
             },
             'nodes',
           );

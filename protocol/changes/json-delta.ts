@@ -3,24 +3,45 @@
  * objects and reads properties with `obj[key]`: a key `__proto__` would vanish from a delta and a key
  * `constructor` would read `Object.prototype.constructor`. So every object key is prefixed before
  * jsondiffpatch sees it, and the delta is rebuilt without the prefix in null-prototype objects, where
- * every key is only a key. The gate refuses such keys (canonical shape); this keeps the change model
- * honest even for input that never met the gate.
+ * every key is only a key; values without such keys (nearly all) are diffed as they are. The gate
+ * refuses such keys (canonical shape); this keeps the change model honest even for input that never
+ * met the gate.
  */
 import { create, type Delta } from 'jsondiffpatch';
 
 /** The prefix of every object key jsondiffpatch sees. */
 const P = 'k';
 
-const differ = create({
-  // Arrays of objects with ids (a group's members, say) match by id, not by position.
-  objectHash: (item: object | null, index?: number) => {
-    // jsondiffpatch asks for `null` items too (typeof null is 'object').
-    const id = item === null ? undefined : (item as Record<string, unknown>)[`${P}id`];
-    return typeof id === 'string' ? id : `$$index:${index ?? 0}`;
-  },
-});
-
 type Obj = Record<string, unknown>;
+
+/** A differ whose arrays of objects with ids (a group's members, say) match by id, not by position. */
+function differKeyedBy(idKey: string) {
+  return create({
+    objectHash: (item: object | null, index?: number) => {
+      // jsondiffpatch asks for `null` items too (typeof null is 'object').
+      const id = item === null ? undefined : (item as Record<string, unknown>)[idKey];
+      return typeof id === 'string' ? id : `$$index:${index ?? 0}`;
+    },
+  });
+}
+
+/** For values with prefixed keys. */
+const differ = differKeyedBy(`${P}id`);
+/** For values none of whose keys JavaScript reads specially: nearly every node. */
+const plainDiffer = differKeyedBy('id');
+
+/** True when some key in `value` is `__proto__` or a name objects inherit (`constructor`...). */
+function hasSpecialKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasSpecialKey(item)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    if (key in Object.prototype || hasSpecialKey((value as Obj)[key])) return true;
+  }
+  return false;
+}
 
 function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -69,6 +90,7 @@ function mapDelta(
 
 /** The jsondiffpatch delta `before` → `after`, or undefined when they are equal. */
 export function diffValues(before: unknown, after: unknown): unknown {
+  if (!hasSpecialKey(before) && !hasSpecialKey(after)) return plainDiffer.diff(before, after);
   const delta = differ.diff(prefixKeys(before), prefixKeys(after));
   if (delta === undefined) return undefined;
   return mapDelta(
