@@ -34,7 +34,7 @@ const target: Flows = [
 ];
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 90_000;
   for (;;) {
     const value = await probe();
     if (value) return value;
