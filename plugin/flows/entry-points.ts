@@ -9,6 +9,7 @@
  */
 import {
   parseFlows,
+  ValidationError,
   type DeploymentSource,
   type DeploymentType,
   type Flows,
@@ -170,10 +171,21 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     (flows: Flows, credentials: unknown): Promise<unknown> =>
       originals.flows.setFlows(flows, credentials ?? null, type, muteLog, forceStart, user);
 
-  /** A reload proposes the flows in storage now, and later applies exactly those (pinned). */
+  /**
+   * A reload proposes the flows in storage now, and later applies exactly those (pinned). Flows in
+   * storage that break the canonical shape are refused, saying so: nothing is held or reloaded.
+   */
   const holdReload = async (source: DeploymentSource): Promise<never> => {
     const stored = await originals.storage.getFlows();
-    const flows = parseFlows(stored.flows);
+    let flows: Flows;
+    try {
+      flows = parseFlows(stored.flows);
+    } catch (err) {
+      throw new ValidationError(
+        `Reload refused: the flows on disk cannot be reviewed: ${(err as Error).message}. Nothing was reloaded; fix flows.json.`,
+        { code: 'ERR_FLOWS_INVALID', cause: err },
+      );
+    }
     return gate.hold({
       type: 'reload',
       source,

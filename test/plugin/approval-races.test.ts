@@ -93,7 +93,8 @@ describe('races', () => {
 });
 
 describe('what runs', () => {
-  it('is the JSON the approver reviewed: a number JSON cannot hold runs as the null shown, not Infinity', async () => {
+  it('is what a review can show: a number JSON cannot hold (1e400) is refused, naming the node and the rule, nothing held', async () => {
+    const before = activeRev(nr);
     const flows = endpointFlows('J');
     const body = JSON.stringify(flows).replace('"name":"answer"', '"name":"answer","limit":1e400');
     const res = await fetch(`${nr.editorUrl}/flows`, {
@@ -102,15 +103,13 @@ describe('what runs', () => {
       body,
     });
     const text = await res.text();
-    expect(res.status, text).toBe(423);
-    const id = /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
-    const reviewed = JSON.parse(body) as Flows;
-    expect((await viewOf(server, token, id)).target).toBe(await revOf(reviewed));
-    expect((await alice.decide(server.url, id)).status).toBe(200);
-    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
-    const running = nr.RED.runtime._.flows.getFlows()!.flows as Array<Record<string, unknown>>;
-    expect(running.find((n) => n.id === 'tab-main-fn')!.limit).toBeNull();
-    expect(await ask(nr.nodeUrl)).toBe('J');
+    expect(res.status, text).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(text.replaceAll('&quot;', '"')).toBe(
+      'node "tab-main-fn" (function): limit is not a finite number (every number must be finite)',
+    );
+    expect(nr.status()!.held).toEqual([]);
+    expect(activeRev(nr)).toBe(before);
   });
 });
 

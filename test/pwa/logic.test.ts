@@ -23,7 +23,7 @@ import { revOf, snapshotBytes } from '../../protocol/index.js';
 describe('line diff', () => {
   it('marks exactly the edited lines and keeps line numbers of both sides', () => {
     const lines = lineDiff('a\nb\nc\nd\n', 'a\nB\nc\nd\ne\n');
-    expect(lines.map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+B', ' c', ' d', '+e']);
+    expect(lines.map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+B', ' c', ' d', '+e', ' ']);
     expect(lines.find((l) => l.text === 'e')).toMatchObject({ op: '+', new: 5 });
     expect(lines.find((l) => l.text === 'b')).toMatchObject({ op: '-', old: 2 });
   });
@@ -58,9 +58,16 @@ describe('delta rows', () => {
     const broker = computeChanges(base, target, credentials).find(
       (c) => c.id === 'config:1013011c.82c3ef',
     )!;
-    expect(deltaRows(broker.delta, broker.before, broker.after)).toEqual([
-      { path: 'port', op: 'changed', before: '1883', after: '8883' },
-      { path: 'usetls', op: 'changed', before: false, after: true },
+    expect(
+      deltaRows(broker.delta, broker.before, broker.after).map((r) => ({
+        path: r.path,
+        op: r.op,
+        old: r.old?.text,
+        new: r.new?.text,
+      })),
+    ).toEqual([
+      { path: 'port', op: 'changed', old: '"1883"', new: '"8883"' },
+      { path: 'usetls', op: 'changed', old: 'false', new: 'true' },
     ]);
   });
 });

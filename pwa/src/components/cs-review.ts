@@ -7,6 +7,7 @@ import {
   type Flows,
   type Verdict,
 } from '../lib/protocol.js';
+import { visibleText } from '../../../protocol/text.js';
 import { sentenceOf } from '../cards/describe.js';
 import { NodeIndex } from '../cards/node-index.js';
 import { approvalFor, signDecision } from '../lib/approval.js';
@@ -23,7 +24,7 @@ import type { Session } from '../lib/session.js';
 import { sourceText } from '../lib/source.js';
 import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
-import { buttons, view } from '../styles/shared.js';
+import { buttons, view, warningBox } from '../styles/shared.js';
 import './cs-change-card.js';
 import './cs-module-card.js';
 import './cs-review-summary.js';
@@ -102,6 +103,7 @@ export class CsReview extends LitElement {
   static override styles = [
     buttons,
     view,
+    warningBox,
     css`
       :host {
         height: 100%;
@@ -199,20 +201,6 @@ export class CsReview extends LitElement {
       }
       .alert {
         margin: 0 12px 8px;
-        display: flex;
-        gap: 10px;
-        align-items: flex-start;
-        padding: 10px 12px;
-        border-radius: 12px;
-        background: var(--reject-bg);
-        color: var(--reject);
-        border: 1px solid var(--reject-line);
-        font-size: 14px;
-      }
-      .alert svg {
-        width: 22px;
-        height: 22px;
-        flex: none;
       }
       .alert button {
         margin-top: 6px;
@@ -701,8 +689,8 @@ export class CsReview extends LitElement {
         ${backIcon}
       </button>
       <div class="titles">
-        <h1>${d?.instance ?? 'Deployment'}</h1>
-        <p>${d ? sourceText(d.source) : ''}</p>
+        <h1>${d ? visibleText(d.instance) : 'Deployment'}</h1>
+        <p>${d ? visibleText(sourceText(d.source)) : ''}</p>
       </div>
       ${
         d && this._phase === 'review'
@@ -743,7 +731,7 @@ export class CsReview extends LitElement {
 
   private renderAlert() {
     if (this._check !== 'failed' && this._check !== 'error') return nothing;
-    return html`<div class="alert" role="alert">
+    return html`<div class="alert warning-box" role="alert">
       ${alertIcon}
       <div>
         <strong>${this._check === 'failed' ? 'Do not approve.' : 'Snapshots not checked.'}</strong>
