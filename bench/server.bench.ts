@@ -86,7 +86,7 @@ export async function approvalVerifyPerSecond(
   try {
     const base = bigFlows(1000);
     const id = await propose(r, await upload(r, base), await upload(r, mutatedCopy(base, 50, 7)));
-    const claims = await r.device.approvalClaims(r.running.url, id);
+    const { claims, changes } = await r.device.approval(r.running.url, id);
     const ctx = r.running.handle.ctx;
     const deployment = (await ctx.store.deployment(id))!;
     const tokens: string[] = [];
@@ -95,7 +95,7 @@ export async function approvalVerifyPerSecond(
     const rates: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const start = performance.now();
-      for (const jws of tokens) await verifyForDeployment(ctx, deployment, jws);
+      for (const jws of tokens) await verifyForDeployment(ctx, deployment, jws, changes);
       rates.push(count / ((performance.now() - start) / 1000));
     }
     return median(rates);

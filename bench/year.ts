@@ -13,11 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   computeChanges,
+  decisionsDigest,
   randomId,
   revOf,
   snapshotBytes,
   type Change,
   type Flows,
+  type Verdict,
 } from '../protocol/index.js';
 import { silentLog, startServer } from '../server/index.js';
 import { AuditFile, type NumberedDraft } from '../server/audit/audit-file.js';
@@ -93,9 +95,10 @@ export async function buildHistory(options: {
     const createdMs = startMs + n * spacingMs;
     const at = (ms: number): string => new Date(ms).toISOString();
     const id = randomBytes(6).toString('hex');
-    const verdict = n % 10 === 9 ? 'reject' : 'approve';
+    const verdict: Verdict = n % 10 === 9 ? 'reject' : 'approve';
     const status = verdict === 'reject' ? 'rejected' : 'applied';
     const changeIds = proposal.changes.map((c) => c.id);
+    const decisionMap = Object.fromEntries(changeIds.map((c) => [c, verdict]));
     const iat = Math.floor((createdMs + 60_000) / 1000);
     const jti = randomId();
     const jws = await device.signApproval({
@@ -109,7 +112,7 @@ export async function buildHistory(options: {
       target: proposal.target,
       creds: null,
       verdict,
-      changes: Object.fromEntries(changeIds.map((c) => [c, verdict])),
+      decisions: await decisionsDigest(decisionMap),
     });
     const record: DeploymentRecord = {
       id,
@@ -126,7 +129,9 @@ export async function buildHistory(options: {
       type: 'full',
       changeIds,
       policy: POLICY,
-      approvals: [{ device: device.id, verdict, at: at(createdMs + 60_000), jws }],
+      approvals: [
+        { device: device.id, verdict, at: at(createdMs + 60_000), jws, changes: decisionMap },
+      ],
       outcome:
         status === 'applied'
           ? { status: 'applied', rev: proposal.target, at: at(createdMs + 61_000) }

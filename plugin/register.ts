@@ -3,7 +3,9 @@
  * the settings, find the runtime's modules, reach the approval server, and wrap every entry point.
  * Anything wrong stops Node-RED's start with one clear line instead of running unguarded.
  */
-import { CountersignError, isCountersignError } from '../protocol/index.js';
+import { CountersignError, isCountersignError, nowSeconds } from '../protocol/index.js';
+import { UsedJtis } from './approval/used-jtis.js';
+import { ApprovalCheck } from './approval/verify-approvals.js';
 import { proposeDrift, reproposeHeld, type AfterStartOptions } from './startup/after-start.js';
 import { connect, type Connection } from './link/connect.js';
 import {
@@ -15,6 +17,7 @@ import {
 } from './flows/entry-points.js';
 import { Gate, type GateLog } from './flows/gate.js';
 import { HeldError } from './flows/held-error.js';
+import { Restorer } from './flows/restore.js';
 import { createNotifier } from './editor/notice.js';
 import { GateRecords } from './startup/records.js';
 import {
@@ -114,13 +117,29 @@ async function start(
   const originals = both.flows;
   const userDir = String(modules.settings.userDir ?? process.cwd());
   const records = new GateRecords(userDir);
+  const jtis = new UsedJtis(records.dir);
+  await jtis.load(nowSeconds());
   const notify = createNotifier(RED.comms);
-  const gate = new Gate({
-    flows: modules.flows,
-    events: modules.events,
+  const approvals = new ApprovalCheck({
     client: connection.client,
     serverId: () => connection.serverId(),
     requiredApprovals: settings.requiredApprovals,
+    forbidSelfApproval: settings.forbidSelfApproval,
+    expiresInS: settings.expiresInS,
+    jtis,
+  });
+  const gate: Gate = new Gate({
+    flows: modules.flows,
+    events: modules.events,
+    client: connection.client,
+    approvals,
+    restorer: new Restorer({
+      nodes: modules.nodes,
+      storage: modules.storage,
+      setFlows: originals.flows.setFlows,
+      stopFlows: () => modules.flows.stopFlows(),
+      activeRev: () => gate.activeRev(),
+    }),
     records,
     log,
     notify,
@@ -147,8 +166,7 @@ async function start(
   const releases = new Releases();
   const palette = new PaletteGate({
     client: connection.client,
-    serverId: () => connection.serverId(),
-    requiredApprovals: settings.requiredApprovals,
+    approvals,
     activeSnapshot: () => gate.activeSnapshot(),
     apply: applierOf({
       originals: both.palette,

@@ -53,6 +53,7 @@ export type InternalFlows = {
   removeFlow(id: unknown, user?: unknown): Promise<unknown>;
   getFlows(): ActiveConfig;
   state(): string;
+  stopFlows(): Promise<unknown>;
   /** Throws Node-RED's `type_in_use` error when the active flows use a node set's types. */
   checkTypeInUse(id: string): void;
 };
@@ -66,6 +67,11 @@ export type InternalNodes = {
   removeFlow: InternalFlows['removeFlow'];
   getFlows: InternalFlows['getFlows'];
   loadContextsPlugin(): Promise<unknown>;
+  /** The credential cache (restored after a failed apply). */
+  getCredentials(id: string): unknown;
+  addCredentials(id: string, credentials: unknown): Promise<unknown>;
+  deleteCredentials(id: string): unknown;
+  exportCredentials(): Promise<unknown>;
   installModule(module: unknown, version?: unknown, url?: unknown): Promise<unknown>;
   uninstallModule(module: unknown): Promise<unknown>;
   enableNode(id: unknown): Promise<unknown>;
@@ -132,6 +138,14 @@ export type StorageIndex = {
     config: { flows: unknown[]; credentials?: unknown; credentialsDirty?: boolean },
     user?: unknown,
   ): Promise<string>;
+  saveCredentials(credentials: unknown): Promise<unknown>;
+  /** Present when Node-RED's projects feature is enabled (and git found). */
+  projects?: ProjectsStorage;
+};
+
+/** `@node-red/runtime/lib/storage/localfilesystem/projects/index.js`, as far as the gate wraps it. */
+export type ProjectsStorage = Record<string, unknown> & {
+  getActiveProject(user?: unknown): { name?: string; isMerging?: () => boolean } | null | undefined;
 };
 
 /** `@node-red/editor-api/lib/util.js`. */
@@ -206,6 +220,7 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'state',
+    'stopFlows',
     'checkTypeInUse',
   ],
   nodes: [
@@ -216,6 +231,10 @@ export const REQUIRED_FUNCTIONS = {
     'removeFlow',
     'getFlows',
     'loadContextsPlugin',
+    'getCredentials',
+    'addCredentials',
+    'deleteCredentials',
+    'exportCredentials',
     'installModule',
     'uninstallModule',
     'enableNode',
@@ -223,7 +242,7 @@ export const REQUIRED_FUNCTIONS = {
     'getModuleInfo',
     'getNodeInfo',
   ],
-  storage: ['getFlows', 'saveFlows'],
+  storage: ['getFlows', 'saveFlows', 'saveCredentials'],
   editorUtil: ['rejectHandler'],
   apiNodes: ['addModule', 'removeModule', 'setModuleState', 'setNodeSetState'],
   registry: ['enableNode', 'disableNode'],

@@ -20,6 +20,8 @@ export type GateSettings = {
   requiredApprovals: number;
   forbidSelfApproval: boolean;
   expiresIn: string;
+  /** `expiresIn` in seconds. */
+  expiresInS: number;
   onStartMismatch: 'hold' | 'stop';
   /** Embedded server only: TLS files and the VAPID subject. */
   tls?: { cert: string; key: string };
@@ -111,16 +113,16 @@ export function originKey(url: string): string {
 }
 
 /** A duration such as `'30m'`, `'24h'`, `'7d'` (up to 365 days), as the server accepts it. */
-function parseDuration(setting: string, value: unknown): string {
+function parseDuration(setting: string, value: unknown): { text: string; seconds: number } {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 365 * 86400) {
-    return `${value}s`;
+    return { text: `${value}s`, seconds: value };
   }
   if (typeof value === 'string') {
     const match = /^(\d{1,6})\s*([smhd])$/.exec(value.trim());
     const unit = { s: 1, m: 60, h: 3600, d: 86400 } as const;
     if (match) {
       const seconds = Number(match[1]) * unit[match[2] as keyof typeof unit];
-      if (seconds > 0 && seconds <= 365 * 86400) return `${match[1]}${match[2]}`;
+      if (seconds > 0 && seconds <= 365 * 86400) return { text: `${match[1]}${match[2]}`, seconds };
     }
   }
   throw bad(setting, `must be a duration such as "30m", "24h" or "7d" (got ${describe(value)})`);
@@ -180,7 +182,9 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
   if (typeof forbidSelfApproval !== 'boolean') {
     throw bad('forbidSelfApproval', `must be true or false (got ${describe(forbidSelfApproval)})`);
   }
-  const expiresIn = given('expiresIn') ? parseDuration('expiresIn', raw.expiresIn) : '24h';
+  const expires = given('expiresIn')
+    ? parseDuration('expiresIn', raw.expiresIn)
+    : { text: '24h', seconds: 86400 };
   const onStartMismatch = given('onStartMismatch') ? raw.onStartMismatch : 'hold';
   if (onStartMismatch !== 'hold' && onStartMismatch !== 'stop') {
     throw bad('onStartMismatch', `must be "hold" or "stop" (got ${describe(onStartMismatch)})`);
@@ -310,7 +314,8 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     name,
     requiredApprovals,
     forbidSelfApproval,
-    expiresIn,
+    expiresIn: expires.text,
+    expiresInS: expires.seconds,
     onStartMismatch,
     ...(tls ? { tls } : {}),
     ...(pushSubject ? { pushSubject } : {}),

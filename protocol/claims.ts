@@ -11,6 +11,8 @@ export const ALG = 'ES256';
 
 /** Largest approval JWS the server reads (5.4 row 1). */
 export const MAX_APPROVAL_BYTES = 64 * 1024;
+/** Largest decision body `{jws, changes}` the server reads (5.4). */
+export const MAX_DECISION_BODY_BYTES = 8 * 1024 * 1024;
 /** Longest approval note (5.4 row 5). */
 export const MAX_NOTE_LENGTH = 500;
 /** Longest approval lifetime, `exp - iat` (5.4 row 6). */
@@ -37,7 +39,8 @@ export type ApprovalClaims = {
   target: string;
   creds: string | null;
   verdict: Verdict;
-  changes: Record<string, Verdict>;
+  /** base64url SHA-256 of the RFC 8785 canonical JSON of the decision map that travels beside the JWS. */
+  decisions: string;
   note?: string;
 };
 

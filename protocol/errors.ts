@@ -62,6 +62,8 @@ export const ERROR_STATUS = {
   ERR_APPLY_FAILED: 500,
   // A deployment held by the gate for approval (423 Locked; never 2xx, 401 or 409).
   ERR_HELD: 423,
+  // A Node-RED projects action that would change flows or credentials past the gate (refused).
+  ERR_PROJECTS_REFUSED: 403,
 } as const;
 
 /** A stable error code. */

@@ -1,5 +1,6 @@
 import type { ChangeKind, Risk } from './changes/types.js';
 import type { ModuleDescriptor } from './module.js';
+import { hasHidden } from './text.js';
 
 /**
  * Node types that run code, touch files, spawn processes or reach networks (5.2). A change to one of
@@ -94,6 +95,17 @@ export function riskOf(kind: ChangeKind, type: string): Risk {
     case 'module':
       return 'high';
   }
+}
+
+/**
+ * The risk of a change of `kind` to a node of `type` that shows `shown` (its values, ids, field
+ * names): high when any of it holds an invisible or reordering character (5.2, Text display), which
+ * could make what runs read differently from what the card shows. Layout changes stay low: they
+ * show no values.
+ */
+export function riskOfChange(kind: ChangeKind, type: string, shown: readonly unknown[]): Risk {
+  if (kind !== 'layout' && (hasHidden(type) || shown.some(hasHidden))) return 'high';
+  return riskOf(kind, type);
 }
 
 /** The package name of Countersign itself: removing it removes the gate. */

@@ -101,8 +101,14 @@ export type DeploymentSummary = {
 /** `GET /deployments` without `status`: every deployment, newest first, a page at a time. */
 export type DeploymentPageResponse = { deployments: DeploymentSummary[]; next: string | null };
 
-/** One accepted decision on a deployment; `jws` only for the plugin. */
-export type ApprovalView = { device: string; verdict: Verdict; at: string; jws?: string };
+/** One accepted decision on a deployment; `jws` and its decision map `changes` only for the plugin. */
+export type ApprovalView = {
+  device: string;
+  verdict: Verdict;
+  at: string;
+  jws?: string;
+  changes?: Record<string, Verdict>;
+};
 
 /** `GET /deployments/:id`. */
 export type DeploymentDetail = DeploymentSummary & {
@@ -115,11 +121,17 @@ export type DeploymentDetail = DeploymentSummary & {
   approvals: ApprovalView[];
 };
 
-/** `POST /deployments/:id/decision`. */
-export type DecisionRequest = { jws: string };
+/** `POST /deployments/:id/decision` (5.4): the approval JWS and the decision map it digests. */
+export type DecisionRequest = { jws: string; changes: Record<string, Verdict> };
 
 /** `POST /deployments/:id/decision` → 200. */
 export type DecisionResponse = { status: DeploymentStatus; approvals: ApprovalView[] };
+
+/** One key of `GET /keys`: an unrevoked device's public JWK, its id as `kid` and its owner (5.4 quorum). */
+export type PublishedKey = DeviceJwk & { kid: string; owner: string; alg: 'ES256'; use: 'sig' };
+
+/** `GET /keys`. */
+export type KeysResponse = { keys: PublishedKey[] };
 
 /** `POST /deployments/:id/outcome`. */
 export type OutcomeRequest = { status: Outcome; rev: string; message?: string };

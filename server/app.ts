@@ -19,7 +19,7 @@ import { Notifier, type NotifierOptions } from './push/notifier.js';
 import type { PushSender } from './push/sender.js';
 import { DEFAULT_RETENTION } from './store/retention.js';
 import type { Store } from './store/types.js';
-import { API_PREFIX } from '../protocol/index.js';
+import { API_PREFIX, MAX_DECISION_BODY_BYTES } from '../protocol/index.js';
 
 /** Settings of `createServer`; everything but the public URL and VAPID key has a default. */
 export type CreateServerConfig = Partial<ServerConfig> &
@@ -55,7 +55,7 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     version: config.version ?? VERSION,
     appDir: config.appDir ?? null,
     hsts: config.hsts ?? false,
-    limits: { jsonBytes: 1 << 20, decisionBytes: 128 << 10, ...config.limits },
+    limits: { jsonBytes: 1 << 20, decisionBytes: MAX_DECISION_BODY_BYTES, ...config.limits },
     quotas: {
       blobBytes: config.quotas?.blobBytes ?? 64 << 20,
       proposals: config.quotas?.proposals ?? { max: 60, windowMs: 10 * 60_000 },

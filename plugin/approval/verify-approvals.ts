@@ -1,146 +1,181 @@
 /**
- * The plugin's own check of an approved deployment (DESIGN 3.6): it does not take the server's word.
- * Each approval JWS is verified with the device keys the server publishes (`GET /keys`), with `alg`
- * and `typ` pinned, and must name this deployment, its base, target and credentials digest, and
- * approve every change. Enough distinct devices must approve.
+ * The plugin's own check of an approved deployment (DESIGN 3.6, 5.4 last paragraph): it takes no list
+ * the server hands it on trust. Every approval goes through the rules of `protocol/approval` (rows 2
+ * and 4–13; row 3 against the keys the server publishes) with what the plugin itself holds: the
+ * deployment it proposed, the change list it recomputed, the `jti`s it recorded, its own policy.
+ * Enough distinct owners (people, not devices) must approve, and no valid rejection may be among them.
  */
-import { compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import {
-  ALG,
   ApprovalError,
-  TYP_APPROVAL,
-  deviceIdOf,
+  approvingOwners,
+  isCountersignError,
+  nowSeconds,
   parseDeviceJwk,
-  type ApprovalClaims,
+  verifyApproval,
+  type ApprovalDevice,
+  type ApprovalSubject,
+  type VerifiedApproval,
 } from '../../protocol/index.js';
-import type { Jwks } from '../link/client.js';
+import type { ApprovalClient, DeploymentView, Jwks } from '../link/client.js';
+import type { UsedJtis } from './used-jtis.js';
 
-/** What the approvals must bind to. */
+/** One approval as the server reported it: the JWS and the decision map beside it. */
+export type ReportedApproval = { jws: string; changes: unknown };
+
+/**
+ * The approvals of a deployment reported approved, each JWS with its decision map: from the report
+ * when it carries them, else from `GET /deployments/:id`.
+ */
+export async function reportedApprovals(
+  view: DeploymentView,
+  client: Pick<ApprovalClient, 'deployment'>,
+): Promise<ReportedApproval[]> {
+  const complete = (list: DeploymentView['approvals']): ReportedApproval[] | null =>
+    list.length > 0 && list.every((a) => typeof a.jws === 'string' && a.changes !== undefined)
+      ? list.map((a) => ({ jws: a.jws!, changes: a.changes }))
+      : null;
+  return complete(view.approvals) ?? complete((await client.deployment(view.id)).approvals) ?? [];
+}
+
+/** What the approvals must bind to, and the plugin's own policy. */
 export type Expected = {
-  deploymentId: string;
+  subject: ApprovalSubject;
   serverId: string;
-  base: string;
-  target: string;
-  creds: string | null;
+  /** Now, Unix seconds. */
+  now: number;
+  /** When this plugin proposed the deployment (Unix seconds): every approval was valid after it. */
+  proposedAt: number;
+  /** The plugin still holds the deployment and it has not expired (row 8). */
+  pending: boolean;
+  /** Row 7: `jti`s this plugin has applied before (recorded under the user directory). */
+  jtiUsed(jti: string): boolean;
   requiredApprovals: number;
+  forbidSelfApproval: boolean;
 };
 
-/** The outcome: the devices whose approvals verified, and why the others did not. */
-export type VerifiedApprovals = { devices: string[]; refused: string[] };
+/** The outcome: the approvals that verified and why the others did not. */
+export type VerifiedApprovals = {
+  approvals: VerifiedApproval[];
+  owners: string[];
+  refused: string[];
+};
 
-/** Verifies one approval JWS; returns the device id or throws `ApprovalError` with the reason. */
-export async function verifyApproval(jws: string, expected: Expected, jwks: Jwks): Promise<string> {
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch (cause) {
-    throw new ApprovalError('ERR_APPROVAL_MALFORMED', 'the approval is not a compact JWS', {
-      cause,
-    });
+/** The devices of `GET /keys`, by id; a key that does not parse is left out. */
+export function devicesOf(jwks: Jwks): Map<string, ApprovalDevice> {
+  const out = new Map<string, ApprovalDevice>();
+  for (const key of jwks.keys) {
+    if (typeof key.kid !== 'string' || typeof key.owner !== 'string') continue;
+    try {
+      out.set(key.kid, { id: key.kid, jwk: parseDeviceJwk(key), owner: key.owner, revoked: false });
+    } catch {
+      // not a P-256 public key: no approval can name it
+    }
   }
-  // Pinned: never let the header choose the algorithm or the token type.
-  if (header.alg !== ALG || header.typ !== TYP_APPROVAL) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_HEADER',
-      `the approval header must be ${ALG} / ${TYP_APPROVAL}`,
-    );
-  }
-  const kid = header.kid;
-  if (typeof kid !== 'string')
-    throw new ApprovalError('ERR_APPROVAL_HEADER', 'the approval names no device (kid)');
-  const jwk = jwks.keys.find((k) => k.kid === kid);
-  if (!jwk) {
-    throw new ApprovalError(
-      'ERR_DEVICE_UNKNOWN',
-      `device ${kid.slice(0, 16)} is not an active device (unknown or revoked)`,
-    );
-  }
-  const publicJwk = parseDeviceJwk(jwk);
-  // The server could label any key with any kid: the id is the key's own thumbprint.
-  if ((await deviceIdOf(publicJwk)) !== kid) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_SIGNATURE',
-      `the key published for ${kid.slice(0, 16)} does not have that id`,
-    );
-  }
-  let payload: Uint8Array;
-  try {
-    const key = await importJWK({ ...publicJwk, alg: ALG }, ALG);
-    ({ payload } = await compactVerify(jws, key, { algorithms: [ALG] }));
-  } catch (cause) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_SIGNATURE',
-      `the approval by ${kid.slice(0, 16)} does not verify`,
-      { cause },
-    );
-  }
-  let claims: Partial<ApprovalClaims>;
-  try {
-    claims = JSON.parse(new TextDecoder().decode(payload)) as Partial<ApprovalClaims>;
-  } catch (cause) {
-    throw new ApprovalError('ERR_APPROVAL_MALFORMED', 'the approval claims are not JSON', {
-      cause,
-    });
-  }
-  if (
-    claims.iss !== kid ||
-    claims.aud !== expected.serverId ||
-    claims.sub !== expected.deploymentId
-  ) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_CLAIMS',
-      `the approval by ${kid.slice(0, 16)} is for another deployment or server`,
-    );
-  }
-  if (
-    claims.base !== expected.base ||
-    claims.target !== expected.target ||
-    claims.creds !== expected.creds
-  ) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_MISMATCH',
-      `the approval by ${kid.slice(0, 16)} names other flows or credentials`,
-    );
-  }
-  const changes = claims.changes;
-  if (
-    claims.verdict !== 'approve' ||
-    typeof changes !== 'object' ||
-    changes === null ||
-    !Object.values(changes).every((v) => v === 'approve')
-  ) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_INCONSISTENT',
-      `device ${kid.slice(0, 16)} did not approve every change`,
-    );
-  }
-  return kid;
+  return out;
 }
 
 /**
- * Verifies every approval of a deployment; throws `ApprovalError` unless at least
- * `requiredApprovals` distinct devices approved it.
+ * Verifies every approval of a deployment; throws `ApprovalError` when a verified approval rejects
+ * it, or unless approvals from `requiredApprovals` distinct owners verified.
  */
 export async function verifyApprovals(
-  jwsList: readonly string[],
+  reported: readonly ReportedApproval[],
   expected: Expected,
   jwks: Jwks,
 ): Promise<VerifiedApprovals> {
-  const devices = new Set<string>();
+  const devices = devicesOf(jwks);
+  const approvals: VerifiedApproval[] = [];
   const refused: string[] = [];
-  for (const jws of jwsList) {
+  const seenJtis = new Set<string>();
+  for (const { jws, changes } of reported) {
     try {
-      devices.add(await verifyApproval(jws, expected, jwks));
+      approvals.push(
+        await verifyApproval(jws, changes, {
+          serverId: expected.serverId,
+          now: expected.now,
+          validFrom: expected.proposedAt,
+          subject: expected.subject,
+          pending: expected.pending,
+          device: (kid) => devices.get(kid),
+          jtiUsed: (jti) => seenJtis.has(jti) || expected.jtiUsed(jti),
+          decidedBefore: (id) => approvals.some((a) => a.device.id === id),
+          forbidSelfApproval: expected.forbidSelfApproval,
+        }),
+      );
+      seenJtis.add(approvals.at(-1)!.claims.jti);
     } catch (err) {
-      refused.push(err instanceof Error ? err.message : String(err));
+      refused.push(isCountersignError(err) ? `${err.code} ${err.message}` : String(err));
     }
   }
-  if (devices.size < expected.requiredApprovals) {
+  const rejection = approvals.find((a) => a.claims.verdict === 'reject');
+  if (rejection) {
+    throw new ApprovalError(
+      'ERR_APPROVAL_INCONSISTENT',
+      `device ${rejection.device.id.slice(0, 16)} rejected this deployment`,
+    );
+  }
+  const owners = approvingOwners(
+    approvals.map((a) => ({ verdict: a.claims.verdict, owner: a.device.owner })),
+  );
+  if (owners.size < expected.requiredApprovals) {
     const why = refused.length > 0 ? `: ${refused.join('; ')}` : '';
     throw new ApprovalError(
       'ERR_APPROVAL_INCOMPLETE',
-      `${devices.size} of ${expected.requiredApprovals} required approvals verified${why}`,
+      `approvals of ${owners.size} of ${expected.requiredApprovals} required people verified${why}`,
     );
   }
-  return { devices: [...devices], refused };
+  return { approvals, owners: [...owners], refused };
+}
+
+/** A deployment a gate holds, as the approvals must name it, with when the gate proposed it. */
+export type HeldSubject = ApprovalSubject & { proposedAt: number };
+
+/** What the plugin's approval check needs: the server link, its own policy, its used jtis. */
+export type ApprovalCheckOptions = {
+  client: Pick<ApprovalClient, 'deployment' | 'keys'>;
+  /** The server id approvals must be addressed to (`aud`). */
+  serverId: () => Promise<string>;
+  /** The plugin's own policy (DESIGN 4), a floor whatever the server's instance policy says. */
+  requiredApprovals: number;
+  forbidSelfApproval: boolean;
+  /** How long a held deployment waits for its approvals (`expiresIn`), in seconds (row 8). */
+  expiresInS: number;
+  /** Approval `jti`s applied before (row 7, kept under the user directory). */
+  jtis: Pick<UsedJtis, 'has' | 'record'>;
+};
+
+/**
+ * The plugin's one approval check, called by the flows gate and the palette gate alike: the
+ * approvals a deployment was reported approved with, verified against what the gate holds, their
+ * jtis recorded before the caller applies anything.
+ */
+export class ApprovalCheck {
+  readonly #o: ApprovalCheckOptions;
+
+  constructor(options: ApprovalCheckOptions) {
+    this.#o = options;
+  }
+
+  /** Verifies the approvals of `view` for `held`; throws `ApprovalError` when they do not hold. */
+  async check(view: DeploymentView, held: HeldSubject): Promise<VerifiedApprovals> {
+    const { client, jtis } = this.#o;
+    const now = nowSeconds();
+    const { proposedAt, ...subject } = held;
+    const verified = await verifyApprovals(
+      await reportedApprovals(view, client),
+      {
+        subject,
+        serverId: await this.#o.serverId(),
+        now,
+        proposedAt,
+        pending: now < proposedAt + this.#o.expiresInS,
+        jtiUsed: (jti) => jtis.has(jti),
+        requiredApprovals: this.#o.requiredApprovals,
+        forbidSelfApproval: this.#o.forbidSelfApproval,
+      },
+      await client.keys(),
+    );
+    await jtis.record(verified.approvals.map((a) => ({ jti: a.claims.jti, exp: a.claims.exp })));
+    return verified;
+  }
 }

@@ -9,6 +9,7 @@
  */
 import {
   parseFlows,
+  ValidationError,
   type DeploymentSource,
   type DeploymentType,
   type Flows,
@@ -16,6 +17,7 @@ import {
 import { guardedSaveFlows, revOfSaved } from './backstop.js';
 import type { Gate } from './gate.js';
 import { HeldError, heldAwareRejectHandler } from './held-error.js';
+import { GUARDED_PROJECT_FUNCTIONS, checkProjects, guardProjects } from './projects-guard.js';
 import { markingRequestLogObject, viaOfLogObject } from './request-origin.js';
 import {
   replaceFunction,
@@ -161,6 +163,7 @@ export type EntryPointsOptions = {
 /** Installs every wrapper; throws `ERR_GATE_UNSUPPORTED` if one does not take. */
 export function installEntryPoints(options: EntryPointsOptions): void {
   const { modules, originals, gate, state } = options;
+  if (modules.storage.projects) checkProjects(modules.storage.projects);
   const activeFlows = (): Array<Record<string, unknown>> => modules.flows.getFlows()?.flows ?? [];
 
   const applyWith =
@@ -168,10 +171,21 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     (flows: Flows, credentials: unknown): Promise<unknown> =>
       originals.flows.setFlows(flows, credentials ?? null, type, muteLog, forceStart, user);
 
-  /** A reload proposes the flows in storage now, and later applies exactly those (pinned). */
+  /**
+   * A reload proposes the flows in storage now, and later applies exactly those (pinned). Flows in
+   * storage that break the canonical shape are refused, saying so: nothing is held or reloaded.
+   */
   const holdReload = async (source: DeploymentSource): Promise<never> => {
     const stored = await originals.storage.getFlows();
-    const flows = parseFlows(stored.flows);
+    let flows: Flows;
+    try {
+      flows = parseFlows(stored.flows);
+    } catch (err) {
+      throw new ValidationError(
+        `Reload refused: the flows on disk cannot be reviewed: ${(err as Error).message}. Nothing was reloaded; fix flows.json.`,
+        { code: 'ERR_FLOWS_INVALID', cause: err },
+      );
+    }
     return gate.hold({
       type: 'reload',
       source,
@@ -348,6 +362,8 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     'saveFlows',
     guardedSaveFlows(originals.storage.saveFlows, options.onRefusedSave),
   );
+  // --- Node-RED projects: actions that would change flows or credentials are refused -----------
+  if (modules.storage.projects) guardProjects(modules.storage.projects);
 
   // --- The 423 answer, the request label, and closing the gate with Node-RED ------------------
   if (modules.editorUtil && originals.rejectHandler) {
@@ -415,6 +431,9 @@ export function closeEntryPoints(
     rev: revOfSaved([]),
   }));
   tryReplace(modules.storage, 'saveFlows', refuse);
+  for (const name of GUARDED_PROJECT_FUNCTIONS) {
+    if (name !== 'getActiveProject') tryReplace(modules.storage?.projects, name, refuse);
+  }
   if (modules.editorUtil && originals.rejectHandler) {
     tryReplace(
       modules.editorUtil,

@@ -1,17 +1,21 @@
 /**
  * The gate (DESIGN 3, 7): holds a deployment by proposing it to the approval server, keeps the full
  * request in memory only, and applies it through the original, unwrapped runtime function once the
- * gate itself has verified the approvals and the three bindings (base, target, credentials).
+ * gate itself has verified the approvals (5.4, against the change list it recomputes) and the three
+ * bindings (base, target, credentials). An apply that fails is undone (`Restorer`).
  */
 import { randomBytes } from 'node:crypto';
 import {
   collectCredentials,
+  computeChanges,
   credentialFieldsOf,
   credentialsDigest,
   fingerprintOf,
   isCountersignError,
+  parseFlows,
   sha256Hex,
   snapshotText,
+  nowSeconds,
   utf8,
   type CredentialFields,
   type DeploymentSource,
@@ -27,7 +31,8 @@ import { approverName, oneLine, rejectionOf } from '../editor/rejection.js';
 import type { GateRecords } from '../startup/records.js';
 import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
-import { verifyApprovals } from '../approval/verify-approvals.js';
+import type { ApprovalCheck } from '../approval/verify-approvals.js';
+import type { Restorer } from './restore.js';
 import { reportOutcome } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
@@ -50,12 +55,16 @@ type Held = {
   type: DeploymentType;
   source: DeploymentSource;
   base: string;
+  /** The base snapshot as proposed (its SHA-256 is `base`): the change list is recomputed from it. */
+  baseText: string;
   target: string;
   creds: string | null;
   credentialFields: CredentialFields;
   flows: Flows;
   credentials: unknown;
   apply: Apply;
+  /** When the server took the proposal, Unix seconds (5.4 rows 6 and 8 for the plugin). */
+  proposedAt: number;
   approvals?: string[];
 };
 
@@ -67,9 +76,10 @@ export type GateOptions = {
   flows: Pick<InternalFlows, 'getFlows'>;
   events: RuntimeEvents;
   client: ApprovalClient;
-  /** The server id approvals must be addressed to (`aud`). */
-  serverId: () => Promise<string>;
-  requiredApprovals: number;
+  /** The plugin's approval check (5.4 rows 2 and 4–13, quorum of owners, recorded jtis). */
+  approvals: ApprovalCheck;
+  /** Puts the runtime back when an apply fails. */
+  restorer: Restorer;
   records: GateRecords;
   log: GateLog;
   notify: (notice: Notice) => void;
@@ -83,6 +93,13 @@ const EMPTY_TEXT = '[]';
 function jsonCopy(value: unknown): unknown {
   const text = JSON.stringify(value);
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
+/** Node ids whose credentials an apply of `flows` (with `credentials`) over `base` can touch. */
+function credentialIdsOf(base: Flows, flows: Flows, credentials: unknown): Set<string> {
+  const ids = new Set<string>([...base.map((n) => n.id), ...flows.map((n) => n.id)]);
+  for (const id of Object.keys(collectCredentials(flows, credentials))) if (id !== '$') ids.add(id);
+  return ids;
 }
 
 /** The gate. */
@@ -162,15 +179,15 @@ export class Gate {
     credentialSet: ReturnType<typeof collectCredentials>,
   ): Promise<string> {
     const { client, log } = this.#o;
-    const baseRev = request.base?.rev ?? (await this.activeRev());
+    const base = request.base ?? (await this.activeSnapshot());
+    const baseRev = base.rev;
     const target = await sha256Hex(targetText);
     const credentialFields = credentialFieldsOf(credentialSet);
     const creds = await credentialsDigest(credentialSet, this.#credentialsKey);
     let id: string;
     try {
       if (!this.#uploaded.has(baseRev)) {
-        const baseText = request.base?.text ?? (await this.#activeText());
-        await client.uploadBlob(baseRev, utf8(baseText));
+        await client.uploadBlob(baseRev, utf8(base.text));
         this.#uploaded.add(baseRev);
       }
       if (!this.#uploaded.has(target)) {
@@ -191,7 +208,7 @@ export class Gate {
         // The server lost a blob we thought it had: upload both again once.
         if (!isCountersignError(err) || err.code !== 'ERR_BLOB_MISSING') throw err;
         this.#uploaded.clear();
-        await client.uploadBlob(baseRev, utf8(request.base?.text ?? (await this.#activeText())));
+        await client.uploadBlob(baseRev, utf8(base.text));
         await client.uploadBlob(target, utf8(targetText));
         id = (await client.propose(proposal)).id;
       }
@@ -209,12 +226,14 @@ export class Gate {
       type: request.type,
       source: request.source,
       base: baseRev,
+      baseText: base.text,
       target,
       creds,
       credentialFields,
       flows: request.flows,
       credentials: request.credentials,
       apply: request.apply,
+      proposedAt: nowSeconds(),
     });
     try {
       await this.#o.records.writeHeld(
@@ -242,10 +261,6 @@ export class Gate {
     );
     this.#o.notify({ id, status: 'held', message: heldMessage(id) });
     return id;
-  }
-
-  async #activeText(): Promise<string> {
-    return (await this.activeSnapshot()).text;
   }
 
   /** Takes a deployment the server reported; applies, drops or ignores it. Never throws. */
@@ -330,7 +345,7 @@ export class Gate {
 
   /** Verifies and applies an approved deployment, then reports the outcome. */
   async #settle(held: Held, view: DeploymentView): Promise<void> {
-    const { client, log } = this.#o;
+    const { log } = this.#o;
     this.#forget(held.id);
     const fail = async (status: Outcome, message: string): Promise<void> => {
       log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);
@@ -342,44 +357,7 @@ export class Gate {
       await this.#report(held.id, status, await this.activeRev(), message);
     };
 
-    // 1. The approvals, verified here with the device keys, not taken on the server's word.
-    let devices: string[];
-    try {
-      let jws = view.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      if (jws.length === 0) {
-        const detail = await client.deployment(held.id);
-        jws = detail.approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-      }
-      const jwks = await client.keys();
-      ({ devices } = await verifyApprovals(
-        jws,
-        {
-          deploymentId: held.id,
-          serverId: await this.#o.serverId(),
-          base: held.base,
-          target: held.target,
-          creds: held.creds,
-          requiredApprovals: this.#o.requiredApprovals,
-        },
-        jwks,
-      ));
-      held.approvals = jws;
-    } catch (err) {
-      await fail('failed', `the approvals did not verify: ${(err as Error).message}`);
-      return;
-    }
-
-    // 2. The base: the active flows must still be the ones the approver saw.
-    const active = await this.activeRev();
-    if (active !== held.base) {
-      await fail(
-        'stale',
-        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
-      );
-      return;
-    }
-
-    // 3. The request: freeze a copy now, then check it is exactly what was approved. The copy is
+    // 1. The request: freeze a copy now, then check it is exactly what was proposed. The copy is
     // made through JSON, so what runs is the JSON the approver reviewed (a number such as 1e400,
     // which JSON shows as null, must not run as Infinity).
     let flows: Flows;
@@ -404,10 +382,52 @@ export class Gate {
       await fail('failed', 'the held credentials changed after the proposal; nothing applied');
       return;
     }
+    const baseFlows = parseFlows(JSON.parse(held.baseText));
 
-    // 4. Apply through the original function, with the backstop releasing exactly this rev. The
-    // editor that deployed it hears the rev first, so that it can take Node-RED's own "flows
-    // deployed" news for this rev as its own deployment (DESIGN 7: brought in step).
+    // 2. The approvals, verified here (5.4 rows 2 and 4–13) with the device keys, against the change
+    // list recomputed from the held request and the base it was proposed on, not taken on the
+    // server's word. Their jtis are recorded before anything runs.
+    let by: string;
+    try {
+      const changeIds = computeChanges(
+        baseFlows,
+        parseFlows(JSON.parse(targetText)),
+        held.credentialFields,
+      ).map((c) => c.id);
+      const verified = await this.#o.approvals.check(view, {
+        id: held.id,
+        base: held.base,
+        target: held.target,
+        creds: held.creds,
+        changeIds,
+        user: held.source.user,
+        proposedAt: held.proposedAt,
+      });
+      held.approvals = verified.approvals.map((a) => a.jws);
+      by = verified.approvals
+        .map((a) => `${a.device.owner} (${fingerprintOf(a.device.id)})`)
+        .join(', ');
+    } catch (err) {
+      const code = isCountersignError(err) ? `${err.code} ` : '';
+      await fail('failed', `the approvals did not verify: ${code}${(err as Error).message}`);
+      return;
+    }
+
+    // 3. The base: the active flows must still be the ones the approver saw.
+    const active = await this.activeRev();
+    if (active !== held.base) {
+      await fail(
+        'stale',
+        `the active flows changed since the proposal (rev ${active.slice(0, 12)}, not ${held.base.slice(0, 12)})`,
+      );
+      return;
+    }
+
+    // 4. Apply through the original function, with the backstop releasing exactly this rev. What
+    // the apply can touch is copied first and put back if it fails (no half state). The editor
+    // that deployed it hears the rev first, so that it can take Node-RED's own "flows deployed"
+    // news for this rev as its own deployment (DESIGN 7: brought in step).
+    const saved = this.#o.restorer.snapshot(credentialIdsOf(baseFlows, flows, credentials));
     this.#o.notify({
       id: held.id,
       status: 'applying',
@@ -416,27 +436,38 @@ export class Gate {
     });
     const withdraw = releaseRev(held.target);
     const started = this.#waitForStart();
+    const loading = this.#watchLoadErrors();
     let rev: unknown;
+    let failure: string | null = null;
     try {
       rev = await held.apply(flows, credentials);
     } catch (err) {
-      started.cancel();
+      failure = `Node-RED did not apply it: ${(err as Error).message}`;
+    } finally {
       withdraw();
-      await fail('failed', `Node-RED did not apply it: ${(err as Error).message}`);
-      return;
+      loading.stop();
     }
-    withdraw();
-    started.applied();
-    const after = await this.activeRev();
-    if (after !== held.target || (typeof rev === 'string' && rev !== held.target)) {
+    if (failure === null && loading.error !== null) {
+      failure = `Node-RED could not load what was approved (${loading.error})`;
+    }
+    if (failure === null) {
+      started.applied();
+      const after = await this.activeRev();
+      if (after !== held.target || (typeof rev === 'string' && rev !== held.target)) {
+        failure = `Node-RED reports rev ${after.slice(0, 12)} after applying, not the approved ${held.target.slice(0, 12)}`;
+      }
+    }
+    if (failure !== null) {
       started.cancel();
-      log.error(
-        `Countersign: deployment ${held.id} applied, but Node-RED reports rev ${after.slice(0, 12)}, not the approved one`,
-      );
-      await fail(
-        'failed',
-        `Node-RED reports rev ${after.slice(0, 12)} after applying, not the approved ${held.target.slice(0, 12)}`,
-      );
+      log.error(`Countersign: deployment ${held.id}: ${failure}; putting the last approved back`);
+      let undone = 'the last approved flows and credentials were put back';
+      try {
+        await this.#o.restorer.restore(saved, baseFlows);
+      } catch (err) {
+        undone = (err as Error).message;
+        log.error(`Countersign: deployment ${held.id}: ${undone}`);
+      }
+      await fail('failed', `${failure}; ${undone}`);
       return;
     }
     const startNote = await started.done;
@@ -460,7 +491,6 @@ export class Gate {
         `Countersign: deployment ${held.id} applied but not recorded: ${(err as Error).message}`,
       );
     }
-    const by = devices.map(fingerprintOf).join(', ');
     log.info(
       `Countersign: deployment ${held.id} approved by ${by}; applied rev ${held.target.slice(0, 12)}${startNote ? ` (${startNote})` : ''}`,
     );
@@ -471,6 +501,30 @@ export class Gate {
       message: `Deployment ${held.id} approved and applied.`,
     });
     await this.#report(held.id, 'applied', held.target, startNote ?? undefined);
+  }
+
+  /**
+   * Errors Node-RED reports while it loads what is applied: a credentials set that does not
+   * decrypt (it then wipes every credential and starts the flows anyway), a project that cannot
+   * load. States of the start that follows (missing types, safe mode) carry `state` and are not
+   * load errors: what was approved was saved, and the start note says why it does not run.
+   */
+  #watchLoadErrors(): { readonly error: string | null; stop(): void } {
+    const { events } = this.#o;
+    let error: string | null = null;
+    const listener = (event: unknown): void => {
+      const e = event as { id?: string; payload?: { state?: unknown; error?: unknown } };
+      if (e?.id === 'runtime-state' && e.payload?.error && e.payload.state === undefined) {
+        error ??= String(e.payload.error).slice(0, 100);
+      }
+    };
+    events.on('runtime-event', listener);
+    return {
+      get error() {
+        return error;
+      },
+      stop: () => events.removeListener('runtime-event', listener),
+    };
   }
 
   /**

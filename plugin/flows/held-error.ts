@@ -48,15 +48,21 @@ export function escapeHtml(text: string): string {
 /** The response header naming a held deployment, for the editor plugin that made it. */
 export const DEPLOYMENT_HEADER = 'X-Countersign-Deployment';
 
+/** True for a request the gate refused before holding anything (its shape or its credentials). */
+export function isRefusedFlows(err: unknown): err is CountersignError {
+  return isCountersignError(err) && err.code === 'ERR_FLOWS_INVALID';
+}
+
 /**
- * Answers a held deployment: 423, text/plain, escaped, never cached; its id in a header. Palette
- * requests (`/nodes`) get the same message as Node-RED's `{code, message}` JSON, which the Palette
- * Manager reads.
+ * Answers a held deployment (423) or a refused one (400, DESIGN 5.2: the message names the node and
+ * the rule): text/plain, escaped, never cached; a held one's id in a header. Palette requests
+ * (`/nodes`) get the same message as Node-RED's `{code, message}` JSON, which the Palette Manager
+ * reads.
  */
 export function answerHeld(res: HttpResponse, err: CountersignError, json = false): void {
   const id = (err as { deploymentId?: unknown }).deploymentId;
   res
-    .status(423)
+    .status(err.code === 'ERR_HELD' ? 423 : 400)
     .set('Content-Type', `${json ? 'application/json' : 'text/plain'}; charset=utf-8`)
     .set('Cache-Control', 'no-store');
   if (typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id)) res.set(DEPLOYMENT_HEADER, id);
@@ -96,7 +102,7 @@ export function heldAwareRejectHandler(
   original: EditorUtil['rejectHandler'],
 ): EditorUtil['rejectHandler'] {
   return function rejectHandler(req, res, err) {
-    if (isHeldError(err)) {
+    if (isHeldError(err) || isRefusedFlows(err)) {
       answerHeld(res, err, isPaletteRequest(req));
       return;
     }

@@ -1,6 +1,8 @@
 /**
- * Requests the gate refuses before proposing anything (400 `ERR_FLOWS_INVALID`), because Node-RED
- * would do something with them that the review cannot show:
+ * Requests the gate refuses before proposing anything (400 `ERR_FLOWS_INVALID`, text/plain, naming
+ * the node and the rule), because Node-RED would do something with them that the review cannot show:
+ * - flows outside the canonical shape of DESIGN 5.2 (`parseFlows`: string ids, types and flows,
+ *   wires as arrays of arrays of node ids, link lists of node ids, no reserved key, finite numbers);
  * - a node id, or a flow (`z`), group (`g`) or subflow type a node refers to, that names an
  *   `Object.prototype` member (`__proto__`, `constructor`, `hasOwnProperty`...): Node-RED indexes
  *   nodes, flows and subflows by id in plain objects, where such a name reaches the prototype or a
@@ -11,7 +13,7 @@
  *   objects;
  * - a node's own `credentials` that is neither absent nor a field object.
  */
-import { ValidationError, type Flows } from '../../protocol/index.js';
+import { parseFlows, quoteName, ValidationError, type Flows } from '../../protocol/index.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -26,12 +28,11 @@ function refuse(message: string): never {
   throw new ValidationError(message, { code: 'ERR_FLOWS_INVALID' });
 }
 
-function quote(id: string): string {
-  return JSON.stringify(id.slice(0, 60));
-}
+const quote = quoteName;
 
 /** Throws `ERR_FLOWS_INVALID` (400) for a request the gate must not propose (see above). */
 export function checkRequest(flows: Flows, credentials: unknown): void {
+  parseFlows(flows);
   for (const node of flows) {
     if (isPrototypeKey(node.id)) refuse(`node id ${quote(node.id)} is not allowed`);
     // Node-RED also looks up a node's flow (z), group (g) and subflow type by name in plain objects.

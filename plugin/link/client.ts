@@ -27,7 +27,8 @@ export type DeploymentView = {
   base?: string;
   target?: string;
   creds?: string | null;
-  approvals: Array<{ device: string; verdict: string; jws?: string }>;
+  /** Accepted decisions; for the plugin each with its JWS and the decision map beside it. */
+  approvals: Array<{ device: string; verdict: string; jws?: string; changes?: unknown }>;
 };
 
 /** An error answered by the server (`code` from its body) or a failure to reach it. */
@@ -76,6 +77,7 @@ export function parseDeploymentView(input: unknown): DeploymentView {
         device: String(a.device ?? ''),
         verdict: String(a.verdict ?? ''),
         ...(typeof a.jws === 'string' ? { jws: a.jws } : {}),
+        ...(a.changes !== undefined ? { changes: a.changes } : {}),
       }))
     : [];
   const view: DeploymentView = {

@@ -8,7 +8,11 @@
  */
 import {
   fingerprintOf,
+  isCountersignError,
+  moduleChange,
   moduleDescriptorText,
+  nowSeconds,
+  parseFlows,
   parseModuleBlob,
   sha256Hex,
   utf8,
@@ -16,7 +20,7 @@ import {
   type ModuleDescriptor,
   type Outcome,
 } from '../../protocol/index.js';
-import { verifyApprovals } from '../approval/verify-approvals.js';
+import type { ApprovalCheck } from '../approval/verify-approvals.js';
 import { reportOutcome } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
@@ -29,8 +33,8 @@ export type PaletteApplier = (descriptor: ModuleDescriptor) => Promise<void>;
 /** What the palette gate needs. */
 export type PaletteGateOptions = {
   client: ApprovalClient;
-  serverId: () => Promise<string>;
-  requiredApprovals: number;
+  /** The plugin's one approval check, shared with the flows gate (5.4). */
+  approvals: ApprovalCheck;
   /** The running flows' rev and snapshot text (the flows gate's, re-hashed from the active flows). */
   activeSnapshot: () => Promise<{ rev: string; text: string }>;
   apply: PaletteApplier;
@@ -40,15 +44,17 @@ export type PaletteGateOptions = {
   notify: (notice: Notice) => void;
 };
 
-type Held = { id: string; base: string; target: string; text: string; source: DeploymentSource };
-
-/** The approval JWSs of a deployment reported approved: from the report, else from the server. */
-async function reportedApprovals(view: DeploymentView, client: ApprovalClient): Promise<string[]> {
-  const jwsOf = (approvals: DeploymentView['approvals']): string[] =>
-    approvals.map((a) => a.jws).filter((j): j is string => typeof j === 'string');
-  const jws = jwsOf(view.approvals);
-  return jws.length > 0 ? jws : jwsOf((await client.deployment(view.id)).approvals);
-}
+type Held = {
+  id: string;
+  base: string;
+  /** The running flows' snapshot at the proposal (its SHA-256 is `base`). */
+  baseText: string;
+  target: string;
+  text: string;
+  source: DeploymentSource;
+  /** When the server took the proposal, Unix seconds (5.4 rows 6 and 8 for the plugin). */
+  proposedAt: number;
+};
 
 /** Holds and applies palette changes. */
 export class PaletteGate {
@@ -83,9 +89,11 @@ export class PaletteGate {
     const target = await sha256Hex(text);
     let id: string;
     let base: string;
+    let baseText: string;
     try {
       const active = await this.#o.activeSnapshot();
       base = active.rev;
+      baseText = active.text;
       await client.uploadBlob(base, utf8(active.text));
       await client.uploadBlob(target, utf8(text));
       id = (
@@ -108,7 +116,7 @@ export class PaletteGate {
       await this.#tidy();
       throw new HeldError(message, null, { cause: err });
     }
-    this.#held.set(id, { id, base, target, text, source });
+    this.#held.set(id, { id, base, baseText, target, text, source, proposedAt: nowSeconds() });
     log.info(
       `Countersign: deployment ${id} held for approval (palette: ${descriptor.action} ${descriptor.name}@${descriptor.version} by ${source.user} via ${source.via})`,
     );
@@ -153,7 +161,7 @@ export class PaletteGate {
   }
 
   async #settle(held: Held, view: DeploymentView): Promise<void> {
-    const { client, log } = this.#o;
+    const { log } = this.#o;
     const fail = async (status: Outcome, message: string): Promise<void> => {
       log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);
       this.#o.notify({
@@ -164,23 +172,27 @@ export class PaletteGate {
       await this.#report(held.id, status, (await this.#o.activeSnapshot()).rev, message);
     };
 
-    // 1. The approvals, verified here with the device keys (the plugin's one verification).
+    // 1. The approvals, verified here with the device keys (the plugin's one verification, 5.4
+    // rows 2 and 4–13) against the one `module` change recomputed from the held descriptor; their
+    // jtis recorded before anything is applied. The gate held it when this task was queued.
     let devices: string[];
     try {
-      ({ devices } = await verifyApprovals(
-        await reportedApprovals(view, client),
-        {
-          deploymentId: held.id,
-          serverId: await this.#o.serverId(),
-          base: held.base,
-          target: held.target,
-          creds: null,
-          requiredApprovals: this.#o.requiredApprovals,
-        },
-        await client.keys(),
-      ));
+      const changeIds = [
+        moduleChange(parseModuleBlob(held.text), parseFlows(JSON.parse(held.baseText))).id,
+      ];
+      const verified = await this.#o.approvals.check(view, {
+        id: held.id,
+        base: held.base,
+        target: held.target,
+        creds: null,
+        changeIds,
+        user: held.source.user,
+        proposedAt: held.proposedAt,
+      });
+      devices = verified.approvals.map((a) => a.device.id);
     } catch (err) {
-      await fail('failed', `the approvals did not verify: ${(err as Error).message}`);
+      const code = isCountersignError(err) ? `${err.code} ` : '';
+      await fail('failed', `the approvals did not verify: ${code}${(err as Error).message}`);
       return;
     }
 

@@ -42,13 +42,26 @@ async function withRetries<T>(
   }
 }
 
-/** Proposes the on-disk version after a mismatch and tells every device (drift push). */
+/**
+ * Proposes the on-disk version after a mismatch and tells every device (drift push). Flows on disk
+ * that break the canonical shape are not proposed (the gate would refuse them): the devices are
+ * told why. Resolves to the new deployment's id, or null when nothing was proposed.
+ */
 export async function proposeDrift(
   finding: Extract<StartupFinding, { kind: 'mismatch' }>,
   options: AfterStartOptions,
   isClosed: () => boolean,
-): Promise<string> {
-  const { gate, client, log } = options;
+): Promise<string | null> {
+  const { gate } = options;
+  const running =
+    finding.running === 'approved' ? 'running the last approved flows' : 'running no flows';
+  if (finding.refused !== null) {
+    const message =
+      `The flows on disk (rev ${finding.diskRev.slice(0, 12)}) cannot be reviewed: ${finding.refused}; ` +
+      `${running}. Nothing was proposed: fix flows.json, or deploy.`;
+    await sendDrift(finding.diskRev, message, options, isClosed);
+    return null;
+  }
   const id = await withRetries(
     () =>
       gate.propose({
@@ -63,19 +76,28 @@ export async function proposeDrift(
   );
   const message =
     `The flows on disk (rev ${finding.diskRev.slice(0, 12)}) are not the last approved flows; ` +
-    `${finding.running === 'approved' ? 'running the last approved flows' : 'running no flows'}. ` +
-    `The version on disk is proposed as deployment ${id}.`;
+    `${running}. The version on disk is proposed as deployment ${id}.`;
+  await sendDrift(finding.diskRev, message, options, isClosed);
+  return id;
+}
+
+async function sendDrift(
+  rev: string,
+  message: string,
+  options: AfterStartOptions,
+  isClosed: () => boolean,
+): Promise<void> {
+  const { client, log } = options;
   log.warn(`Countersign: ${message}`);
   try {
     await withRetries(
-      () => client.drift(finding.diskRev, message),
+      () => client.drift(rev, message),
       options.retryDelays ?? DEFAULT_DELAYS,
       isClosed,
     );
   } catch (err) {
     log.warn(`Countersign: could not send the drift notice: ${(err as Error).message}`);
   }
-  return id;
 }
 
 function applyTypeOf(type: DeploymentType): 'full' | 'nodes' | 'flows' {

@@ -3,7 +3,8 @@
  * approved rev recorded under the user directory. On a mismatch, `hold` runs the last approved
  * flows and `stop` runs none; either way the on-disk version is proposed for approval, the log says
  * so loudly, and every device gets a `drift` push. A first start with no record trusts the flows on
- * disk once and records them.
+ * disk once and records them. Flows on disk outside the canonical shape (DESIGN 5.2) are never
+ * trusted and cannot be proposed: they are a mismatch whose `refused` says why.
  */
 import { parseFlows, sha256Hex, type Flows } from '../../protocol/index.js';
 import { revOfSaved } from '../flows/backstop.js';
@@ -21,6 +22,8 @@ export type StartupFinding =
       approvedRev: string | null;
       running: 'approved' | 'none';
       diskFlows: Flows;
+      /** Why the flows on disk cannot be proposed (they break the canonical shape), or null. */
+      refused: string | null;
       /** The flows now active, which the proposal is based on. */
       base: { rev: string; text: string };
     };
@@ -62,6 +65,13 @@ export class StartupCheck {
     const { log, records } = this.#o;
     const disk = await this.#o.readStorage();
     const diskRev = revOfSaved(disk.flows);
+    let diskFlows: Flows = [];
+    let refused: string | null = null;
+    try {
+      diskFlows = parseFlows(disk.flows);
+    } catch (err) {
+      refused = (err as Error).message;
+    }
     let approved: Awaited<ReturnType<GateRecords['readApproved']>>;
     try {
       approved = await records.readApproved();
@@ -74,7 +84,7 @@ export class StartupCheck {
       };
     }
 
-    if (!approved) {
+    if (!approved && refused === null) {
       const text = JSON.stringify(disk.flows);
       await records.writeApproved(
         {
@@ -106,7 +116,7 @@ export class StartupCheck {
         );
       return disk;
     }
-    if (approved.record.rev === diskRev) {
+    if (approved && refused === null && approved.record.rev === diskRev) {
       log.info(
         `Countersign: the flows on disk are the last approved flows (rev ${diskRev.slice(0, 12)})`,
       );
@@ -115,36 +125,38 @@ export class StartupCheck {
       return disk;
     }
 
-    const approvedRev = approved.record.rev || null;
-    const runApproved = this.#o.mode === 'hold' && approved.flows !== null;
-    const baseText = runApproved ? JSON.stringify(approved.flows) : '[]';
+    const approvedRev = approved?.record.rev || null;
+    const approvedFlows = this.#o.mode === 'hold' ? (approved?.flows ?? null) : null;
+    const runApproved = approvedFlows !== null;
+    const baseText = runApproved ? JSON.stringify(approvedFlows) : '[]';
     const base = { rev: runApproved ? approvedRev! : await sha256Hex('[]'), text: baseText };
+    const proposed = refused === null ? 'the version on disk is proposed' : 'nothing is proposed';
     loud(log, [
-      'Countersign: the flows on disk are NOT the last approved flows.',
+      refused === null
+        ? 'Countersign: the flows on disk are NOT the last approved flows.'
+        : 'Countersign: the flows on disk cannot be reviewed, so they do not run.',
+      ...(refused === null ? [] : [`They break the canonical shape: ${refused}. Fix flows.json.`]),
       `On disk: rev ${diskRev.slice(0, 12)}; last approved: ${approvedRev ? `rev ${approvedRev.slice(0, 12)}` : 'unknown'}.`,
       runApproved
-        ? 'Running the last approved flows; the version on disk is proposed for approval.'
-        : this.#o.mode === 'hold'
-          ? 'The last approved flows are missing or altered: running NO flows; the version on disk is proposed.'
-          : 'onStartMismatch is "stop": running NO flows; the version on disk is proposed for approval.',
+        ? `Running the last approved flows; ${proposed}.`
+        : !approved
+          ? `No approved flows are recorded (a first start): running NO flows; ${proposed}.`
+          : this.#o.mode === 'hold'
+            ? `The last approved flows are missing or altered: running NO flows; ${proposed}.`
+            : `onStartMismatch is "stop": running NO flows; ${proposed}.`,
     ]);
     if (runApproved) this.#o.setApprovedRev(approvedRev!);
-    let diskFlows: Flows;
-    try {
-      diskFlows = parseFlows(disk.flows);
-    } catch {
-      diskFlows = [];
-    }
     this.finding ??= {
       kind: 'mismatch',
       diskRev,
       approvedRev,
       running: runApproved ? 'approved' : 'none',
       diskFlows,
+      refused,
       base,
     };
     return runApproved
-      ? { flows: approved.flows!, credentials: disk.credentials, rev: approvedRev! }
+      ? { flows: approvedFlows, credentials: disk.credentials, rev: approvedRev! }
       : { flows: [], credentials: disk.credentials, rev: base.rev };
   }
 }

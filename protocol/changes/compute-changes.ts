@@ -1,20 +1,12 @@
-import { create } from 'jsondiffpatch';
 import { canonicalJson } from '../canonical.js';
 import type { CredentialFields } from '../credentials.js';
 import type { FlowNode, Flows } from '../flows.js';
-import { riskOf } from '../risk.js';
+import { riskOfChange } from '../risk.js';
 import { deepEqual } from './deep-equal.js';
-import { diffEdges, edgesOf, sortEdges } from './edges.js';
+import { diffEdges, edgesOf, edgeViewOf, sortEdges } from './edges.js';
+import { diffValues } from './json-delta.js';
 import { behaviourOf, layoutOf } from './properties.js';
-import type { Change, ChangeKind, FlowRef } from './types.js';
-
-const differ = create({
-  // Arrays of objects with ids (a group's members, say) match by id, not by position.
-  objectHash: (item: object, index?: number) => {
-    const id = (item as { id?: unknown }).id;
-    return typeof id === 'string' ? id : `$$index:${index ?? 0}`;
-  },
-});
+import type { Change, ChangeKind, Edge, FlowRef } from './types.js';
 
 /** The group key of changes outside any tab or subflow. */
 const GLOBAL = '\u0000global';
@@ -157,6 +149,7 @@ export function computeChanges(
 
     if (old === undefined) {
       const edges = sortEdges(edgesOf(node));
+      const after = behaviourOf(node);
       push(
         node,
         {
@@ -164,9 +157,9 @@ export function computeChanges(
           kind,
           op: 'added',
           ...common,
-          after: behaviourOf(node),
+          after,
           ...(edges.length > 0 ? { edges: { added: edges, removed: [] } } : {}),
-          risk: riskOf(kind, node.type),
+          risk: riskOfChange(kind, node.type, [id, after, idsOf(edges)]),
         },
         'nodes',
       );
@@ -177,13 +170,14 @@ export function computeChanges(
         (oldCopies !== undefined || newCopies !== undefined) &&
         !deepEqual(oldCopies ?? [], newCopies ?? []);
       if (copiesDiffer || !deepEqual(old, node)) {
-        const oldBehaviour = behaviourOf(old);
-        const newBehaviour = behaviourOf(node);
-        const edges = diffEdges(edgesOf(old), edgesOf(node));
+        const view = edgeViewOf(old, node);
+        const oldBehaviour = behaviourOf(old, view);
+        const newBehaviour = behaviourOf(node, view);
+        const edges = diffEdges(edgesOf(old, view), edgesOf(node, view));
         const behaviourChanged = !deepEqual(oldBehaviour, newBehaviour);
         const edgesChanged = edges.added.length > 0 || edges.removed.length > 0;
         if (behaviourChanged || copiesDiffer) {
-          const delta = differ.diff(oldBehaviour, newBehaviour);
+          const delta = diffValues(oldBehaviour, newBehaviour);
           push(
             node,
             {
@@ -195,7 +189,11 @@ export function computeChanges(
               after: newBehaviour,
               ...(delta !== undefined ? { delta } : {}),
               // Copies of one id that differ are ambiguous: which one runs depends on array order.
-              risk: copiesDiffer && !behaviourChanged ? 'high' : riskOf(kind, node.type),
+              // The card shows the changed paths (the delta) and the node's name, nothing else.
+              risk:
+                copiesDiffer && !behaviourChanged
+                  ? 'high'
+                  : riskOfChange(kind, node.type, [common.node, delta]),
             },
             'nodes',
           );
@@ -209,7 +207,7 @@ export function computeChanges(
               op: 'changed',
               ...common,
               edges,
-              risk: riskOf('wiring', node.type),
+              risk: riskOfChange('wiring', node.type, [id, idsOf(edges.added, edges.removed)]),
             },
             'nodes',
           );
@@ -241,6 +239,7 @@ export function computeChanges(
     const id = node.id;
     const kind = kindOf(node);
     const edges = sortEdges(edgesOf(node));
+    const props = behaviourOf(node);
     push(
       node,
       {
@@ -249,9 +248,9 @@ export function computeChanges(
         op: 'removed',
         flow: flowOf(node),
         node: nodeRef(node),
-        before: behaviourOf(node),
+        before: props,
         ...(edges.length > 0 ? { edges: { added: [], removed: edges } } : {}),
-        risk: riskOf(kind, node.type),
+        risk: riskOfChange(kind, node.type, [id, props, idsOf(edges)]),
       },
       'removed',
     );
@@ -280,8 +279,13 @@ function credentialsChange(
     op,
     ...common,
     fields: [...new Set(fields)].sort(),
-    risk: riskOf('credentials', common.node?.type ?? 'credentials'),
+    risk: riskOfChange('credentials', common.node?.type ?? 'credentials', [id, fields]),
   };
+}
+
+/** The node ids at both ends of some edges (a card names them). */
+function idsOf(...lists: Edge[][]): string[] {
+  return lists.flatMap((edges) => edges.flatMap((e) => [e.from, e.to]));
 }
 
 /** Target tabs, target subflows, global config, then containers only the base had, then the rest. */

@@ -1,27 +1,55 @@
-import type { FlowNode } from '../flows.js';
+import { LINK_TYPES, type FlowNode } from '../flows.js';
 import type { Edge } from './types.js';
 
-/** Node types whose `links` property names other link nodes. */
-export const LINK_TYPES: ReadonlySet<string> = new Set(['link in', 'link out', 'link call']);
+/**
+ * Which of a node's edge properties the edge list shows in full: `wires`, and a link node's `links`.
+ * The edge list shows which targets each port reaches; order inside a port, empty ports and an
+ * absent property carry no edge. A port that names a target twice (Node-RED delivers twice) or a
+ * value outside the canonical shape cannot be read as edges: it is shown raw, as a property.
+ */
+export type EdgeView = { wires: boolean; links: boolean };
 
-function stringsOf(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+function distinctStrings(list: unknown): boolean {
+  if (!Array.isArray(list)) return false;
+  const seen = new Set<string>();
+  for (const item of list) {
+    if (typeof item !== 'string' || seen.has(item)) return false;
+    seen.add(item);
+  }
+  return true;
+}
+
+function wiresAsEdges(wires: unknown): boolean {
+  return wires === undefined || (Array.isArray(wires) && wires.every(distinctStrings));
+}
+
+function linksAsEdges(node: FlowNode): boolean {
+  return node.links === undefined || distinctStrings(node.links);
+}
+
+/** The edge view of a node alone (added or removed), or of a node compared with its other side. */
+export function edgeViewOf(node: FlowNode, other?: FlowNode): EdgeView {
+  const links = (n: FlowNode): boolean => LINK_TYPES.has(n.type) && linksAsEdges(n);
+  return {
+    wires: wiresAsEdges(node.wires) && (other === undefined || wiresAsEdges(other.wires)),
+    links: links(node) && (other === undefined || links(other)),
+  };
 }
 
 /**
  * The edges a node's own properties describe: its `wires` (from the node), and for link nodes their
  * `links`. A `link out` or `link call` names its targets; a `link in` names its sources, so its edges
- * point at it.
+ * point at it. Only properties the view reads as edges count (see `EdgeView`).
  */
-export function edgesOf(node: FlowNode): Edge[] {
+export function edgesOf(node: FlowNode, view: EdgeView = edgeViewOf(node)): Edge[] {
   const edges: Edge[] = [];
-  if (Array.isArray(node.wires)) {
-    node.wires.forEach((port: unknown, index: number) => {
-      for (const to of stringsOf(port)) edges.push({ from: node.id, port: index, to, via: 'wire' });
+  if (view.wires && Array.isArray(node.wires)) {
+    node.wires.forEach((port: string[], index: number) => {
+      for (const to of port) edges.push({ from: node.id, port: index, to, via: 'wire' });
     });
   }
-  if (LINK_TYPES.has(node.type)) {
-    for (const other of stringsOf(node.links)) {
+  if (view.links && Array.isArray(node.links)) {
+    for (const other of node.links as string[]) {
       edges.push(
         node.type === 'link in'
           ? { from: other, port: 0, to: node.id, via: 'link' }

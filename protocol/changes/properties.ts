@@ -1,5 +1,5 @@
 import type { FlowNode } from '../flows.js';
-import { LINK_TYPES } from './edges.js';
+import { edgeViewOf, type EdgeView } from './edges.js';
 
 /** Properties that only place a node on the canvas (5.2). A group's `style` joins them. */
 const LAYOUT_KEYS: ReadonlySet<string> = new Set(['x', 'y', 'w', 'h', 'l']);
@@ -21,8 +21,8 @@ function isLayoutKey(node: FlowNode, key: string): boolean {
   return LAYOUT_KEYS.has(key) || (key === 'style' && node.type === 'group');
 }
 
-function isEdgeKey(node: FlowNode, key: string): boolean {
-  return key === 'wires' || (key === 'links' && LINK_TYPES.has(node.type));
+function isEdgeKey(view: EdgeView, key: string): boolean {
+  return (key === 'wires' && view.wires) || (key === 'links' && view.links);
 }
 
 function splitPort(port: unknown, keep: 'layout' | 'behaviour'): unknown {
@@ -42,14 +42,18 @@ function splitPorts(value: unknown, keep: 'layout' | 'behaviour'): unknown {
 }
 
 /**
- * The behavioural properties of a node: everything but its id, layout, edges and credentials. These
- * are what a review shows as `before` and `after`.
+ * The behavioural properties of a node: everything but its id, layout, credentials and the edge
+ * properties its edge view shows as edges (a `wires` or `links` the edge list cannot show in full is
+ * kept here, raw). These are what a review shows as `before` and `after`.
  */
-export function behaviourOf(node: FlowNode): Record<string, unknown> {
+export function behaviourOf(
+  node: FlowNode,
+  view: EdgeView = edgeViewOf(node),
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(node)) {
     if (key === 'id' || key === 'credentials') continue;
-    if (isLayoutKey(node, key) || isEdgeKey(node, key)) continue;
+    if (isLayoutKey(node, key) || isEdgeKey(view, key)) continue;
     setOwn(
       out,
       key,

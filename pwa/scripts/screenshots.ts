@@ -17,6 +17,7 @@ import {
   ensurePwaBuilt,
   installPushSeam,
   launchBrowser,
+  type Browser,
 } from '../../test/pwa/browser.js';
 import { computeChanges, type Verdict } from '../../protocol/index.js';
 import { bioreactorScenario, functionEditScenario } from '../../test/pwa/scenario.js';
@@ -93,20 +94,8 @@ try {
 
   for (const v of variants) {
     const tag = `${v.width}x${v.height}-${v.colorScheme}`;
-    const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+    const { browser, page, shot } = await openPhone(v, server.url);
     try {
-      const { context } = browser;
-      await installPushSeam(context, receiver.createPushSubscription());
-      await allowNotifications(context, server.url);
-      const page = await context.newPage();
-      const shot = async (name: string): Promise<void> => {
-        await page.waitForTimeout(150);
-        const file = join(out, `${name}-${tag}.png`);
-        await page.screenshot({ path: file });
-        shrink(file);
-        console.log(`${name}-${tag}.png`);
-      };
-
       const invitation = await server.invite({ owner: 'jonas', name: 'Pixel 8' });
       await page.goto(invitation.url);
       await page.getByLabel('Name for this phone').fill('Pixel 8');
@@ -194,7 +183,93 @@ try {
   }
 } finally {
   await server.close();
+}
+
+// Text as JavaScript reads it (DESIGN 5.2), on a server of its own so the inbox above stays as it is:
+// hidden characters in code and a name, and a change of whitespace alone.
+const textServer = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
+try {
+  const line = await textServer.addInstance('bioreactor-lab');
+  const spaces = await textServer.addInstance('greenhouse');
+  const hidden = functionEditScenario();
+  const format = hidden.target.find((n) => n.id === 'f23c470d.dad1f8')!;
+  format.name = 'format\u200BDbEntry';
+  format.func = String(format.func).replace(
+    '}\n\nreturn msg;\n',
+    '}\n\n// keep as is\u2028msg.payload = [];\nreturn msg;\n',
+  );
+  const { id: hiddenId } = await textServer.propose(line.token, hidden.base, hidden.target, {
+    source: { user: 'jonas', via: 'editor' },
+  });
+  const trailing = bioreactorScenario();
+  const target = structuredClone(trailing.base);
+  const node = target.find((n) => n.id === 'f23c470d.dad1f8')!;
+  node.func = String(node.func).replace('}\n\nreturn msg;\n', '}\n\nreturn msg; \n');
+  const { id: spaceId } = await textServer.propose(spaces.token, trailing.base, target, {
+    source: { user: 'marta', via: 'editor' },
+  });
+  for (const v of variants) {
+    const { browser, page, shot } = await openPhone(v, textServer.url);
+    try {
+      const invitation = await textServer.invite({ owner: 'jonas', name: 'Pixel 8' });
+      await page.goto(invitation.url);
+      await page.getByLabel('Name for this phone').fill('Pixel 8');
+      await page.getByRole('button', { name: /enrol/i }).click();
+      await page.locator('cs-enroll .fingerprint').waitFor();
+      for (const [name, id, scroll] of [
+        ['card-hidden', hiddenId, false],
+        ['card-hidden-code', hiddenId, true],
+        ['card-whitespace', spaceId, true],
+      ] as const) {
+        await page.goto(`${textServer.url}/#/review/${id}`);
+        await page.locator('cs-review .verified.ok').waitFor();
+        // The changed lines of the code rather than the top of the card.
+        if (scroll) await scrollToChangedLine(page);
+        await shot(name);
+      }
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await textServer.close();
   await receiver.close();
+}
+
+/**
+ * A phone-sized Chromium for one variant, at the server `origin`: the push seam, notifications
+ * allowed, a page, and `shot(name)` saving `<name>-<variant>.png`.
+ */
+async function openPhone(
+  v: (typeof variants)[number],
+  origin: string,
+): Promise<{ browser: Browser; page: Page; shot: (name: string) => Promise<void> }> {
+  const tag = `${v.width}x${v.height}-${v.colorScheme}`;
+  const browser = await launchBrowser({ ...v, reducedMotion: 'reduce' });
+  await installPushSeam(browser.context, receiver.createPushSubscription());
+  await allowNotifications(browser.context, origin);
+  const page = await browser.context.newPage();
+  const shot = async (name: string): Promise<void> => {
+    await page.waitForTimeout(150);
+    const file = join(out, `${name}-${tag}.png`);
+    await page.screenshot({ path: file });
+    shrink(file);
+    console.log(`${name}-${tag}.png`);
+  };
+  return { browser, page, shot };
+}
+
+/** Scrolls the card in view so that its first added line of code sits near the top. */
+async function scrollToChangedLine(page: Page): Promise<void> {
+  await page.locator('cs-review cs-change-card').evaluate((card) => {
+    const diff = card.shadowRoot?.querySelector('cs-line-diff');
+    const line = diff?.shadowRoot?.querySelector('.line.add');
+    const scroller = card.closest('.card');
+    if (line && scroller instanceof HTMLElement) {
+      const top = line.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      scroller.scrollTop += top - 160;
+    }
+  });
 }
 
 /** Approves cards (right arrow) until the card with `changeId` is in view (null: the summary). */

@@ -6,20 +6,18 @@ import {
   PROOF_JTI_WINDOW_S,
   ProofError,
   TYP_DPOP,
+  decodeCompactJws,
   deviceIdOf,
+  deviceVerifyKey,
+  isNumericDate,
+  isShortString,
   parseDeviceJwk,
+  verifyCompactJws,
   type DeviceJwk,
 } from '../../protocol/index.js';
 import { secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import type { DeviceRecord } from '../store/types.js';
-import {
-  deviceVerifyKey,
-  isNumericDate,
-  isShortString,
-  parseCompactJws,
-  verifyEs256,
-} from './jws.js';
 
 /** Largest proof read. */
 const MAX_PROOF_BYTES = 8 * 1024;
@@ -56,11 +54,11 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
     throw new ProofError('ERR_PROOF_MISSING', 'this request needs a DPoP proof header');
   }
   // A compact JWS of JSON objects.
-  const jws = parseCompactJws(req.proof, MAX_PROOF_BYTES);
+  const jws = decodeCompactJws(req.proof, MAX_PROOF_BYTES);
   if (!jws) throw new ProofError('ERR_PROOF_MALFORMED', 'the DPoP proof is not a compact JWS');
 
   // Header pinned: typ dpop+jwt, alg ES256, a public P-256 jwk; no critical extensions.
-  const { header, payload } = jws;
+  const { header } = jws;
   if (header.typ !== TYP_DPOP || header.alg !== ALG || header.crit !== undefined) {
     throw new ProofError(
       'ERR_PROOF_HEADER',
@@ -90,8 +88,8 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
   }
 
   // The signature, with the registered key (the header's key has the same thumbprint).
-  const key = await deviceVerifyKey(device.id, device.jwk);
-  if (!(await verifyEs256(key, jws))) {
+  const payload = await verifyCompactJws(req.proof, await deviceVerifyKey(device.jwk));
+  if (!payload) {
     throw new ProofError('ERR_PROOF_SIGNATURE', 'the proof signature does not verify');
   }
 

@@ -1,21 +1,70 @@
+import { createHash } from 'node:crypto';
 import {
   CLOCK_SKEW_S,
+  approvingOwners,
+  fingerprintOf,
+  verifyApproval,
+  type ApprovalContext,
   type DecisionResponse,
   type DeploymentStatus,
-  fingerprintOf,
+  type VerifiedApproval,
 } from '../../protocol/index.js';
 import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { isActive } from '../store/device-rules.js';
 import type { DeploymentRecord, DeviceRecord } from '../store/types.js';
 import { deploymentOf, expireDue, isPendingAt } from './lifecycle.js';
-import { verifyApproval, type VerifiedApproval } from './verify-approval.js';
 import { approvalsOf } from './views.js';
 
-/** The JWS of a decision body `{jws}`; anything else fails row 1 of 5.4. */
-function jwsOf(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  return (body as { jws?: unknown }).jws;
+/** The body `{jws, changes}` of 5.4; anything else fails row 1 (no JWS) or row 10 (no map). */
+function partsOf(body: unknown): { jws: unknown; changes: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { jws: undefined, changes: undefined };
+  }
+  const b = body as { jws?: unknown; changes?: unknown };
+  return { jws: b.jws, changes: b.changes };
+}
+
+/** A registered device as the rules of 5.4 see it. */
+function approvalDevice(d: DeviceRecord): ReturnType<ApprovalContext['device']> {
+  return {
+    id: d.id,
+    jwk: d.jwk,
+    owner: d.owner,
+    revoked: d.revokedAt !== null,
+    suspended: d.suspendedAt !== null,
+  };
+}
+
+/** The server's state for the rules of 5.4 (`protocol/approval`), read from the store now. */
+export async function approvalContext(
+  ctx: Context,
+  deployment: DeploymentRecord,
+): Promise<ApprovalContext> {
+  const devices = new Map((await ctx.store.devices()).map((d) => [d.id, d]));
+  const now = secondsOf(ctx.clock);
+  return {
+    serverId: ctx.store.serverId,
+    now,
+    subject: {
+      id: deployment.id,
+      base: deployment.base,
+      target: deployment.target,
+      creds: deployment.creds,
+      changeIds: deployment.changeIds,
+      user: deployment.source.user,
+    },
+    pending: isPendingAt(deployment, ctx.clock.now()),
+    device: (id) => {
+      const found = devices.get(id);
+      return found && approvalDevice(found);
+    },
+    jtiUsed: (jti) => ctx.store.approvalJtiUsed(jti, now),
+    decidedBefore: (id) => deployment.approvals.some((a) => a.device === id),
+    forbidSelfApproval: deployment.policy.forbidSelfApproval,
+    // Node's SHA-256 is many times cheaper per call than Web Crypto's (5.4 row 10, DESIGN 9 budget).
+    sha256: (bytes) => createHash('sha256').update(bytes).digest(),
+  };
 }
 
 /** Verifies an approval against the store as it is now (no write). Used by decisions and the bench. */
@@ -23,43 +72,35 @@ export async function verifyForDeployment(
   ctx: Context,
   deployment: DeploymentRecord,
   jws: unknown,
+  changes: unknown,
 ): Promise<VerifiedApproval> {
-  const devices = new Map((await ctx.store.devices()).map((d) => [d.id, d]));
-  const nowMs = ctx.clock.now();
-  const now = secondsOf(ctx.clock);
-  return verifyApproval(jws, {
-    serverId: ctx.store.serverId,
-    now,
-    deployment,
-    device: (id) => devices.get(id),
-    jtiUsed: (jti) => ctx.store.approvalJtiUsed(jti, now),
-    isPending: (d) => isPendingAt(d, nowMs),
-  });
+  return verifyApproval(jws, changes, await approvalContext(ctx, deployment));
 }
 
 /**
  * The status once the approvals are counted: a reject verdict rejects the deployment; approvals
- * from distinct active devices reaching `requiredApprovals` approve it.
+ * from distinct owners of active devices reaching `requiredApprovals` approve it (5.4: people, not
+ * devices, make the quorum).
  */
 function settle(d: DeploymentRecord, devices: ReadonlyMap<string, DeviceRecord>): DeploymentStatus {
   const last = d.approvals.at(-1);
   if (last?.verdict === 'reject') return 'rejected';
   // T5: an approval by a device revoked (or suspended) since then no longer counts (the plugin,
   // which checks approvals against the keys of active devices, would not count it either).
-  const active = (id: string): boolean => {
-    const device = devices.get(id);
-    return device !== undefined && isActive(device);
-  };
-  const approvers = new Set(
-    d.approvals.filter((a) => a.verdict === 'approve' && active(a.device)).map((a) => a.device),
+  const owners = approvingOwners(
+    d.approvals.flatMap((a) => {
+      const device = devices.get(a.device);
+      return device && isActive(device) ? [{ verdict: a.verdict, owner: device.owner }] : [];
+    }),
   );
-  return approvers.size >= d.policy.requiredApprovals ? 'approved' : d.status;
+  return owners.size >= d.policy.requiredApprovals ? 'approved' : d.status;
 }
 
 /**
  * `POST /deployments/:id/decision` (5.4): the checks run on a fresh read; the store then records
  * the decision in one transaction that holds the state-dependent rows (jti unused, pending, one
- * decision per device), so a `jti` or a device's vote cannot be counted twice.
+ * decision per device), so a `jti` or a device's vote cannot be counted twice. The JWS is kept with
+ * its decision map, on the deployment and in the audit log.
  */
 export async function decide(
   ctx: Context,
@@ -68,18 +109,22 @@ export async function decide(
 ): Promise<DecisionResponse> {
   await deploymentOf(ctx, deploymentId);
   await expireDue(ctx);
+  const { jws, changes } = partsOf(body);
   const verified = await verifyForDeployment(
     ctx,
     await deploymentOf(ctx, deploymentId),
-    jwsOf(body),
+    jws,
+    changes,
   );
   const { claims, device } = verified;
+  const decisions = { ...verified.decisions };
   const { deployment: d, changed } = await ctx.store.decide(
     {
       deploymentId,
       deviceId: device.id,
       verdict: claims.verdict,
       jws: verified.jws,
+      changes: decisions,
       jti: claims.jti,
       // Past its exp (row 6) the approval is refused anyway: the jti need not be kept longer.
       jtiUntil: claims.exp + CLOCK_SKEW_S,
@@ -97,7 +142,7 @@ export async function decide(
           jti: claims.jti,
           jws: verified.jws,
           // DESIGN 8: History opens each decision to who decided what, per change, with the note.
-          changes: claims.changes,
+          changes: decisions,
           note: claims.note ?? null,
         },
       },

@@ -3,6 +3,7 @@ import {
   CountersignError,
   ValidationError,
   computeChanges,
+  credsMatchFields,
   isSha256Hex,
   moduleChange,
   parseModuleBlob,
@@ -66,6 +67,12 @@ export function parseProposal(input: unknown): ProposalRequest {
   if (s.address !== undefined) source.address = shortText(s.address, 'source.address', 200);
   const credentials = parseCredentialFields(b.credentials);
   if (Object.keys(credentials).length > 100_000) throw new ValidationError('too many credentials');
+  // T8: the digest names credentials exactly when field names are listed, or the review would not show them.
+  if (!credsMatchFields(b.creds as string | null, credentials)) {
+    throw new ValidationError(
+      'creds must be null exactly when credentials lists no field (a digest without field names, or field names without a digest)',
+    );
+  }
   // 7.1: a palette change sets no credentials.
   if (b.type === 'module' && (b.creds !== null || Object.keys(credentials).length > 0)) {
     throw new ValidationError('a module deployment carries no credentials (creds null)');

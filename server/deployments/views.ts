@@ -15,11 +15,11 @@ export function summaryOf(d: DeploymentRecord): DeploymentSummary {
   };
 }
 
-/** Accepted decisions; the JWS only for the plugin. */
+/** Accepted decisions; the JWS and its decision map only for the plugin. */
 export function approvalsOf(d: DeploymentRecord, withJws: boolean): ApprovalView[] {
   return d.approvals.map((a) =>
     withJws
-      ? { device: a.device, verdict: a.verdict, at: a.at, jws: a.jws }
+      ? { device: a.device, verdict: a.verdict, at: a.at, jws: a.jws, changes: a.changes }
       : { device: a.device, verdict: a.verdict, at: a.at },
   );
 }

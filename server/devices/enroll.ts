@@ -5,20 +5,18 @@ import {
   PROOF_JTI_WINDOW_S,
   TYP_ENROLL,
   ValidationError,
+  decodeCompactJws,
   deviceIdOf,
+  deviceVerifyKey,
   fingerprintOf,
+  isNumericDate,
+  isShortString,
   parseDeviceJwk,
+  verifyCompactJws,
   type DeviceJwk,
   type EnrollResponse,
   type PushSubscriptionJson,
 } from '../../protocol/index.js';
-import {
-  deviceVerifyKey,
-  isNumericDate,
-  isShortString,
-  parseCompactJws,
-  verifyEs256,
-} from '../auth/jws.js';
 import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
@@ -59,9 +57,9 @@ function proofError(message: string): CountersignError {
 
 /** The enrolment proof of 5.5, signed by the new key over the server id and the code's hash. */
 async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string): Promise<void> {
-  const jws = parseCompactJws(body.proof, 8 * 1024);
+  const jws = decodeCompactJws(body.proof, 8 * 1024);
   if (!jws) throw proofError('the enrolment proof is not a compact JWS');
-  const { header, payload } = jws;
+  const { header } = jws;
   if (header.alg !== ALG || header.typ !== TYP_ENROLL || header.crit !== undefined) {
     throw proofError(`the enrolment proof header must be {alg: "${ALG}", typ: "${TYP_ENROLL}"}`);
   }
@@ -72,9 +70,8 @@ async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string
     throw proofError('the enrolment proof header has no public P-256 jwk');
   }
   if (headerKeyId !== deviceId) throw proofError('the enrolment proof key is not publicJwk');
-  const key = await deviceVerifyKey(deviceId, body.publicJwk);
-  if (!(await verifyEs256(key, jws)))
-    throw proofError('the enrolment proof signature does not verify');
+  const payload = await verifyCompactJws(body.proof, await deviceVerifyKey(body.publicJwk));
+  if (!payload) throw proofError('the enrolment proof signature does not verify');
   if (payload.aud !== ctx.store.serverId)
     throw proofError('the enrolment proof aud must be this server id');
   const now = secondsOf(ctx.clock);

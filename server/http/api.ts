@@ -9,6 +9,7 @@ import {
   parseModuleBlob,
   type ConfigResponse,
   type DeploymentStatus,
+  type KeysResponse,
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
 import type { Context } from '../context.js';
@@ -246,10 +247,12 @@ export function apiRouter(ctx: Context): Router {
   r.get('/keys', async (req, res) => {
     await instance(req);
     // Active devices only: a revoked or suspended device's approvals must not count at the plugin.
-    const keys = (await ctx.store.devices())
-      .filter(isActive)
-      .map((d) => ({ ...d.jwk, kid: d.id, alg: 'ES256', use: 'sig', owner: d.owner }));
-    res.json({ keys });
+    const body: KeysResponse = {
+      keys: (await ctx.store.devices())
+        .filter(isActive)
+        .map((d) => ({ ...d.jwk, kid: d.id, owner: d.owner, alg: 'ES256', use: 'sig' })),
+    };
+    res.json(body);
   });
   r.get('/instance/events', async (req, res: Response) => {
     const inst = await instance(req);

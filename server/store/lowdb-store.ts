@@ -765,6 +765,7 @@ export class LowdbStore implements Store {
         verdict: input.verdict,
         at: input.at,
         jws: input.jws,
+        changes: input.changes,
       });
       const deciders = new Map<string, DeviceRecord>();
       for (const a of next.approvals) {

@@ -58,8 +58,14 @@ export type InvitationRecord = {
   by: string;
 };
 
-/** One accepted decision, with the JWS as signed. */
-export type ApprovalRecord = { device: string; verdict: Verdict; at: string; jws: string };
+/** One accepted decision, with the JWS as signed and the decision map its `decisions` claim digests. */
+export type ApprovalRecord = {
+  device: string;
+  verdict: Verdict;
+  at: string;
+  jws: string;
+  changes: Record<string, Verdict>;
+};
 
 /** A deployment; its change list lives beside it (it can be big). */
 export type DeploymentRecord = {
@@ -135,6 +141,8 @@ export type DecisionInput = {
   deviceId: string;
   verdict: Verdict;
   jws: string;
+  /** The decision map the JWS's `decisions` claim digests. */
+  changes: Record<string, Verdict>;
   jti: string;
   /** Unix seconds until which the jti must stay unusable (the approval's `exp` plus skew). */
   jtiUntil: number;

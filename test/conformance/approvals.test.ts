@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Device,
+  decisionMap,
+  decisionsDigest,
   enrolled,
   flows,
   instance,
@@ -16,6 +18,7 @@ import {
   without,
   type ApprovalClaims,
   type Plugin,
+  type Reply,
   type Target,
 } from './client.js';
 import { expectError } from './expect-error.js';
@@ -246,21 +249,36 @@ describe('each row of the 5.4 table', () => {
     expect((await alice.decide(t, id, await alice.sign(claims))).body.status).toBe('approved');
   });
 
-  it('row 10: needs exactly the deployment change ids (ERR_APPROVAL_INCOMPLETE)', async () => {
+  it('row 10: needs exactly the deployment change ids, digested in decisions (ERR_APPROVAL_INCOMPLETE)', async () => {
     const d = await pending();
     const claims = alice.approvalClaims(t, d);
-    const changes = claims.changes as Record<string, string>;
+    const changes = decisionMap(d, 'approve');
     const [firstId] = Object.keys(changes);
     const missing = { ...changes };
     delete missing[firstId!];
-    const bad: ApprovalClaims[] = [
-      { ...claims, changes: missing },
-      { ...claims, changes: { ...changes, 'node:intruder': 'approve' } },
-      { ...claims, changes: {} },
-    ];
-    for (const c of bad) {
-      expectError(await alice.decide(t, d.id, await alice.sign(c)), 422, 'ERR_APPROVAL_INCOMPLETE');
+    // each map signed as its own digest: the digest matches, the ids do not
+    for (const map of [missing, { ...changes, 'node:intruder': 'approve' }, {}]) {
+      const jws = await alice.sign({
+        ...claims,
+        jti: randomJti(),
+        decisions: decisionsDigest(map),
+      });
+      expectError(await alice.decide(t, d.id, jws, map), 422, 'ERR_APPROVAL_INCOMPLETE');
     }
+    // the right ids, but not the map that was signed (its digest differs)
+    const signed = await alice.sign({ ...claims, decisions: decisionsDigest(missing) });
+    expectError(await alice.decide(t, d.id, signed, changes), 422, 'ERR_APPROVAL_INCOMPLETE');
+    // no map at all, or not a map of verdicts
+    const honest = await alice.sign(claims);
+    for (const body of [null, [], 'all', { ...changes, [firstId!]: 'yes' }]) {
+      expectError(await alice.decide(t, d.id, honest, body), 422, 'ERR_APPROVAL_INCOMPLETE');
+    }
+    expectError(
+      await alice.decide(t, d.id, await alice.sign(without(claims, 'decisions')), changes),
+      422,
+      'ERR_APPROVAL_INCOMPLETE',
+    );
+    expect((await alice.decide(t, d.id, honest, changes)).body.status).toBe('approved');
   });
 
   it('row 11: approve exactly when every change is approved (ERR_APPROVAL_INCONSISTENT)', async () => {
@@ -270,24 +288,25 @@ describe('each row of the 5.4 table', () => {
     const oneRejected = Object.fromEntries(
       ids.map((id, i) => [id, i === 0 ? 'reject' : 'approve']),
     );
-    const bad: ApprovalClaims[] = [
-      { ...claims, verdict: 'approve', changes: oneRejected },
-      {
-        ...claims,
-        verdict: 'reject',
-        changes: Object.fromEntries(ids.map((id) => [id, 'approve'])),
-      },
+    const allApproved = decisionMap(d, 'approve');
+    const bad: Array<[ApprovalClaims, Record<string, string>]> = [
+      [{ ...claims, verdict: 'approve', decisions: decisionsDigest(oneRejected) }, oneRejected],
+      [{ ...claims, verdict: 'reject', decisions: decisionsDigest(allApproved) }, allApproved],
     ];
-    for (const c of bad) {
+    for (const [c, map] of bad) {
       expectError(
-        await alice.decide(t, d.id, await alice.sign(c)),
+        await alice.decide(t, d.id, await alice.sign({ ...c, jti: randomJti() }), map),
         422,
         'ERR_APPROVAL_INCONSISTENT',
       );
     }
     // a reject verdict with some changes approved is a rejection
-    const mixed = await alice.sign({ ...claims, verdict: 'reject', changes: oneRejected });
-    const reply = await alice.decide(t, d.id, mixed);
+    const mixed = await alice.sign({
+      ...claims,
+      verdict: 'reject',
+      decisions: decisionsDigest(oneRejected),
+    });
+    const reply = await alice.decide(t, d.id, mixed, oneRejected);
     expect(reply.status).toBe(200);
     expect(reply.body.status).toBe('rejected');
   });
@@ -350,6 +369,7 @@ describe('each row of the 5.4 table', () => {
       claims: ApprovalClaims;
       url?: string;
       jws?: (c: ApprovalClaims) => Promise<string>;
+      map?: Record<string, string>;
     }[] = [];
     const c: ApprovalClaims = { ...alice.approvalClaims(t, d) };
     const signA = (x: ApprovalClaims) => alice.sign(x);
@@ -358,16 +378,23 @@ describe('each row of the 5.4 table', () => {
     let b: ApprovalClaims = { ...honest, jti: randomJti() };
     const signB = (x: ApprovalClaims) => bob.sign(x);
     steps.push({ code: 'ERR_APPROVAL_DUPLICATE', status: 409, claims: b, jws: signB });
-    b = { ...b, jti: randomJti(), changes: mixed };
-    steps.push({ code: 'ERR_APPROVAL_INCONSISTENT', status: 422, claims: b, jws: signB });
-    b = { ...b, jti: randomJti(), changes: { ...mixed, 'node:x': 'approve' } };
-    steps.push({ code: 'ERR_APPROVAL_INCOMPLETE', status: 422, claims: b, jws: signB });
+    b = { ...b, jti: randomJti(), decisions: decisionsDigest(mixed) };
+    steps.push({
+      code: 'ERR_APPROVAL_INCONSISTENT',
+      status: 422,
+      claims: b,
+      jws: signB,
+      map: mixed,
+    });
+    const extra = { ...mixed, 'node:x': 'approve' };
+    b = { ...b, jti: randomJti(), decisions: decisionsDigest(extra) };
+    steps.push({ code: 'ERR_APPROVAL_INCOMPLETE', status: 422, claims: b, jws: signB, map: extra });
     b = { ...b, jti: randomJti(), base: d.target };
-    steps.push({ code: 'ERR_APPROVAL_MISMATCH', status: 422, claims: b, jws: signB });
+    steps.push({ code: 'ERR_APPROVAL_MISMATCH', status: 422, claims: b, jws: signB, map: extra });
     for (const step of steps) {
       const jws = await step.jws!(step.claims);
       expectError(
-        await (step.jws === signA ? alice : bob).decide(t, d.id, jws),
+        await (step.jws === signA ? alice : bob).decide(t, d.id, jws, step.map),
         step.status,
         step.code,
       );
@@ -376,7 +403,11 @@ describe('each row of the 5.4 table', () => {
     // predecessor, superseded now.
     await pending(plugin);
     const gone = other;
-    let g: ApprovalClaims = { ...bob.approvalClaims(t, gone), base: gone.target, changes: mixed };
+    let g: ApprovalClaims = {
+      ...bob.approvalClaims(t, gone),
+      base: gone.target,
+      decisions: decisionsDigest(mixed),
+    };
     const codes: [string, number, ApprovalClaims, (x: ApprovalClaims) => Promise<string>][] = [];
     codes.push(['ERR_DEPLOYMENT_NOT_PENDING', 409, g, signB]);
     g = { ...g, jti: usedJti };
@@ -418,15 +449,23 @@ describe('approvals that must never count', () => {
       { ...claims, verdict: 'APPROVE' },
       { ...claims, verdict: 'yes' },
       without(claims, 'verdict'),
-      { ...claims, changes: Object.fromEntries(ids.map((id) => [id, 'yes'])) },
-      { ...claims, changes: Object.fromEntries(ids.map((id) => [id, true])) },
-      { ...claims, changes: ids },
+      { ...claims, decisions: 5 },
+      { ...claims, decisions: Object.fromEntries(ids.map((id) => [id, 'approve'])) },
       { ...claims, jti: 5 },
       without(claims, 'jti'),
       { ...claims, note: 5 },
     ];
-    for (const c of bad) {
-      const reply = await alice.decide(t, d.id, await alice.sign(c));
+    const honest = await alice.sign(claims);
+    const badMaps = [
+      Object.fromEntries(ids.map((id) => [id, 'yes'])),
+      Object.fromEntries(ids.map((id) => [id, true])),
+      ids,
+    ];
+    const attempts: Array<Promise<Reply>> = [
+      ...bad.map(async (c) => alice.decide(t, d.id, await alice.sign(c))),
+      ...badMaps.map((map) => alice.decide(t, d.id, honest, map)),
+    ];
+    for (const reply of await Promise.all(attempts)) {
       expect(reply.status).toBeGreaterThanOrEqual(400);
       expect(reply.status).toBeLessThan(500);
       expect(reply.body).toEqual({

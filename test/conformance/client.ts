@@ -41,6 +41,19 @@ export function randomJti(): string {
 const b64uJson = (value: unknown): string =>
   Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/**
+ * The `decisions` claim (5.4): base64url SHA-256 of the RFC 8785 canonical JSON of the decision map.
+ * For a flat object of strings, RFC 8785 is the keys sorted by UTF-16 code units and each key and
+ * value serialised as ECMAScript's JSON.stringify does.
+ */
+export function decisionsDigest(map: Record<string, string>): string {
+  const text = `{${Object.keys(map)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(map[k])}`)
+    .join(',')}}`;
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}
+
 /** A compact JWS with any header, signed with HMAC-SHA-256 (or unsigned for `alg: none`). */
 export function unsafeJws(
   header: Record<string, unknown>,
@@ -218,7 +231,7 @@ export class Device {
     });
   }
 
-  /** The claims of an honest approval of `detail` (every change decided `verdict`). */
+  /** The claims of an honest approval of `detail` (every change decided `verdict`, 5.4). */
   approvalClaims(
     target: Target,
     detail: {
@@ -242,7 +255,7 @@ export class Device {
       target: detail.target,
       creds: detail.creds,
       verdict,
-      changes: Object.fromEntries(detail.changes.map((c) => [c.id, verdict])),
+      decisions: decisionsDigest(decisionMap(detail, verdict)),
     };
   }
 
@@ -272,9 +285,17 @@ export class Device {
     return `${input}.${Buffer.from(signature).toString('base64url')}`;
   }
 
-  /** `POST /deployments/:id/decision {jws}`. */
-  decide(target: Target, id: string, jws: string): Promise<Reply> {
-    return this.request(target, 'POST', `/deployments/${id}/decision`, { jws });
+  /**
+   * `POST /deployments/:id/decision {jws, changes}`. Without `changes`, sends what an honest phone
+   * sends beside this JWS: every change of the deployment decided as the JWS's verdict.
+   */
+  async decide(target: Target, id: string, jws: string, changes?: unknown): Promise<Reply> {
+    let map = changes;
+    if (map === undefined) {
+      const detail = await this.request(target, 'GET', `/deployments/${id}`);
+      map = detail.status === 200 ? decisionMap(detail.body, verdictOf(jws)) : {};
+    }
+    return this.request(target, 'POST', `/deployments/${id}/decision`, { jws, changes: map });
   }
 
   /** Fetches the deployment and signs an honest decision of it. */
@@ -288,6 +309,24 @@ export class Device {
       throw new Error(`GET deployment ${id}: ${detail.status} ${detail.text}`);
     const jws = await this.sign(this.approvalClaims(target, detail.body, verdict));
     return { jws, reply: await this.decide(target, id, jws) };
+  }
+}
+
+/** The decision map (5.4) deciding every change of `detail` as `verdict`. */
+export function decisionMap(
+  detail: { changes: { id: string }[] },
+  verdict: 'approve' | 'reject',
+): Record<string, string> {
+  return Object.fromEntries(detail.changes.map((c) => [c.id, verdict]));
+}
+
+/** The `verdict` claim of a compact JWS, read without verifying (`approve` when unreadable). */
+function verdictOf(jws: string): 'approve' | 'reject' {
+  try {
+    const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return claims?.verdict === 'reject' ? 'reject' : 'approve';
+  } catch {
+    return 'approve';
   }
 }
 

@@ -9,6 +9,8 @@ import canonicalizeModule from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   call,
+  decisionMap,
+  decisionsDigest,
   enrolled,
   flows,
   instance,
@@ -272,6 +274,9 @@ describe('proposals and the 5.8 states', () => {
       { ...good, source: 'me' },
       { ...good, creds: 5 },
       { ...good, credentials: { n1: 'password' } },
+      // T8: a credentials digest exactly when field names are listed
+      { ...good, creds: 'c'.repeat(64) },
+      { ...good, credentials: { n1: ['password'] } },
     ]) {
       expectError(await line1.request('POST', '/deployments', bad), 400);
     }
@@ -419,14 +424,19 @@ describe('proposals and the 5.8 states', () => {
 });
 
 describe('what the plugin reads back', () => {
-  it('sees approvals with their JWS, and the device keys as a JWKS', async () => {
+  it('sees approvals with their JWS and decision map, and the device keys with owners as a JWKS', async () => {
     const d = await propose();
     const { jws } = await alice.review(t, d.id);
     const detail = await line1.request('GET', `/deployments/${d.id}`);
     expect(detail.status).toBe(200);
+    const map = decisionMap(detail.body, 'approve');
     expect(detail.body.approvals).toEqual([
-      expect.objectContaining({ device: alice.id, verdict: 'approve', jws }),
+      expect.objectContaining({ device: alice.id, verdict: 'approve', jws, changes: map }),
     ]);
+    // 5.4: the JWS carries the digest of the map, not the map
+    const claims = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8'));
+    expect(claims.changes).toBeUndefined();
+    expect(claims.decisions).toBe(decisionsDigest(map));
     const keys = await line1.request('GET', '/keys');
     expect(keys.status).toBe(200);
     const key = keys.body.keys.find((k: { kid: string }) => k.kid === alice.id);
@@ -435,6 +445,7 @@ describe('what the plugin reads back', () => {
       crv: 'P-256',
       x: alice.publicJwk.x,
       y: alice.publicJwk.y,
+      owner: 'alice',
     });
     expect(key.d).toBeUndefined();
   });

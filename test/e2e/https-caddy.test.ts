@@ -125,7 +125,9 @@ describe('Caddy with its internal CA in front of the approval server', () => {
     const flows = smallFlows('Signed over HTTPS');
     const id = await deployHeld(editorUrl, flows);
     const fingerprint = await enrolReviewAndSign(page, { link, publicUrl, editorUrl, id, flows });
-    await start.waitFor(new RegExp(`deployment ${id} approved by ${fingerprint}; applied`));
+    await start.waitFor(
+      new RegExp(`deployment ${id} approved by \\S+ \\(${fingerprint}\\); applied`),
+    );
   });
 
   it('checks device proofs against the public URL, not the address the server listens on', async () => {

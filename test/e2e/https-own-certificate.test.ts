@@ -74,6 +74,8 @@ describe('npm start with your own certificate', () => {
     const flows = smallFlows('Signed with our own certificate');
     const id = await deployHeld(editorUrl, flows);
     const fingerprint = await enrolReviewAndSign(page, { link, publicUrl, editorUrl, id, flows });
-    await start.waitFor(new RegExp(`deployment ${id} approved by ${fingerprint}; applied`));
+    await start.waitFor(
+      new RegExp(`deployment ${id} approved by \\S+ \\(${fingerprint}\\); applied`),
+    );
   });
 });

@@ -9,10 +9,12 @@
  * await alice.enroll(server.url, code, receiver.createPushSubscription());
  * const res = await alice.decide(server.url, deploymentId);            // approve every change
  * const bad = await alice.decide(server.url, id, { overrides: { aud: 'x' } }); // a forged claim
+ * const { jws, changes } = await alice.signedDecision(server.url, id);  // the body, to post later
  * ```
  */
 import {
   API_PREFIX,
+  decisionsDigest,
   generateDeviceKey,
   fingerprintOf,
   randomId,
@@ -35,12 +37,26 @@ export type DeviceClock = { now(): number };
 export type DecideOptions = {
   /** Default: `approve` when every change is approved, else `reject`. */
   verdict?: Verdict;
-  /** Per-change verdicts; default every change `approve` (or `reject` for a reject verdict). */
+  /**
+   * The decision map, signed (as its `decisions` digest) and sent; default every change `approve`
+   * (or `reject` for a reject verdict).
+   */
   changes?: Record<string, Verdict>;
   note?: string;
   /** Claims to replace; a key set to `undefined` removes that claim. */
   overrides?: Partial<Record<keyof ApprovalClaims, unknown>> & Record<string, unknown>;
+  /** The body's `changes` to send instead of the signed map (`undefined` sends none). */
+  sentChanges?: unknown;
 };
+
+/** An approval before signing: its claims and the decision map they digest. */
+export type UnsignedApproval = {
+  claims: Record<string, unknown>;
+  changes: Record<string, Verdict>;
+};
+
+/** A decision body as posted: `{jws, changes}` (5.4). */
+export type SignedDecision = { jws: string; changes: unknown };
 
 /** A simple answer: status and parsed JSON body (or text). */
 export type DeviceAnswer<T = unknown> = { status: number; body: T; headers: Headers };
@@ -207,12 +223,15 @@ export class TestDevice {
     return answer.body;
   }
 
-  /** Claims deciding `deploymentId` as it is now on the server (for good and bad approvals alike). */
-  async approvalClaims(
+  /**
+   * The claims and decision map deciding `deploymentId` as it is now on the server (for good and
+   * bad approvals alike): `decisions` is the digest of the map unless overridden.
+   */
+  async approval(
     serverUrl: string,
     deploymentId: string,
     options: DecideOptions = {},
-  ): Promise<Record<string, unknown>> {
+  ): Promise<UnsignedApproval> {
     const d = await this.deployment(serverUrl, deploymentId);
     const perChange: Verdict = options.verdict === 'reject' ? 'reject' : 'approve';
     const changes = options.changes ?? Object.fromEntries(d.changes.map((c) => [c.id, perChange]));
@@ -229,14 +248,23 @@ export class TestDevice {
       target: d.target,
       creds: d.creds,
       verdict: options.verdict ?? (allApproved ? 'approve' : 'reject'),
-      changes,
+      decisions: await decisionsDigest(changes),
       ...(options.note !== undefined ? { note: options.note } : {}),
     };
     for (const [k, v] of Object.entries(options.overrides ?? {})) {
       if (v === undefined) delete claims[k];
       else claims[k] = v;
     }
-    return claims;
+    return { claims, changes };
+  }
+
+  /** The claims alone (see `approval`), for tokens that fail before the decision map is read. */
+  async approvalClaims(
+    serverUrl: string,
+    deploymentId: string,
+    options: DecideOptions = {},
+  ): Promise<Record<string, unknown>> {
+    return (await this.approval(serverUrl, deploymentId, options)).claims;
   }
 
   /** Signs an approval with this device's key (any claims, for building bad ones). */
@@ -244,22 +272,47 @@ export class TestDevice {
     return signApproval(this.key, claims as ApprovalClaims);
   }
 
-  /** Posts `{jws}` to the deployment's decision endpoint. */
-  postDecision(serverUrl: string, deploymentId: string, jws: unknown): Promise<DeviceAnswer> {
+  /** Signs a decision of `deploymentId` as it is now: the body `{jws, changes}` to post. */
+  async signedDecision(
+    serverUrl: string,
+    deploymentId: string,
+    options: DecideOptions = {},
+  ): Promise<SignedDecision> {
+    const { claims, changes } = await this.approval(serverUrl, deploymentId, options);
+    return {
+      jws: await this.signApproval(claims),
+      changes: 'sentChanges' in options ? options.sentChanges : changes,
+    };
+  }
+
+  /** Posts `{jws, changes}` to the deployment's decision endpoint (`changes` left out when undefined). */
+  postDecision(
+    serverUrl: string,
+    deploymentId: string,
+    jws: unknown,
+    changes?: unknown,
+  ): Promise<DeviceAnswer> {
     return this.call(serverUrl, 'POST', `${API_PREFIX}/deployments/${deploymentId}/decision`, {
       jws,
+      changes,
     });
   }
 
-  /** Fetches the deployment, signs an approval over every change id, and posts it. */
+  /** Posts a signed decision body. */
+  post(serverUrl: string, deploymentId: string, body: SignedDecision): Promise<DeviceAnswer> {
+    return this.postDecision(serverUrl, deploymentId, body.jws, body.changes);
+  }
+
+  /** Fetches the deployment, signs a decision of every change id, and posts it. */
   async decide(
     serverUrl: string,
     deploymentId: string,
     options: DecideOptions = {},
   ): Promise<DeviceAnswer> {
-    const jws = await this.signApproval(
-      await this.approvalClaims(serverUrl, deploymentId, options),
+    return this.post(
+      serverUrl,
+      deploymentId,
+      await this.signedDecision(serverUrl, deploymentId, options),
     );
-    return this.postDecision(serverUrl, deploymentId, jws);
   }
 }

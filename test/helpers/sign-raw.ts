@@ -4,7 +4,7 @@ import type { TestDevice } from './device.js';
 
 /** A compact JWS with any header and claims, ES256-signed with `device`'s key over exactly these bytes. */
 export async function signRaw(
-  device: TestDevice,
+  device: Pick<TestDevice, 'key'>,
   header: Record<string, unknown>,
   claims: Record<string, unknown>,
 ): Promise<string> {

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PREFIX, revOf, type Flows } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
-import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import type { RunningNodeRed } from '../helpers/node-red.js';
+import type { TestServer } from '../helpers/server.js';
+import type { ApprovalProxy } from './approval-proxy.js';
 import { activeRev, deploy, statusOf } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
+import { startProxiedGate, type ProxiedGate } from './proxied-gate.js';
 import { until } from './until.js';
 
+let rig: ProxiedGate;
 let server: TestServer;
 let proxy: ApprovalProxy;
 let nr: RunningNodeRed;
@@ -31,25 +33,16 @@ function filesUnder(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ({ token } = await server.addInstance('line-1'));
-  proxy = await startApprovalProxy(server.url);
+  rig = await startProxiedGate({
+    nodeRed: { credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } } },
+  });
+  ({ server, proxy, nr, token } = rig);
   alice = await server.enrollDevice({ owner: 'alice' });
   bob = await server.enrollDevice({ owner: 'bob' });
-  nr = await startNodeRed({
-    flows: endpointFlows('A'),
-    credentials: { 'tab-main-req': { user: 'alice', password: 'secret-A' } },
-    countersign: { server: proxy.url, instanceToken: token },
-  });
-  expect(nr.startError).toBeNull();
-  await nr.waitForLog(/Started flows/);
-  await until(nr, 'the event stream', async () => nr.status()?.eventsConnected);
 });
 
 afterAll(async () => {
-  await nr?.close();
-  await proxy?.close();
-  await server?.close();
+  await rig?.close();
 });
 
 describe('an approved deployment', () => {
@@ -139,7 +132,9 @@ describe('refusals', () => {
       proxy.resume();
       await until(nr, 'failed', async () => (await statusOf(server, token, id)) === 'failed');
       await nr.waitForLog(
-        new RegExp(`deployment ${id} failed: the approvals did not verify.*not an active device`),
+        new RegExp(
+          `deployment ${id} failed: the approvals did not verify.*not a registered, active device`,
+        ),
       );
     } finally {
       proxy.resume();

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revOf, type Flows } from '../../protocol/index.js';
 import type { TestDevice } from '../helpers/device.js';
-import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { startApprovalProxy, type ApprovalProxy } from './approval-proxy.js';
+import type { RunningNodeRed } from '../helpers/node-red.js';
+import type { TestServer } from '../helpers/server.js';
+import type { ApprovalProxy } from './approval-proxy.js';
 import { activeRev, deploy, postFlows, statusOf, viewOf } from './deploy.js';
 import { ask, endpointFlows } from './flows-fixture.js';
+import { startProxiedGate, type ProxiedGate } from './proxied-gate.js';
 import { until } from './until.js';
 
+let rig: ProxiedGate;
 let server: TestServer;
 let proxy: ApprovalProxy;
 let nr: RunningNodeRed;
@@ -30,23 +32,13 @@ async function approveAndApply(flows: Flows): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ({ token } = await server.addInstance('line-1'));
-  proxy = await startApprovalProxy(server.url);
+  rig = await startProxiedGate();
+  ({ server, proxy, nr, token } = rig);
   alice = await server.enrollDevice({ owner: 'alice' });
-  nr = await startNodeRed({
-    flows: endpointFlows('A'),
-    countersign: { server: proxy.url, instanceToken: token },
-  });
-  expect(nr.startError).toBeNull();
-  await nr.waitForLog(/Started flows/);
-  await until(nr, 'the event stream', async () => nr.status()?.eventsConnected);
 });
 
 afterAll(async () => {
-  await nr?.close();
-  await proxy?.close();
-  await server?.close();
+  await rig?.close();
 });
 
 describe('races', () => {
@@ -101,7 +93,8 @@ describe('races', () => {
 });
 
 describe('what runs', () => {
-  it('is the JSON the approver reviewed: a number JSON cannot hold runs as the null shown, not Infinity', async () => {
+  it('is what a review can show: a number JSON cannot hold (1e400) is refused, naming the node and the rule, nothing held', async () => {
+    const before = activeRev(nr);
     const flows = endpointFlows('J');
     const body = JSON.stringify(flows).replace('"name":"answer"', '"name":"answer","limit":1e400');
     const res = await fetch(`${nr.editorUrl}/flows`, {
@@ -110,15 +103,13 @@ describe('what runs', () => {
       body,
     });
     const text = await res.text();
-    expect(res.status, text).toBe(423);
-    const id = /Deployment ([0-9a-f]{12})/.exec(text)![1]!;
-    const reviewed = JSON.parse(body) as Flows;
-    expect((await viewOf(server, token, id)).target).toBe(await revOf(reviewed));
-    expect((await alice.decide(server.url, id)).status).toBe(200);
-    await until(nr, 'applied', async () => (await statusOf(server, token, id)) === 'applied');
-    const running = nr.RED.runtime._.flows.getFlows()!.flows as Array<Record<string, unknown>>;
-    expect(running.find((n) => n.id === 'tab-main-fn')!.limit).toBeNull();
-    expect(await ask(nr.nodeUrl)).toBe('J');
+    expect(res.status, text).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(text.replaceAll('&quot;', '"')).toBe(
+      'node "tab-main-fn" (function): limit is not a finite number (every number must be finite)',
+    );
+    expect(nr.status()!.held).toEqual([]);
+    expect(activeRev(nr)).toBe(before);
   });
 });
 

@@ -82,15 +82,26 @@ async function expectHeld(res: Response): Promise<string> {
 }
 
 /** A clean refusal: 4xx, `{code, message}` (or Node-RED's body parser's own 4xx), no markup. */
-async function expectRefused(res: Response, status = 400): Promise<{ code?: string }> {
+async function expectRefused(
+  res: Response,
+  status = 400,
+): Promise<{ code?: string; text: string }> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(text).not.toMatch(/[<>]/);
   try {
-    return JSON.parse(text) as { code?: string };
+    return { ...(JSON.parse(text) as { code?: string }), text };
   } catch {
-    return {};
+    return { text };
   }
+}
+
+/** The gate's own refusal of a request it cannot propose (DESIGN 5.2): 400, text/plain, a message. */
+async function expectFlowsRefused(res: Response): Promise<string> {
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  const { text } = await expectRefused(res);
+  expect(text.length).toBeGreaterThan(10);
+  return text;
 }
 
 function send(
@@ -316,7 +327,7 @@ describe('credentials', () => {
         { flows: base, rev: before.rev, credentials },
         { 'Node-RED-API-Version': 'v2' },
       );
-      expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+      expect(await expectFlowsRefused(res)).toMatch(/credentials/);
     }
     await expectNothingChanged();
   });
@@ -325,8 +336,10 @@ describe('credentials', () => {
 describe('hostile requests', () => {
   it('refuses bodies that are not a flows array with 400, changing nothing', async () => {
     const v1 = ['{}', '{"flows": []}', '[1]', '[null]', '[[]]', '[{"type":"tab"}]', '[{"id":"x"}]'];
-    for (const body of v1)
-      expect((await expectRefused(await send('POST', '/flows', body))).code).toBeTruthy();
+    for (const body of v1) {
+      const refused = await expectRefused(await send('POST', '/flows', body));
+      expect(refused.code ?? refused.text).toBeTruthy();
+    }
     for (const body of ['{}', '{"flows": {}}', '{"flows": "x", "rev": null}', '{"flows": [7]}']) {
       const res = await send('POST', '/flows', body, { 'Node-RED-API-Version': 'v2' });
       expect(res.status).toBeGreaterThanOrEqual(400);
@@ -351,7 +364,7 @@ describe('hostile requests', () => {
         { id: 'ok-3', type: `subflow:${hostile}`, z: 'tab-main', x: 1, y: 1, wires: [] },
       ]) {
         const res = await send('POST', '/flows', JSON.stringify([...base, node]));
-        expect((await expectRefused(res)).code).toBe('ERR_FLOWS_INVALID');
+        expect(await expectFlowsRefused(res)).toMatch(/not allowed/);
       }
       const withCredentials = edit('tab-main-req', {});
       const res2 = await send(
@@ -360,7 +373,7 @@ describe('hostile requests', () => {
         `{"flows": ${JSON.stringify(withCredentials)}, "credentials": {"${hostile}": {"tab-main-req": {"password": "p"}}}}`,
         { 'Node-RED-API-Version': 'v2' },
       );
-      expect((await expectRefused(res2)).code).toBe('ERR_FLOWS_INVALID');
+      expect(await expectFlowsRefused(res2)).toMatch(/not allowed/);
     }
     expect(({} as Record<string, unknown>)['tab-main-req']).toBeUndefined();
     await expectNothingChanged();

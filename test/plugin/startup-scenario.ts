@@ -28,8 +28,14 @@ export type StartupScenario = {
   cleanup(): Promise<void>;
 };
 
-/** Runs the two starts; the second one with `onStartMismatch: mode`. */
-export async function runStartupScenario(mode: 'hold' | 'stop'): Promise<StartupScenario> {
+/**
+ * Runs the two starts; the second one with `onStartMismatch: mode`. `diskText` replaces what is
+ * written to flows.json between them (default: `onDisk` as JSON).
+ */
+export async function runStartupScenario(
+  mode: 'hold' | 'stop',
+  diskText?: string,
+): Promise<StartupScenario> {
   const userDir = mkdtempSync(join(tmpdir(), 'countersign-t3-'));
   const receiver = await startPushReceiver();
   const approved = endpointFlows('approved A');
@@ -49,7 +55,7 @@ export async function runStartupScenario(mode: 'hold' | 'stop'): Promise<Startup
   }
 
   // Between the two starts, someone edits flows.json.
-  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(onDisk, null, 4));
+  writeFileSync(join(userDir, 'flows.json'), diskText ?? JSON.stringify(onDisk, null, 4));
 
   const nr = await startNodeRed({ userDir, countersign: { port: 0, onStartMismatch: mode } });
   return {

@@ -95,7 +95,7 @@ describe('signing as a device', () => {
       target: 't',
       creds: null,
       verdict: 'approve',
-      changes: { 'node:a': 'approve' },
+      decisions: 'x',
     });
     expect(decodeProtectedHeader(jws)).toEqual({
       alg: 'ES256',

@@ -63,13 +63,13 @@ function nameIn(base: Flows, target: Flows, changes: Change[], id: string): stri
   return type === undefined ? short : `${type} ${short}`;
 }
 
+/** Lines as JavaScript splits them, a trailing newline making an empty last line (DESIGN 5.2). */
+function split(text: string): string[] {
+  return text.split(/\r\n|[\n\r\u2028\u2029]/);
+}
+
 /** Lines added and removed by a minimal line edit: from the longest common subsequence. */
 function lineCounts(before: string, after: string): { added: number; removed: number } {
-  const split = (s: string) => {
-    const lines = s.replace(/\r\n?/g, '\n').split('\n');
-    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-    return lines;
-  };
   const a = split(before);
   const b = split(after);
   const row = new Array<number>(b.length + 1).fill(0);
@@ -145,12 +145,21 @@ function expectCard(
     for (const key of Object.keys(change.delta as object)) {
       const a = change.before[key];
       const b = change.after[key];
+      const long = (v: unknown): boolean =>
+        typeof v === 'string' && (/[\n\r\u2028\u2029]/.test(v) || v.length >= 72);
       if (
-        typeof a === 'string' &&
-        typeof b === 'string' &&
-        (a.includes('\n') || b.includes('\n') || a.length >= 72 || b.length >= 72)
+        (typeof a === 'string' || a === undefined) &&
+        (typeof b === 'string' || b === undefined) &&
+        (long(a) || long(b)) &&
+        (typeof a === typeof b || a === undefined || b === undefined)
       ) {
-        const counts = lineCounts(a, b);
+        // A long string added or removed is shown as lines added to or removed from nothing.
+        const counts =
+          a === undefined
+            ? { added: split(b!).length, removed: 0 }
+            : b === undefined
+              ? { added: 0, removed: split(a).length }
+              : lineCounts(a, b);
         added += counts.added;
         removed += counts.removed;
       } else if (typeof a === 'object' || typeof b === 'object') {

@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   computeChanges,
+  decisionsDigest,
   generateDeviceKey,
   MAX_APPROVAL_LIFETIME_S,
+  MAX_NOTE_LENGTH,
 } from '../../protocol/index.js';
-import { APPROVAL_LIFETIME_S, approvalClaims } from '../../pwa/src/lib/approval.js';
+import { APPROVAL_LIFETIME_S, approvalFor, signDecision } from '../../pwa/src/lib/approval.js';
 import { parsePushPayload, planNotification } from '../../pwa/src/lib/push-payload.js';
 import { ORDER_ONLY, ReviewState } from '../../pwa/src/lib/review-state.js';
 import { hrefOf, parseRoute } from '../../pwa/src/lib/router.js';
@@ -21,7 +23,7 @@ import { revOf, snapshotBytes } from '../../protocol/index.js';
 describe('line diff', () => {
   it('marks exactly the edited lines and keeps line numbers of both sides', () => {
     const lines = lineDiff('a\nb\nc\nd\n', 'a\nB\nc\nd\ne\n');
-    expect(lines.map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+B', ' c', ' d', '+e']);
+    expect(lines.map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+B', ' c', ' d', '+e', ' ']);
     expect(lines.find((l) => l.text === 'e')).toMatchObject({ op: '+', new: 5 });
     expect(lines.find((l) => l.text === 'b')).toMatchObject({ op: '-', old: 2 });
   });
@@ -56,9 +58,16 @@ describe('delta rows', () => {
     const broker = computeChanges(base, target, credentials).find(
       (c) => c.id === 'config:1013011c.82c3ef',
     )!;
-    expect(deltaRows(broker.delta, broker.before, broker.after)).toEqual([
-      { path: 'port', op: 'changed', before: '1883', after: '8883' },
-      { path: 'usetls', op: 'changed', before: false, after: true },
+    expect(
+      deltaRows(broker.delta, broker.before, broker.after).map((r) => ({
+        path: r.path,
+        op: r.op,
+        old: r.old?.text,
+        new: r.new?.text,
+      })),
+    ).toEqual([
+      { path: 'port', op: 'changed', old: '"1883"', new: '"8883"' },
+      { path: 'usetls', op: 'changed', old: 'false', new: 'true' },
     ]);
   });
 });
@@ -95,7 +104,7 @@ describe('review state', () => {
 describe('approval claims', () => {
   it('bind the device, the server it enrolled with, the deployment and every change', async () => {
     const key = await generateDeviceKey();
-    const claims = approvalClaims({
+    const { claims, changes } = await approvalFor({
       deviceId: key.id,
       serverId: 'srv',
       detail: { id: 'dep1', base: 'b'.repeat(64), target: 't'.repeat(64), creds: null },
@@ -103,6 +112,11 @@ describe('approval claims', () => {
       note: '  too risky  ',
       now: 1000,
     });
+    expect({ ...changes }).toEqual({ 'node:1': 'approve', 'wiring:2': 'reject' });
+    // The decision map travels beside the JWS; the claims carry only its digest (5.4).
+    expect(claims).not.toHaveProperty('changes');
+    expect(claims.decisions).toBe(await decisionsDigest(changes));
+    expect(claims.decisions).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(claims).toMatchObject({
       iss: key.id,
       aud: 'srv',
@@ -116,16 +130,40 @@ describe('approval claims', () => {
     expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
-  it('approve only when every change is approved; an empty list takes the chosen verdict', () => {
+  it('approve only when every change is approved; an empty list takes the chosen verdict', async () => {
     const base = {
       deviceId: 'd',
       serverId: 's',
       detail: { id: 'x', base: '', target: '', creds: null },
       now: 1,
     };
-    expect(approvalClaims({ ...base, changes: { a: 'approve' } }).verdict).toBe('approve');
-    expect(approvalClaims({ ...base, changes: {}, verdict: 'reject' }).verdict).toBe('reject');
-    expect(approvalClaims({ ...base, changes: {} }).verdict).toBe('approve');
+    const verdictOf = async (input: Omit<Parameters<typeof approvalFor>[0], keyof typeof base>) =>
+      (await approvalFor({ ...base, ...input })).claims.verdict;
+    expect(await verdictOf({ changes: { a: 'approve' } })).toBe('approve');
+    expect(await verdictOf({ changes: { a: 'approve', b: 'reject' } })).toBe('reject');
+    expect(await verdictOf({ changes: {}, verdict: 'reject' })).toBe('reject');
+    expect(await verdictOf({ changes: {} })).toBe('approve');
+  });
+
+  it('stays under 2 KiB as a JWS however many changes the deployment has', async () => {
+    const key = await generateDeviceKey();
+    const changes = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [
+        `node:${i.toString(16).padStart(16, '0')}`,
+        'approve',
+      ]),
+    ) as Record<string, 'approve'>;
+    const approval = await approvalFor({
+      deviceId: key.id,
+      serverId: 'srv',
+      detail: { id: 'dep1', base: 'b'.repeat(64), target: 't'.repeat(64), creds: 'c'.repeat(64) },
+      changes,
+      note: 'n'.repeat(MAX_NOTE_LENGTH),
+      now: 1000,
+    });
+    const body = await signDecision(key, approval);
+    expect(Object.keys(body.changes)).toHaveLength(5000);
+    expect(body.jws.length).toBeLessThan(2048);
   });
 });
 
@@ -134,6 +172,7 @@ describe('T8: the phone checks the server', () => {
   const detailOf = async () => ({
     base: await revOf(scenario.base),
     target: await revOf(scenario.target),
+    creds: scenario.creds,
     credentials: scenario.credentials,
     changes: JSON.parse(
       JSON.stringify(computeChanges(scenario.base, scenario.target, scenario.credentials)),
@@ -188,6 +227,32 @@ describe('T8: the phone checks the server', () => {
       ok: false,
       reason: 'changes',
       ids: [altered.changes[0].id],
+    });
+  });
+
+  it('refuses a deployment whose credential field names were dropped while creds is set', async () => {
+    const detail = await detailOf();
+    expect(detail.creds).not.toBeNull();
+    expect(Object.keys(detail.credentials).length).toBeGreaterThan(0);
+    const bytes = {
+      [detail.base]: snapshotBytes(scenario.base),
+      [detail.target]: snapshotBytes(scenario.target),
+    };
+    // A lying server leaves the field names out: its change list and the phone's recomputed one
+    // then agree (neither shows the credentials), but the digest says credentials are set.
+    const dropped = {
+      ...detail,
+      credentials: {},
+      changes: JSON.parse(JSON.stringify(computeChanges(scenario.base, scenario.target, {}))),
+    };
+    expect(await verifyDeployment(dropped, blobs(bytes))).toMatchObject({
+      ok: false,
+      reason: 'credentials',
+    });
+    // And the other way round: field names listed, but no digest binds their values.
+    expect(await verifyDeployment({ ...detail, creds: null }, blobs(bytes))).toMatchObject({
+      ok: false,
+      reason: 'credentials',
     });
   });
 

@@ -4,7 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { API_PREFIX, computeChanges, type ApprovalClaims } from '../../protocol/index.js';
+import {
+  API_PREFIX,
+  computeChanges,
+  decisionsDigest,
+  type ApprovalClaims,
+} from '../../protocol/index.js';
 import type { TestServer } from '../helpers/server.js';
 import { enrollThroughUi } from './browser.js';
 import { startPwaSession, type PwaSession } from './pwa-session.js';
@@ -39,18 +44,22 @@ async function openReview(id: string): Promise<void> {
 async function approvalsOf(
   token: string,
   id: string,
-): Promise<{ status: string; claims: ApprovalClaims[] }> {
+): Promise<{ status: string; claims: ApprovalClaims[]; maps: Array<Record<string, string>> }> {
   const res = await server.pluginFetch(token, 'GET', `${API_PREFIX}/deployments/${id}`);
-  const body = (await res.json()) as { status: string; approvals: Array<{ jws: string }> };
-  return {
-    status: body.status,
-    claims: body.approvals.map(
-      (a) =>
-        JSON.parse(
-          Buffer.from(a.jws.split('.')[1]!, 'base64url').toString('utf8'),
-        ) as ApprovalClaims,
-    ),
+  const body = (await res.json()) as {
+    status: string;
+    approvals: Array<{ jws: string; changes: Record<string, string> }>;
   };
+  const claims = body.approvals.map(
+    (a) =>
+      JSON.parse(Buffer.from(a.jws.split('.')[1]!, 'base64url').toString('utf8')) as ApprovalClaims,
+  );
+  const maps = body.approvals.map((a) => a.changes);
+  // Each signed `decisions` claim is the digest of the decision map the phone sent beside it.
+  for (const [i, map] of maps.entries()) {
+    expect(claims[i]!.decisions).toBe(await decisionsDigest(map as Record<string, 'approve'>));
+  }
+  return { status: body.status, claims, maps };
 }
 
 describe('reviewing and signing in the real browser', { timeout: 120_000 }, () => {
@@ -98,7 +107,7 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Approved and signed').waitFor();
 
-    const { status, claims } = await approvalsOf(token, id);
+    const { status, claims, maps } = await approvalsOf(token, id);
     expect(status).toBe('approved');
     expect(claims).toHaveLength(1);
     expect(claims[0]).toMatchObject({
@@ -107,8 +116,8 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
       verdict: 'approve',
       creds: s.creds,
     });
-    expect(Object.keys(claims[0]!.changes).sort()).toEqual([...ids].sort());
-    expect(Object.values(claims[0]!.changes).every((v) => v === 'approve')).toBe(true);
+    expect(Object.keys(maps[0]!).sort()).toEqual([...ids].sort());
+    expect(Object.values(maps[0]!).every((v) => v === 'approve')).toBe(true);
   });
 
   it('rejects a deployment with a note when a change is rejected', async () => {
@@ -125,13 +134,13 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     await page.getByRole('dialog').getByRole('button', { name: 'Reject', exact: true }).click();
     await page.getByText('Deployment rejected').waitFor();
 
-    const { status, claims } = await approvalsOf(token, id);
+    const { status, claims, maps } = await approvalsOf(token, id);
     expect(status).toBe('rejected');
     expect(claims[0]).toMatchObject({
       verdict: 'reject',
-      changes: { 'node:f23c470d.dad1f8': 'reject' },
       note: 'Round after scaling, not before',
     });
+    expect(maps[0]).toMatchObject({ 'node:f23c470d.dad1f8': 'reject' });
   });
 
   it('shows one card for an order-only deployment and signs an empty change list', async () => {
@@ -146,9 +155,9 @@ describe('reviewing and signing in the real browser', { timeout: 120_000 }, () =
     await page.getByRole('button', { name: 'Approve and sign' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Sign' }).click();
     await page.getByText('Approved and signed').waitFor();
-    const { status, claims } = await approvalsOf(token, id);
+    const { status, maps } = await approvalsOf(token, id);
     expect(status).toBe('approved');
-    expect(claims[0]!.changes).toEqual({});
+    expect(maps[0]).toEqual({});
   });
 
   it('records an approval that needs a second approver, and does not offer the review again', async () => {

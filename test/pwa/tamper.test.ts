@@ -137,6 +137,34 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
     expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
   });
 
+  it('refuses when the server drops the credential field names while the digest says credentials are set', async () => {
+    const { id, token } = await propose('line-5');
+    // A compromised server: the deployment it shows names no credential field (so neither its
+    // change list nor the phone's recomputed one has the credentials change), but keeps `creds`.
+    await page.route(`**${API_PREFIX}/deployments/${id}`, async (route) => {
+      const response = await route.fetch();
+      const detail = (await response.json()) as {
+        creds: string | null;
+        credentials: Record<string, string[]>;
+        changes: Array<{ kind: string }>;
+      };
+      expect(detail.creds).not.toBeNull();
+      detail.credentials = {};
+      detail.changes = detail.changes.filter((c) => c.kind !== 'credentials');
+      await route.fulfill({ response, json: detail });
+    });
+    try {
+      const { alert, summary, signDisabled } = await reviewAll(id);
+      expect(alert).toContain('Do not approve');
+      expect(alert).toContain('sets credentials but names no credential field (or the reverse)');
+      expect(summary).toContain('Countersign will not sign this approval');
+      expect(signDisabled).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
   it('still lets the reviewer reject a deployment it cannot verify', async () => {
     const { id, token } = await propose('line-4');
     const file = changesFileOf(id);

@@ -72,9 +72,9 @@ describe('concurrent writes', () => {
   it('accepts one of ten concurrent posts of the same approval and answers the rest as replays', async () => {
     const { token } = await server.addInstance('race', { requiredApprovals: 2 });
     const { id } = await server.propose(token, base, target);
-    const jws = await alice.signApproval(await alice.approvalClaims(server.url, id));
+    const body = await alice.signedDecision(server.url, id);
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => alice.postDecision(server.url, id, jws)),
+      Array.from({ length: 10 }, () => alice.post(server.url, id, body)),
     );
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(

@@ -101,6 +101,26 @@ describe('blobs', () => {
     const res = await server.pluginFetch(token, 'PUT', `${API_PREFIX}/blobs/${rev}`, bytes);
     expect(await res.json()).toMatchObject({ code: 'ERR_FLOWS_INVALID' });
   });
+  it('refuses flows outside the canonical shape, naming the node and the rule (DESIGN 5.2)', async () => {
+    const token = await instance();
+    for (const [node, rule] of [
+      [
+        '{"id":"n1","type":"function","wires":[["a",["b"]]]}',
+        /node "n1" \(function\): wires must be/,
+      ],
+      ['{"id":"n2","type":"debug","wires":[[7]]}', /wires\[0\]\[0\] is a number/],
+      ['{"id":"n3","type":"debug","__proto__":{"x":1}}', /the key "__proto__"/],
+      ['{"id":"n4","type":"debug","x":1e400}', /x is not a finite number/],
+    ] as const) {
+      const bytes = Buffer.from(`[${node}]`);
+      const rev = createHash('sha256').update(bytes).digest('hex');
+      const res = await server.pluginFetch(token, 'PUT', `${API_PREFIX}/blobs/${rev}`, bytes);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { code: string; message: string };
+      expect(body.code).toBe('ERR_FLOWS_INVALID');
+      expect(body.message).toMatch(rule);
+    }
+  });
   it("does not show one instance's blobs to another", async () => {
     const a = await instance();
     const b = await instance();

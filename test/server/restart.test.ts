@@ -36,8 +36,8 @@ describe('restart', () => {
     const bob = await first.enrollDevice({ owner: 'bob' });
     const { code } = await first.invite({ owner: 'carol', name: 'tablet' });
     const { id } = await first.propose(token, base, target);
-    const jws = await alice.signApproval(await alice.approvalClaims(first.url, id));
-    expect((await alice.postDecision(first.url, id, jws)).body).toMatchObject({
+    const body = await alice.signedDecision(first.url, id);
+    expect((await alice.post(first.url, id, body)).body).toMatchObject({
       status: 'pending',
     });
     const proofUsed = await alice.proof(`${first.url}${API_PREFIX}/devices`, 'GET');
@@ -67,7 +67,7 @@ describe('restart', () => {
       expect(detail.changes).toEqual(changes1);
       expect(detail.approvals.map((a) => a.device)).toEqual([alice.id]);
       // An approval jti used before the restart stays used.
-      expect((await alice.postDecision(second.url, id, jws)).body).toMatchObject({
+      expect((await alice.post(second.url, id, body)).body).toMatchObject({
         code: 'ERR_APPROVAL_REPLAY',
       });
       // A proof jti from before the restart stays used (same server URL is needed for htu, so check

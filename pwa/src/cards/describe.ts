@@ -1,4 +1,5 @@
-/** The words on a card: what happened, to what, where. */
+/** The words on a card: what happened, to what, where. Names and ids are shown with hidden characters escaped. */
+import { visibleText } from '../../../protocol/text.js';
 import type { Change, Edge } from '../lib/protocol.js';
 import type { NodeIndex } from './node-index.js';
 
@@ -12,6 +13,9 @@ const KIND_WORD: Record<Change['kind'], string> = {
   credentials: 'Credentials',
   module: 'Palette module',
 };
+
+/** The words of the risk chip. */
+export const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
 
 const OP_WORD: Record<Change['op'], string> = {
   added: 'Added',
@@ -41,10 +45,11 @@ export function titleOf(change: Change, index: NodeIndex): string {
     return `${count} ${count === 1 ? 'node' : 'nodes'} moved`;
   }
   if (change.node !== undefined) {
-    return change.node.name ?? index.nameOf(change.node.id) ?? change.node.type;
+    const own = change.node.name !== undefined ? visibleText(change.node.name).trim() : '';
+    return own || (index.nameOf(change.node.id) ?? visibleText(change.node.type));
   }
-  if (change.module !== undefined) return change.module.descriptor.name;
-  return change.id;
+  if (change.module !== undefined) return visibleText(change.module.descriptor.name);
+  return visibleText(change.id);
 }
 
 /** The flow a change sits in, for the card's subtitle. */
@@ -52,7 +57,7 @@ export function flowText(change: Change): string {
   if (change.kind === 'module') return 'Palette';
   if (change.kind === 'flow' || change.kind === 'subflow')
     return change.kind === 'flow' ? 'Tab' : 'Subflow definition';
-  return change.flow === null ? 'Global configuration' : change.flow.label;
+  return change.flow === null ? 'Global configuration' : visibleText(change.flow.label);
 }
 
 /** One line of an edge list: "Read sensor (out 2) → Store". */
@@ -74,10 +79,13 @@ export function edgeText(
 export function sentenceOf(change: Change, index: NodeIndex): string {
   const where =
     change.kind === 'module'
-      ? `version ${change.module?.descriptor.version ?? ''} in the palette`
+      ? `version ${visibleText(change.module?.descriptor.version ?? '')} in the palette`
       : change.flow === null
         ? 'in global configuration'
-        : `in ${change.flow.label}`;
-  const type = change.node !== undefined && change.kind !== 'flow' ? ` (${change.node.type})` : '';
+        : `in ${visibleText(change.flow.label)}`;
+  const type =
+    change.node !== undefined && change.kind !== 'flow'
+      ? ` (${visibleText(change.node.type)})`
+      : '';
   return `${opWord(change)} ${kindWord(change).toLowerCase()} ${titleOf(change, index)}${type} ${where}`;
 }

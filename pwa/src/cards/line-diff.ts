@@ -1,26 +1,35 @@
 /**
  * A unified line diff for function code and other long strings: Myers' O(ND) algorithm over lines,
- * then hunks with a little context, long unchanged stretches folded.
+ * then hunks with a little context, long unchanged stretches folded. Lines are split where
+ * JavaScript ends a line and shown with hidden characters escaped (DESIGN 5.2, Text display); in a
+ * changed line, the characters that changed are marked.
  */
+import { splitLines, visibleLine } from '../../../protocol/text.js';
+import { changedParts, commonEnds, type Segment } from './inline-diff.js';
 
 /** One line of a diff: kept, added or removed, with its line numbers. */
 export type DiffLine = {
   op: ' ' | '+' | '-';
+  /** The line as shown (hidden characters escaped). */
   text: string;
   /** 1-based line number in the old text (kept and removed lines). */
   old?: number;
   /** 1-based line number in the new text (kept and added lines). */
   new?: number;
+  /** For a removed or added line paired with its other side: the text cut where it changed. */
+  parts?: Segment[];
 };
 
 /** A run of lines to show, or a fold of `count` unchanged lines. */
 export type DiffPart = { lines: DiffLine[] } | { fold: number };
 
-/** Lines of a string; a trailing newline does not make an empty last line. */
+/**
+ * The lines of a string as shown: split at every line terminator JavaScript recognises, each
+ * made visible (a terminator other than LF shows at the end of its line). A trailing newline makes
+ * an empty last line, so that adding or removing one is a visible difference.
+ */
 export function linesOf(text: string): string[] {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+  return splitLines(text).map(visibleLine);
 }
 
 /** The edit script turning `a` into `b`, line by line (shortest, Myers 1986). */
@@ -28,16 +37,7 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   const a = linesOf(before);
   const b = linesOf(after);
   // Trim the common head and tail: most edits to code are local, and it keeps D small.
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (
-    tail < a.length - head &&
-    tail < b.length - head &&
-    a[a.length - 1 - tail] === b[b.length - 1 - tail]
-  ) {
-    tail++;
-  }
+  const { head, tail } = commonEnds(a, b);
   const middle = myers(a.slice(head, a.length - tail), b.slice(head, b.length - tail)) ?? [
     ...a.slice(head, a.length - tail).map((text) => ({ op: '-' as const, text })),
     ...b.slice(head, b.length - tail).map((text) => ({ op: '+' as const, text })),
@@ -55,7 +55,40 @@ export function lineDiff(before: string, after: string): DiffLine[] {
     else out.push({ op: '+', text: step.text, new: ++j });
   }
   for (let k = a.length - tail; k < a.length; k++) keep(a[k]!);
-  return out;
+  return markChangedLines(out);
+}
+
+/**
+ * Pairs the removed and added lines of each run of changes (the first removed with the first added,
+ * and so on) and marks the characters that differ between the two, so a one-character edit in a
+ * long line shows where it is.
+ */
+function markChangedLines(lines: DiffLine[]): DiffLine[] {
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]!.op === ' ') {
+      i++;
+      continue;
+    }
+    const removed: DiffLine[] = [];
+    const added: DiffLine[] = [];
+    for (; i < lines.length && lines[i]!.op !== ' '; i++) {
+      (lines[i]!.op === '-' ? removed : added).push(lines[i]!);
+    }
+    for (let k = 0; k < Math.min(removed.length, added.length); k++) {
+      const [before, after] = changedParts(removed[k]!.text, added[k]!.text);
+      removed[k]!.parts = before;
+      added[k]!.parts = after;
+    }
+  }
+  return lines;
+}
+
+/** Every line of `text` as added (a value that is new) or removed (a value that is gone). */
+export function oneSidedLines(text: string, op: '+' | '-'): DiffLine[] {
+  return linesOf(text).map((line, i) =>
+    op === '+' ? { op, text: line, new: i + 1 } : { op, text: line, old: i + 1 },
+  );
 }
 
 /** Cells of trace kept before giving up on a shortest script (a rewrite, not an edit). */

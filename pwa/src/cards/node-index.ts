@@ -2,6 +2,7 @@
  * Names for node ids, so a card says "Parse reading → Send alert" rather than two hex ids. The
  * server's change list names the nodes it is about; the snapshots, once fetched, name the rest.
  */
+import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 import type { Change, FlowNode, Flows } from '../lib/protocol.js';
 
 /** Looks up nodes of a deployment by id, target first, then base. */
@@ -34,20 +35,27 @@ export class NodeIndex {
     return this.node(id)?.type ?? this.named.get(id)?.type;
   }
 
-  /** The node's own name (or a tab's label), when it has one. */
+  /** The node's own name (or a tab's label) as shown, hidden characters escaped, when it has one. */
   nameOf(id: string): string | undefined {
     const node = this.node(id);
     const name =
       node === undefined ? this.named.get(id)?.name : node.type === 'tab' ? node.label : node.name;
-    return typeof name === 'string' && name.trim() !== '' ? name.trim() : undefined;
+    if (typeof name !== 'string') return undefined;
+    const shown = visibleText(name).trim();
+    return shown !== '' ? shown : undefined;
   }
 
-  /** What to call a node: its name, else its type and a short id, else the id. */
+  /**
+   * What to call a node: its name, else its type and a short id, else the id (as shown). An id with
+   * a hidden character is shown in full beside the name, since two such ids can look alike.
+   */
   label(id: string): string {
+    const suffix = hasHiddenText(id) ? ` (id "${visibleText(id)}")` : '';
     const name = this.nameOf(id);
-    if (name !== undefined) return name;
+    if (name !== undefined) return name + suffix;
     const type = this.typeOf(id);
-    return type !== undefined ? `${type} ${shortId(id)}` : shortId(id);
+    const short = suffix === '' ? visibleText(shortId(id)) : `"${visibleText(id)}"`;
+    return type !== undefined ? `${visibleText(type)} ${short}` : short;
   }
 
   /** How many output ports a node has (from its wires), when known. */

@@ -1,26 +1,15 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import type { Change, Edge, Flows } from '../lib/protocol.js';
-import {
-  blockText,
-  deltaRows,
-  isLongString,
-  propertyRows,
-  valueText,
-  wantsBlock,
-  type DeltaRow,
-} from '../cards/delta-rows.js';
-import { edgeText, flowText, kindWord, opWord, titleOf } from '../cards/describe.js';
-import { libRows, libText } from '../cards/libs.js';
-import { lineDiff } from '../cards/line-diff.js';
+import type { Change, Flows } from '../lib/protocol.js';
+import { cardView, type EdgeRow, type Section } from '../cards/card-view.js';
+import type { PropertyRow } from '../cards/delta-rows.js';
 import type { NodeIndex } from '../cards/node-index.js';
+import type { Shown } from '../cards/shown-value.js';
 import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
-import { flowIcon, lockIcon } from '../icons.js';
-import { RISK_TEXT, cardChips } from '../styles/card-chips.js';
-import { srOnly } from '../styles/shared.js';
+import { alertIcon, flowIcon, lockIcon } from '../icons.js';
+import { cardChips } from '../styles/card-chips.js';
+import { srOnly, warningBox } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
-
-const MAX_LISTED = 12;
 
 /**
  * One change, as DESIGN section 8 draws it: what happened (op, kind), to what (name, type, flow),
@@ -53,6 +42,7 @@ export class CsChangeCard extends LitElement {
   static override styles = css`
     ${srOnly}
     ${cardChips}
+    ${warningBox}
     :host {
       display: block;
       color: var(--text);
@@ -160,6 +150,33 @@ export class CsChangeCard extends LitElement {
     .arrow {
       color: var(--faint);
       padding: 0 4px;
+    }
+    /* Values keep every space and tab: a whitespace change must show. */
+    span.old,
+    span.new,
+    span.v {
+      white-space: pre-wrap;
+    }
+    mark {
+      color: inherit;
+      border-radius: 3px;
+      padding: 0 1px;
+    }
+    .old mark {
+      background: color-mix(in srgb, var(--reject) 32%, transparent);
+    }
+    .new mark {
+      background: color-mix(in srgb, var(--approve) 32%, transparent);
+    }
+    p.note {
+      margin: 4px 0 0;
+      font-size: 13px;
+      color: var(--amber);
+      font-weight: 600;
+    }
+    .warning {
+      margin: 0 0 6px;
+      font-weight: 600;
     }
     pre {
       margin: 4px 0 0;
@@ -344,208 +361,172 @@ export class CsChangeCard extends LitElement {
     return html`<figure><cs-flow-sketch .sketch=${sketch}></cs-flow-sketch></figure>`;
   }
 
-  private value(value: unknown, tone: 'old' | 'new'): TemplateResult {
-    if (wantsBlock(value)) return html`<pre class=${tone}>${blockText(value)}</pre>`;
-    return html`<span class=${tone}>${valueText(value)}</span>`;
+  private parts(shown: Shown): TemplateResult | string {
+    if (shown.parts === undefined) return shown.text;
+    return html`${shown.parts.map((p) => (p.mark ? html`<mark>${p.text}</mark>` : p.text))}`;
   }
 
-  private deltaRow(row: DeltaRow): TemplateResult {
+  private value(shown: Shown, tone: 'old' | 'new'): TemplateResult {
+    if (shown.blank) return html`<span class="${tone} blank">${shown.text}</span>`;
+    if (shown.block) return html`<pre class=${tone}>${shown.text}</pre>`;
+    return html`<span class=${tone}>${this.parts(shown)}</span>`;
+  }
+
+  private note(row: PropertyRow) {
+    return row.note !== undefined ? html`<p class="note">${row.note}</p>` : nothing;
+  }
+
+  private deltaRow(row: PropertyRow): TemplateResult {
     if (row.lines !== undefined) {
-      return html`<cs-line-diff .lines=${row.lines} .label=${row.path}></cs-line-diff>`;
+      return html`<div class="diff-row">
+        <cs-line-diff .lines=${row.lines} .label=${row.path}></cs-line-diff>${this.note(row)}
+      </div>`;
     }
     let body: TemplateResult;
-    if (row.op === 'added') {
-      body = html`<div class="vals">${this.value(row.after, 'new')}</div>`;
-    } else if (row.op === 'removed') {
-      body = html`<div class="vals">${this.value(row.before, 'old')}</div>`;
-    } else if (row.op === 'moved') {
+    if (row.op === 'moved') {
       body = html`<div class="vals">moved to position ${(row.to ?? 0) + 1}</div>`;
-    } else if (wantsBlock(row.before) || wantsBlock(row.after)) {
+    } else if (row.old === undefined || row.new === undefined) {
+      const shown = (row.new ?? row.old)!;
+      body = html`<div class="vals">${this.value(shown, row.new ? 'new' : 'old')}</div>`;
+    } else if (row.old.block || row.new.block) {
       body = html`<div class="vals">
-        ${this.value(row.before, 'old')}${this.value(row.after, 'new')}
+        ${this.value(row.old, 'old')}${this.value(row.new, 'new')}
       </div>`;
     } else {
       body = html`<div class="vals">
-        ${this.value(row.before, 'old')}<span class="arrow" aria-label="becomes">→</span
-        >${this.value(row.after, 'new')}
+        ${this.value(row.old, 'old')}<span class="arrow" aria-label="becomes">→</span
+        >${this.value(row.new, 'new')}
       </div>`;
     }
     const verb = row.op === 'changed' ? '' : ` (${row.op})`;
     return html`<div class="row ${row.op}">
       <div class="path">${row.path}<span class="sr-only">${verb}</span></div>
-      ${body}
+      ${body} ${this.note(row)}
     </div>`;
   }
 
-  private renderProperties(props: Record<string, unknown> | undefined, op: 'added' | 'removed') {
-    const rows = propertyRows(props);
-    if (rows.length === 0) return html`<p class="empty">No properties.</p>`;
-    const blocks = rows.filter(({ value }) => isLongString(value));
-    const short = rows.filter(({ value }) => !isLongString(value));
+  private renderProperties(section: Extract<Section, { kind: 'properties' }>) {
+    if (section.rows.length === 0) return html`<p class="empty">No properties.</p>`;
+    const blocks = section.rows.filter((row) => row.lines !== undefined);
+    const short = section.rows.filter((row) => row.lines === undefined);
     return html`${
       short.length > 0
-        ? html`<dl class="props ${op}">
-            ${short.map(
-              ({ key, value }) =>
-                html`<dt>${key}</dt>
-                  <dd>
-                    ${
-                      value === ''
-                        ? html`<span class="blank">empty</span>`
-                        : wantsBlock(value)
-                          ? html`<pre>${blockText(value)}</pre>`
-                          : valueText(value)
-                    }
-                  </dd>`,
-            )}
+        ? html`<dl class="props ${section.op}">
+            ${short.map((row) => {
+              const shown = (row.new ?? row.old)!;
+              return html`<dt>${row.path}</dt>
+                <dd>
+                  ${
+                    shown.blank
+                      ? html`<span class="blank">${shown.text}</span>`
+                      : shown.block
+                        ? html`<pre>${shown.text}</pre>`
+                        : html`<span class="v">${shown.text}</span>`
+                  }
+                </dd>`;
+            })}
           </dl>`
         : nothing
     }
-    ${blocks.map(({ key, value }) => {
-      const text = value as string;
-      const lines = op === 'added' ? lineDiff('', text) : lineDiff(text, '');
-      return html`<cs-line-diff .lines=${lines} .label=${key}></cs-line-diff>`;
-    })}`;
+    ${blocks.map((row) => html`<cs-line-diff .lines=${row.lines} .label=${row.path}></cs-line-diff>`)}`;
   }
 
-  private renderEdges(edges: Edge[], state: 'added' | 'removed') {
-    return edges.map((edge) => {
-      const t = edgeText(edge, this.index);
-      return html`<li class="edge ${state}">
-        <span class="mark" aria-hidden="true">${state === 'added' ? '+' : '−'}</span>
-        <span>
-          <span class="sr-only"
-            >${state === 'added' ? 'New connection' : 'Removed connection'}:
-          </span>
-          <span class="from">${t.from}</span>
-          ${t.port !== '' ? html`<span class="port">${t.port}</span>` : nothing}
-          <span class="to">${t.to}</span>
-        </span>
-      </li>`;
-    });
+  private renderEdges(rows: EdgeRow[]) {
+    return html`<ul class="edges">
+      ${rows.map(
+        (r) =>
+          html`<li class="edge ${r.state}">
+            <span class="mark" aria-hidden="true">${r.state === 'added' ? '+' : '−'}</span>
+            <span>
+              <span class="sr-only"
+                >${r.state === 'added' ? 'New connection' : 'Removed connection'}:
+              </span>
+              <span class="from">${r.from}</span>
+              ${r.port !== '' ? html`<span class="port">${r.port}</span>` : nothing}
+              <span class="to">${r.to}</span>
+            </span>
+          </li>`,
+      )}
+    </ul>`;
   }
 
-  private renderEdgeSection(edges: { added: Edge[]; removed: Edge[] } | undefined) {
-    if (edges === undefined || (edges.added.length === 0 && edges.removed.length === 0))
-      return nothing;
-    return html`<h3>Connections</h3>
-      <ul class="edges">
-        ${this.renderEdges(edges.removed, 'removed')} ${this.renderEdges(edges.added, 'added')}
-      </ul>`;
-  }
-
-  private renderUsers() {
-    const c = this.change;
-    if (c.node === undefined || !this.index.complete) return nothing;
-    const users = this.index.usersOf(c.node.id);
-    if (users.length === 0) return nothing;
-    return html`<h3>Used by</h3>
-      ${this.renderNames(users)}`;
-  }
-
-  private renderNames(ids: string[]) {
-    const shown = ids.slice(0, MAX_LISTED);
+  private renderNames(section: Extract<Section, { kind: 'names' }>) {
     return html`<ul class="names">
-      ${shown.map((id) => {
-        const type = this.index.typeOf(id);
-        const name = this.index.label(id);
-        return html`<li>
-          ${name}${type !== undefined && !name.startsWith(type) ? html` <span class="t">${type}</span>` : nothing}
-        </li>`;
-      })}
-      ${ids.length > shown.length ? html`<li class="muted">and ${ids.length - shown.length} more</li>` : nothing}
+      ${section.rows.map(
+        (r) =>
+          html`<li>
+            ${r.name}${r.type !== undefined ? html` <span class="t">${r.type}</span>` : nothing}
+          </li>`,
+      )}
+      ${section.more > 0 ? html`<li class="muted">and ${section.more} more</li>` : nothing}
     </ul>`;
   }
 
   /** Item 5 of 7.1: libraries Node-RED installs for a function node, with their versions. */
-  private renderLibs() {
-    const rows = libRows(this.change);
-    if (rows.length === 0) return nothing;
-    return html`<h3>Libraries Node-RED installs from npm</h3>
+  private renderLibs(section: Extract<Section, { kind: 'libs' }>) {
+    return html`<h3>${section.heading}</h3>
       <ul class="names libs">
-        ${rows.map(
-          ({ lib, state }) =>
-            html`<li class="lib ${state}">
-              ${state === 'added' ? html`<strong>New:</strong> ` : state === 'removed' ? html`<strong>Dropped:</strong> ` : nothing}${libText(lib)}${lib.var ? html` <span class="t">as ${lib.var}</span>` : nothing}
+        ${section.rows.map(
+          (r) =>
+            html`<li class="lib ${r.state}">
+              ${r.state === 'added' ? html`<strong>New:</strong> ` : r.state === 'removed' ? html`<strong>Dropped:</strong> ` : nothing}${r.text}${r.as !== undefined ? html` <span class="t">as ${r.as}</span>` : nothing}
             </li>`,
         )}
-      </ul>
-      <p class="explain">Node-RED downloads and runs these packages when the flows start.</p>`;
+      </ul>`;
   }
 
-  private renderBody() {
-    const c = this.change;
-    switch (c.kind) {
-      case 'wiring':
-        return html`${this.renderEdgeSection(c.edges)}
-          <p class="explain">
-            Only the connections of this node changed. Messages will now flow as shown.
-          </p>`;
-      case 'credentials':
-        return html`<h3>Credential fields set</h3>
+  private renderSection(section: Section) {
+    switch (section.kind) {
+      case 'explain':
+        return html`<p class="explain">${section.text}</p>`;
+      case 'properties':
+        return html`<h3>${section.heading}</h3>
+          ${this.renderProperties(section)}`;
+      case 'changes':
+        return html`<h3>${section.heading}</h3>
+          <div class="rows">${section.rows.map((row) => this.deltaRow(row))}</div>`;
+      case 'edges':
+        return html`<h3>${section.heading}</h3>
+          ${this.renderEdges(section.rows)}`;
+      case 'fields':
+        return html`<h3>${section.heading}</h3>
           <ul class="edges">
-            ${(c.fields ?? []).map(
+            ${section.fields.map(
               (field) =>
                 html`<li class="field">
                   ${lockIcon}<span class="name">${field}</span
                   ><span class="hidden">value hidden</span>
                 </li>`,
             )}
-          </ul>
-          <p class="explain">
-            Credential values never leave Node-RED. The signature covers a digest of them, so they
-            cannot be swapped after you approve.
-          </p>`;
-      case 'layout':
-        return html`<p class="explain">
-            These nodes only moved on the canvas. Nothing about what they do changed.
-          </p>
-          <h3>Moved</h3>
-          ${this.renderNames(c.nodes ?? [])}`;
-      default:
-        break;
+          </ul>`;
+      case 'names':
+        return html`<h3>${section.heading}</h3>
+          ${this.renderNames(section)}`;
+      case 'libs':
+        return this.renderLibs(section);
     }
-    if (c.op === 'added') {
-      return html`${this.renderLibs()}
-        <h3>Properties</h3>
-        ${this.renderProperties(c.after, 'added')} ${this.renderEdgeSection(c.edges)}
-        ${c.kind === 'config' ? this.renderUsers() : nothing}`;
-    }
-    if (c.op === 'removed') {
-      return html`<h3>Properties it had</h3>
-        ${this.renderProperties(c.before, 'removed')} ${this.renderEdgeSection(c.edges)}`;
-    }
-    const rows = deltaRows(c.delta, c.before, c.after);
-    return html`${this.renderLibs()}
-      <h3>What changed</h3>
-      ${
-        rows.length > 0
-          ? html`<div class="rows">${rows.map((row) => this.deltaRow(row))}</div>`
-          : html`<p class="explain">
-              This id appears more than once in the flows file, and the copies differ. Which copy
-              runs depends on their order.
-            </p>`
-      }
-      ${c.kind === 'config' ? this.renderUsers() : nothing}`;
   }
 
   override render() {
-    const c = this.change;
-    const type = c.node?.type;
+    const view = cardView(this.change, this.index);
     return html`
       <header>
         <div class="chips">
-          <span class="chip ${this.opClass()}">${opWord(c)}</span>
-          <span class="kind">${kindWord(c)}</span>
-          <span class="chip risk risk-${c.risk}">${RISK_TEXT[c.risk]}</span>
+          <span class="chip ${this.opClass()}">${view.op}</span>
+          <span class="kind">${view.kind}</span>
+          <span class="chip risk risk-${view.risk}">${view.riskText}</span>
         </div>
-        <h2>${titleOf(c, this.index)}</h2>
+        <h2>${view.title}</h2>
         <p class="sub">
-          ${type !== undefined && c.kind !== 'flow' ? html`<span class="type">${type}</span>` : nothing}
-          <span>${flowIcon}</span><span>${flowText(c)}</span>
+          ${view.type !== undefined ? html`<span class="type">${view.type}</span>` : nothing}
+          <span>${flowIcon}</span><span>${view.flow}</span>
         </p>
       </header>
-      ${this.renderBody()} ${this.renderSketch()}
+      ${view.warnings.map(
+        (text) =>
+          html`<p class="warning warning-box" role="note">${alertIcon}<span>${text}</span></p>`,
+      )}
+      ${view.sections.map((section) => this.renderSection(section))} ${this.renderSketch()}
     `;
   }
 }

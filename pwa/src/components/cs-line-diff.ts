@@ -2,8 +2,9 @@ import { LitElement, css, html, nothing } from 'lit';
 import { diffStats, hunksOf, type DiffLine, type DiffPart } from '../cards/line-diff.js';
 
 /**
- * A unified line diff: added lines green, removed red, long unchanged stretches folded behind a
- * button. Lines wrap rather than scroll sideways, because a sideways drag on a card is a decision.
+ * A unified line diff: added lines green, removed red, the changed characters within a changed line
+ * marked, long unchanged stretches folded behind a button. Lines wrap rather than scroll sideways,
+ * because a sideways drag on a card is a decision.
  */
 export class CsLineDiff extends LitElement {
   static override properties = {
@@ -100,6 +101,17 @@ export class CsLineDiff extends LitElement {
       text-decoration: line-through;
       text-decoration-color: color-mix(in srgb, var(--reject) 45%, transparent);
     }
+    /* The characters that changed within a changed line. */
+    mark {
+      color: inherit;
+      border-radius: 2px;
+    }
+    .add mark {
+      background: color-mix(in srgb, var(--approve) 35%, transparent);
+    }
+    .del mark {
+      background: color-mix(in srgb, var(--reject) 35%, transparent);
+    }
     .sr-only {
       position: absolute;
       width: 1px;
@@ -134,7 +146,11 @@ export class CsLineDiff extends LitElement {
         >${line.op === ' ' ? '' : line.op === '+' ? '+' : '−'}</span
       ><span class="text"
         >${spoken ? html`<span class="sr-only">${spoken}: </span>` : nothing}${
-          line.text === '' ? ' ' : line.text
+          line.text === ''
+            ? ' '
+            : line.parts === undefined
+              ? line.text
+              : line.parts.map((p) => (p.mark ? html`<mark>${p.text}</mark>` : p.text))
         }</span
       >
     </div>`;

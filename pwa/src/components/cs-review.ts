@@ -7,9 +7,10 @@ import {
   type Flows,
   type Verdict,
 } from '../lib/protocol.js';
+import { visibleText } from '../../../protocol/text.js';
 import { sentenceOf } from '../cards/describe.js';
 import { NodeIndex } from '../cards/node-index.js';
-import { approvalClaims, signDecision } from '../lib/approval.js';
+import { approvalFor, signDecision } from '../lib/approval.js';
 import { codeOf, messageOf } from '../lib/messages.js';
 import { ORDER_ONLY, ReviewState } from '../lib/review-state.js';
 import {
@@ -23,7 +24,7 @@ import type { Session } from '../lib/session.js';
 import { sourceText } from '../lib/source.js';
 import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
-import { buttons, view } from '../styles/shared.js';
+import { buttons, view, warningBox } from '../styles/shared.js';
 import './cs-change-card.js';
 import './cs-module-card.js';
 import './cs-review-summary.js';
@@ -104,6 +105,7 @@ export class CsReview extends LitElement {
   static override styles = [
     buttons,
     view,
+    warningBox,
     css`
       :host {
         height: 100%;
@@ -201,20 +203,6 @@ export class CsReview extends LitElement {
       }
       .alert {
         margin: 0 12px 8px;
-        display: flex;
-        gap: 10px;
-        align-items: flex-start;
-        padding: 10px 12px;
-        border-radius: 12px;
-        background: var(--reject-bg);
-        color: var(--reject);
-        border: 1px solid var(--reject-line);
-        font-size: 14px;
-      }
-      .alert svg {
-        width: 22px;
-        height: 22px;
-        flex: none;
       }
       .alert button {
         margin-top: 6px;
@@ -662,7 +650,7 @@ export class CsReview extends LitElement {
         }
       }
       const { device, key, api } = this.session;
-      const claims = approvalClaims({
+      const approval = await approvalFor({
         deviceId: key.id,
         serverId: device.serverId,
         detail,
@@ -671,11 +659,10 @@ export class CsReview extends LitElement {
         note,
         now: nowSeconds(),
       });
-      const jws = await signDecision(key, claims);
       this._result = await api.json<DecisionResponse>(
         'POST',
         `/deployments/${encodeURIComponent(detail.id)}/decision`,
-        { jws },
+        await signDecision(key, approval),
       );
       this._phase = 'done';
       this.setActive(false);
@@ -713,8 +700,8 @@ export class CsReview extends LitElement {
         ${backIcon}
       </button>
       <div class="titles">
-        <h1>${d?.instance ?? 'Deployment'}</h1>
-        <p>${d ? sourceText(d.source) : ''}</p>
+        <h1>${d ? visibleText(d.instance) : 'Deployment'}</h1>
+        <p>${d ? visibleText(sourceText(d.source)) : ''}</p>
       </div>
       ${
         d && this._phase === 'review'
@@ -755,7 +742,7 @@ export class CsReview extends LitElement {
 
   private renderAlert() {
     if (this._check !== 'failed' && this._check !== 'error') return nothing;
-    return html`<div class="alert" role="alert">
+    return html`<div class="alert warning-box" role="alert">
       ${alertIcon}
       <div>
         <strong>${this._check === 'failed' ? 'Do not approve.' : 'Snapshots not checked.'}</strong>

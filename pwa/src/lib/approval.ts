@@ -1,9 +1,13 @@
-/** The approval JWS of DESIGN 5.4, built from a finished review. */
+/** The approval of DESIGN 5.4, built from a finished review: the JWS claims and the decision map. */
 import {
   MAX_NOTE_LENGTH,
+  decisionsDigest,
+  parseDecisionMap,
   randomId,
   signApproval,
   type ApprovalClaims,
+  type DecisionMap,
+  type DecisionRequest,
   type DeploymentDetail,
   type DeviceKey,
   type Verdict,
@@ -12,8 +16,14 @@ import {
 /** How long a signed approval stays valid: well inside the 300 s the server allows. */
 export const APPROVAL_LIFETIME_S = 120;
 
-/** The claims for one decision on `detail`, as `device` (aud = the server it enrolled with). */
-export function approvalClaims(input: {
+/** An approval before signing: the claims and the decision map whose digest they carry. */
+export type UnsignedApproval = { claims: ApprovalClaims; changes: DecisionMap };
+
+/**
+ * The claims for one decision on `detail`, as `device` (aud = the server it enrolled with), and the
+ * decision map that travels beside the JWS (its digest is the `decisions` claim).
+ */
+export async function approvalFor(input: {
   deviceId: string;
   serverId: string;
   detail: Pick<DeploymentDetail, 'id' | 'base' | 'target' | 'creds'>;
@@ -22,8 +32,9 @@ export function approvalClaims(input: {
   verdict?: Verdict;
   note?: string;
   now: number;
-}): ApprovalClaims {
-  const verdicts = Object.values(input.changes);
+}): Promise<UnsignedApproval> {
+  const changes = parseDecisionMap(input.changes);
+  const verdicts = Object.values(changes);
   const verdict: Verdict =
     verdicts.length === 0
       ? (input.verdict ?? 'approve')
@@ -41,14 +52,17 @@ export function approvalClaims(input: {
     target: input.detail.target,
     creds: input.detail.creds,
     verdict,
-    changes: { ...input.changes },
+    decisions: await decisionsDigest(changes),
   };
   const note = input.note?.trim();
   if (note !== undefined && note !== '') claims.note = note.slice(0, MAX_NOTE_LENGTH);
-  return claims;
+  return { claims, changes };
 }
 
-/** Signs the claims with the device key. */
-export function signDecision(key: DeviceKey, claims: ApprovalClaims): Promise<string> {
-  return signApproval(key, claims);
+/** Signs the approval with the device key: the body of `POST /deployments/:id/decision`. */
+export async function signDecision(
+  key: DeviceKey,
+  approval: UnsignedApproval,
+): Promise<DecisionRequest> {
+  return { jws: await signApproval(key, approval.claims), changes: { ...approval.changes } };
 }

@@ -7,6 +7,7 @@ export * from '../../../protocol/errors.js';
 export * from '../../../protocol/claims.js';
 export * from '../../../protocol/device-id.js';
 export * from '../../../protocol/sign.js';
+export * from '../../../protocol/approval/decisions.js';
 export { edgesOf } from '../../../protocol/changes/edges.js';
 export * from '../../../protocol/wire.js';
 export type * from '../../../protocol/flows.js';

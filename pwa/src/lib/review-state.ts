@@ -92,7 +92,7 @@ export class ReviewState {
     return this.done && this.counts.rejected === 0 ? 'approve' : 'reject';
   }
 
-  /** The `changes` claim: every change id with its verdict (undecided ones count as rejected). */
+  /** The decision map (5.4): every change id with its verdict (undecided ones count as rejected). */
   get changesClaim(): Record<string, Verdict> {
     const out: Record<string, Verdict> = {};
     for (const id of this.ids) out[id] = this.verdicts.get(id) ?? 'reject';

@@ -1,10 +1,12 @@
 /**
  * T8: before anything is signed, the phone checks the server's story itself. It fetches both
  * snapshots, re-hashes them against `base` and `target`, recomputes the change list with the same
- * model the server uses, and compares ids and content. Any difference refuses the signature.
+ * model the server uses, and compares ids and content. Any difference refuses the signature, and so
+ * does a difference its own cards would not show (T9, the completeness rule of 5.2).
  */
 import {
   computeChanges,
+  credsMatchFields,
   deepEqual,
   moduleChange,
   parseFlows,
@@ -14,11 +16,12 @@ import {
   type DeploymentDetail,
   type Flows,
 } from '../../../protocol/index.js';
+import { unshownDifferences, unshownMessage } from '../cards/completeness.js';
 
 /** Why a deployment failed the check, for the warning the reviewer reads. */
 export type VerifyFailure = {
   ok: false;
-  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes';
+  reason: 'base-hash' | 'target-hash' | 'unreadable' | 'changes' | 'unshown' | 'credentials';
   message: string;
   /** Change ids that differ (missing, extra or different content), for `changes`. */
   ids?: string[];
@@ -27,18 +30,30 @@ export type VerifyFailure = {
 /** The result of the check; on success the parsed snapshots, for names and sketches. */
 export type VerifyResult = { ok: true; base: Flows; target: Flows } | VerifyFailure;
 
-type Detail = Pick<DeploymentDetail, 'base' | 'target' | 'credentials' | 'changes'> & {
+type Detail = Pick<DeploymentDetail, 'base' | 'target' | 'creds' | 'credentials' | 'changes'> & {
   type?: DeploymentDetail['type'];
 };
 
 /** Fetches a blob's bytes by rev. */
 export type BlobSource = (rev: string) => Promise<Uint8Array<ArrayBuffer>>;
 
-/** Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`. */
+/**
+ * Runs the T8 check on a deployment. Network failures throw; a mismatch resolves `ok: false`.
+ * `recompute` is the change model (tests pass a faulty one to see the completeness check refuse).
+ */
 export async function verifyDeployment(
   detail: Detail,
   fetchBlob: BlobSource,
+  recompute: typeof computeChanges = computeChanges,
 ): Promise<VerifyResult> {
+  if (!credsMatchFields(detail.creds, detail.credentials)) {
+    return {
+      ok: false,
+      reason: 'credentials',
+      message:
+        'The server says this deployment sets credentials but names no credential field (or the reverse), so the review cannot show them.',
+    };
+  }
   const [baseBytes, targetBytes] = await Promise.all([
     fetchBlob(detail.base),
     fetchBlob(detail.target),
@@ -71,16 +86,16 @@ export async function verifyDeployment(
       target = base;
     } else {
       target = parseFlows(JSON.parse(decoder.decode(targetBytes)));
-      local = computeChanges(base, target, detail.credentials);
+      local = recompute(base, target, detail.credentials);
     }
-  } catch {
+  } catch (err) {
     return {
       ok: false,
       reason: 'unreadable',
       message:
         detail.type === 'module'
           ? 'The snapshot or the module description is not readable.'
-          : 'A snapshot is not a readable flows file.',
+          : `A snapshot cannot be reviewed: ${err instanceof Error ? err.message : 'not a flows file'}.`,
     };
   }
   const ids = differingChanges(local, detail.changes);
@@ -94,6 +109,12 @@ export async function verifyDeployment(
       }.`,
     };
   }
+  // T9: the flows' cards show every difference (a palette change has its own card and no flows change).
+  const unshown =
+    detail.type === 'module'
+      ? null
+      : unshownMessage(unshownDifferences(base, target, local, detail.credentials));
+  if (unshown !== null) return { ok: false, reason: 'unshown', message: unshown };
   return { ok: true, base, target };
 }
 

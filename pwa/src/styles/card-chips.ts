@@ -69,5 +69,5 @@ export const cardChips = css`
   }
 `;
 
-/** The words of the risk chip. */
-export const RISK_TEXT = { high: 'High risk', medium: 'Medium risk', low: 'Low risk' } as const;
+/** The words of the risk chip (kept with the card's other words). */
+export { RISK_TEXT } from '../cards/describe.js';

@@ -97,6 +97,26 @@ export const srOnly = css`
   }
 `;
 
+/** A red box with an icon that warns before the reader decides: the review's T8 alert, a card's hidden characters. */
+export const warningBox = css`
+  .warning-box {
+    display: flex;
+    gap: 10px;
+    align-items: flex-start;
+    padding: 10px 12px;
+    border-radius: 12px;
+    background: var(--reject-bg);
+    color: var(--reject);
+    border: 1px solid var(--reject-line);
+    font-size: 14px;
+  }
+  .warning-box svg {
+    width: 22px;
+    height: 22px;
+    flex: none;
+  }
+`;
+
 /** A view: header, scrolling body. */
 export const view = css`
   *,
