@@ -75,7 +75,15 @@ export function parseCredentialFields(input: unknown): CredentialFields {
   if (!isPlainObject(input)) throw new ValidationError('credentials must be an object');
   const out: CredentialFields = Object.create(null) as CredentialFields;
   for (const [id, fields] of Object.entries(input)) {
-    if (!Array.isArray(fields) || !fields.every((f) => typeof f === 'string' && f.length <= 200)) {
+    // A node id is data in the null-prototype copy, but `__proto__` is never one on the wire.
+    if (id === '__proto__' || id.length > 200) {
+      throw new ValidationError(`credentials has a key that is not a node id`);
+    }
+    if (
+      !Array.isArray(fields) ||
+      fields.length > 1000 ||
+      !fields.every((f) => typeof f === 'string' && f.length <= 200)
+    ) {
       throw new ValidationError(`credentials.${id} must be an array of field names`);
     }
     out[id] = [...new Set(fields as string[])].sort();

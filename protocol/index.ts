@@ -21,3 +21,4 @@ export { deepEqual } from './changes/deep-equal.js';
 export * from './sign.js';
 export * from './jws.js';
 export * from './approval/index.js';
+export * from './policy.js';

@@ -25,6 +25,8 @@ export function parseDecisionMap(input: unknown): DecisionMap {
   }
   const out = Object.create(null) as Record<string, Verdict>;
   for (const [id, verdict] of Object.entries(input)) {
+    // A change id is `kind:subject` (5.2), never `__proto__`.
+    if (id === '__proto__') throw new ValidationError('changes has the key "__proto__"');
     if (!isVerdict(verdict)) {
       throw new ValidationError(
         `changes[${JSON.stringify(id.slice(0, 80))}] must be "approve" or "reject"`,

@@ -1,0 +1,35 @@
+/** `{code, message}`: the body of every error (5.7), as the plugin and the phone read it. */
+import { isErrorCode, type ErrorCode } from '../errors.js';
+import { isObject } from './guards.js';
+
+/** `{code, message}`: the body of every error. */
+export type ErrorBody = { code: string; message: string };
+
+/** The generic code of an HTTP status, for an answer without a known code (a proxy's page, say). */
+export function codeOfStatus(status: number): ErrorCode {
+  if (status === 401) return 'ERR_UNAUTHORIZED';
+  if (status === 403) return 'ERR_FORBIDDEN';
+  if (status === 404) return 'ERR_NOT_FOUND';
+  if (status === 413) return 'ERR_BODY_TOO_LARGE';
+  if (status === 429) return 'ERR_RATE_LIMITED';
+  if (status >= 400 && status < 500) return 'ERR_BAD_REQUEST';
+  return 'ERR_INTERNAL';
+}
+
+/**
+ * What an error answer says: its code when the body is `{code, message}` with a known code (else the
+ * status's generic code), the code as sent (or null), and its message (else the status line).
+ */
+export function parseErrorBody(
+  status: number,
+  statusText: string,
+  input: unknown,
+): { code: ErrorCode; sent: string | null; message: string } {
+  const body = isObject(input) ? input : {};
+  const sent = typeof body.code === 'string' ? body.code.slice(0, 64) : null;
+  const message =
+    typeof body.message === 'string' && body.message !== ''
+      ? body.message.slice(0, 2000)
+      : `${status} ${statusText}`.trim();
+  return { code: isErrorCode(sent) ? sent : codeOfStatus(status), sent, message };
+}
