@@ -13,7 +13,7 @@ import { securityHeaders } from './http/headers.js';
 import { staticApp } from './http/static-app.js';
 import { consoleLog, type Log } from './log.js';
 import { VERSION } from './package-root.js';
-import { DEFAULT_POLICY } from './policy.js';
+import { DEFAULT_POLICY } from '../protocol/index.js';
 import { systemResolver, type PushPolicy } from './push/endpoint-policy.js';
 import { Notifier, type NotifierOptions } from './push/notifier.js';
 import type { PushSender } from './push/sender.js';

@@ -5,7 +5,7 @@ import type { Notifier } from './push/notifier.js';
 import type { PushPolicy } from './push/endpoint-policy.js';
 import type { FailureLimiter } from './devices/failure-limiter.js';
 import type { Pruner } from './history/pruner.js';
-import type { Policy } from './policy.js';
+import type { Policy } from '../protocol/index.js';
 import type { Retention } from './store/retention.js';
 import type { Store } from './store/types.js';
 

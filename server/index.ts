@@ -8,7 +8,7 @@ export {
 export { startServer, parsePublicUrl, type RunningServer, type StartOptions } from './start.js';
 export { systemClock, type Clock } from './clock.js';
 export { consoleLog, silentLog, type Log } from './log.js';
-export { DEFAULT_POLICY, parsePolicy, durationSeconds, type Policy } from './policy.js';
+export { DEFAULT_POLICY, parsePolicy, durationSeconds, type Policy } from '../protocol/index.js';
 export {
   webPushSender,
   type PushSender,

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { CountersignError } from '../protocol/index.js';
+import { CountersignError, parseInvitationRequest } from '../protocol/index.js';
 import { createServer, type CountersignApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import { issueInstance } from './instances/instances.js';
@@ -302,7 +302,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         return closed;
       },
       ensureInstance: (name, p) => issueInstance(handle.ctx, name, p, 'ensure'),
-      invite: (request) => createInvitation(handle.ctx, request, 'admin'),
+      invite: (request) => createInvitation(handle.ctx, parseInvitationRequest(request), 'admin'),
       hasActiveDevices: async () => (await openStore.devices()).some(isActive),
     };
   } catch (err) {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CountersignError } from '../../protocol/index.js';
 import type { Quotas } from '../context.js';
 import { parseTrustProxy } from '../http/client-address.js';
-import { parsePolicy, type Policy } from '../policy.js';
+import { parsePolicy, type Policy } from '../../protocol/index.js';
 import { parsePublicUrl } from '../start.js';
 import { parseRetention, type Retention } from '../store/retention.js';
 

@@ -3,6 +3,7 @@ import {
   CLOCK_SKEW_S,
   approvingOwners,
   fingerprintOf,
+  parseDecisionBody,
   verifyApproval,
   type ApprovalContext,
   type DecisionResponse,
@@ -15,15 +16,6 @@ import { isActive } from '../store/device-rules.js';
 import type { DeploymentRecord, DeviceRecord } from '../store/types.js';
 import { deploymentOf, expireDue, isPendingAt } from './lifecycle.js';
 import { approvalsOf } from './views.js';
-
-/** The body `{jws, changes}` of 5.4; anything else fails row 1 (no JWS) or row 10 (no map). */
-function partsOf(body: unknown): { jws: unknown; changes: unknown } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { jws: undefined, changes: undefined };
-  }
-  const b = body as { jws?: unknown; changes?: unknown };
-  return { jws: b.jws, changes: b.changes };
-}
 
 /** A registered device as the rules of 5.4 see it. */
 function approvalDevice(d: DeviceRecord): ReturnType<ApprovalContext['device']> {
@@ -109,7 +101,8 @@ export async function decide(
 ): Promise<DecisionResponse> {
   await deploymentOf(ctx, deploymentId);
   await expireDue(ctx);
-  const { jws, changes } = partsOf(body);
+  // Parsed here, after the deployment is found: 5.4's rows then check the JWS and map in order.
+  const { jws, changes } = parseDecisionBody(body);
   const verified = await verifyForDeployment(
     ctx,
     await deploymentOf(ctx, deploymentId),

@@ -1,91 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import {
   CountersignError,
-  ValidationError,
   computeChanges,
-  credsMatchFields,
-  isSha256Hex,
+  durationSeconds,
   moduleChange,
   parseModuleBlob,
-  parseCredentialFields,
   parseFlows,
   type Change,
-  type DeploymentSource,
-  type DeploymentType,
   type Flows,
   type ProposalRequest,
   type ProposalResponse,
 } from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
-import { durationSeconds } from '../policy.js';
 import { chargeQuota } from '../instances/quota.js';
 import type { DeploymentRecord, InstanceRecord } from '../store/types.js';
-
-const TYPES: ReadonlySet<string> = new Set<DeploymentType>([
-  'full',
-  'nodes',
-  'flows',
-  'reload',
-  'flow-add',
-  'flow-update',
-  'flow-delete',
-  'startup',
-  'module',
-]);
-
-function shortText(value: unknown, name: string, max: number): string {
-  if (typeof value !== 'string' || value.length > max) {
-    throw new ValidationError(`${name} must be a string of at most ${max} characters`);
-  }
-  return value;
-}
-
-/** Checks a proposal body (5.7) into its type. */
-export function parseProposal(input: unknown): ProposalRequest {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError('the proposal must be a JSON object');
-  }
-  const b = input as Record<string, unknown>;
-  if (!isSha256Hex(b.base) || !isSha256Hex(b.target)) {
-    throw new ValidationError('base and target must be revs (64 lowercase hex digits)');
-  }
-  if (b.creds !== null && !isSha256Hex(b.creds)) {
-    throw new ValidationError('creds must be null or a digest (64 lowercase hex digits)');
-  }
-  if (typeof b.type !== 'string' || !TYPES.has(b.type)) {
-    throw new ValidationError(`type must be one of ${[...TYPES].join(', ')}`);
-  }
-  const s = b.source as Record<string, unknown> | null;
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-    throw new ValidationError('source must be {user, via, address?}');
-  }
-  const source: DeploymentSource = {
-    user: shortText(s.user, 'source.user', 200),
-    via: shortText(s.via, 'source.via', 100),
-  };
-  if (s.address !== undefined) source.address = shortText(s.address, 'source.address', 200);
-  const credentials = parseCredentialFields(b.credentials);
-  if (Object.keys(credentials).length > 100_000) throw new ValidationError('too many credentials');
-  // T8: the digest names credentials exactly when field names are listed, or the review would not show them.
-  if (!credsMatchFields(b.creds as string | null, credentials)) {
-    throw new ValidationError(
-      'creds must be null exactly when credentials lists no field (a digest without field names, or field names without a digest)',
-    );
-  }
-  // 7.1: a palette change sets no credentials.
-  if (b.type === 'module' && (b.creds !== null || Object.keys(credentials).length > 0)) {
-    throw new ValidationError('a module deployment carries no credentials (creds null)');
-  }
-  return {
-    base: b.base,
-    target: b.target,
-    creds: b.creds as string | null,
-    credentials,
-    type: b.type as DeploymentType,
-    source,
-  };
-}
 
 async function blobText(ctx: Context, rev: string, instanceId: string): Promise<string> {
   const owners = await ctx.store.blobOwners(rev);
@@ -130,9 +59,8 @@ async function changesOf(
 export async function propose(
   ctx: Context,
   instance: InstanceRecord,
-  body: unknown,
+  proposal: ProposalRequest,
 ): Promise<ProposalResponse> {
-  const proposal = parseProposal(body);
   await chargeQuota(ctx, instance, 'proposal');
   const changes = await changesOf(ctx, proposal, instance.id);
   const now = ctx.clock.now();

@@ -1,4 +1,9 @@
-import type { ApprovalView, DeploymentDetail, DeploymentSummary } from '../../protocol/index.js';
+import type {
+  ApprovalView,
+  DeploymentDetail,
+  DeploymentEvent,
+  DeploymentSummary,
+} from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import type { DeploymentRecord } from '../store/types.js';
 
@@ -25,13 +30,6 @@ export function approvalsOf(d: DeploymentRecord, withJws: boolean): ApprovalView
 }
 
 /** What the plugin's event stream carries: the summary, the revs, and the approvals with their JWS. */
-export type DeploymentEvent = DeploymentSummary & {
-  base: string;
-  target: string;
-  creds: string | null;
-  approvals: ApprovalView[];
-};
-
 export function eventOf(d: DeploymentRecord): DeploymentEvent {
   return {
     ...summaryOf(d),

@@ -1,9 +1,13 @@
-import { CountersignError, fingerprintOf, type DeviceView } from '../../protocol/index.js';
+import {
+  fingerprintOf,
+  type DeviceView,
+  type PushUpdateRequest,
+  type RevokeResponse,
+} from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { checkPushEndpoint } from '../push/endpoint-policy.js';
 import type { DeviceRecord } from '../store/types.js';
-import { parsePushSubscription } from './push-subscription.js';
 
 /** The view of one device (5.7), `self` marking the caller's. */
 export function deviceView(d: DeviceRecord, selfId: string | null): DeviceView {
@@ -35,7 +39,7 @@ export async function revokeDevice(
   ctx: Context,
   id: string,
   by: DeviceRecord | 'admin',
-): Promise<{ id: string; revokedAt: string; suspended: string[] }> {
+): Promise<RevokeResponse> {
   const byId = by === 'admin' ? 'admin' : by.id;
   const { device, changed, suspended } = await ctx.store.revokeDevice(id, isoOf(ctx.clock), (r) => [
     { type: 'device-revoked', data: { device: r.device.id, by: byId } },
@@ -86,11 +90,11 @@ export async function confirmDevice(
 }
 
 /** `PUT /devices/self/push`: the caller's new subscription (or null), checked as 5.6 says. */
-export async function setPush(ctx: Context, device: DeviceRecord, body: unknown): Promise<void> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('push' in body)) {
-    throw new CountersignError('ERR_BAD_REQUEST', 'the body must be {push}');
-  }
-  const push = parsePushSubscription((body as { push: unknown }).push);
+export async function setPush(
+  ctx: Context,
+  device: DeviceRecord,
+  { push }: PushUpdateRequest,
+): Promise<void> {
   if (push) await checkPushEndpoint(push.endpoint, ctx.pushPolicy);
   await ctx.store.setPush(device.id, push, [
     { type: 'device-push', data: { device: device.id, push: push !== null } },

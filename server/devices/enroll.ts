@@ -4,7 +4,6 @@ import {
   CountersignError,
   PROOF_JTI_WINDOW_S,
   TYP_ENROLL,
-  ValidationError,
   decodeCompactJws,
   deviceIdOf,
   deviceVerifyKey,
@@ -13,50 +12,24 @@ import {
   isShortString,
   parseDeviceJwk,
   verifyCompactJws,
-  type DeviceJwk,
+  type EnrollRequest,
   type EnrollResponse,
-  type PushSubscriptionJson,
 } from '../../protocol/index.js';
 import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
 import { checkPushEndpoint } from '../push/endpoint-policy.js';
-import { parseLabel } from './invitations.js';
-import { parsePushSubscription } from './push-subscription.js';
-
-type EnrollBody = {
-  code: string;
-  name: string | null;
-  publicJwk: DeviceJwk;
-  push: PushSubscriptionJson | null;
-  proof: string;
-};
-
-function parseEnrollBody(input: unknown): EnrollBody {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError('the enrolment must be {code, name, publicJwk, push, proof}');
-  }
-  const b = input as Record<string, unknown>;
-  if (typeof b.code !== 'string' || b.code.length === 0 || b.code.length > 256) {
-    throw new ValidationError('code must be the invitation code');
-  }
-  if (typeof b.proof !== 'string') throw new ValidationError('proof must be a JWS');
-  return {
-    code: b.code,
-    name:
-      b.name === undefined || b.name === null || b.name === '' ? null : parseLabel(b.name, 'name'),
-    publicJwk: parseDeviceJwk(b.publicJwk),
-    push: parsePushSubscription(b.push ?? null),
-    proof: b.proof,
-  };
-}
 
 function proofError(message: string): CountersignError {
   return new CountersignError('ERR_ENROLL_PROOF', message);
 }
 
 /** The enrolment proof of 5.5, signed by the new key over the server id and the code's hash. */
-async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string): Promise<void> {
+async function checkEnrollProof(
+  ctx: Context,
+  body: EnrollRequest,
+  deviceId: string,
+): Promise<void> {
   const jws = decodeCompactJws(body.proof, 8 * 1024);
   if (!jws) throw proofError('the enrolment proof is not a compact JWS');
   const { header } = jws;
@@ -96,7 +69,7 @@ async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string
 export async function enroll(
   ctx: Context,
   client: string,
-  input: unknown,
+  body: EnrollRequest,
 ): Promise<EnrollResponse> {
   if (await ctx.enrollLimiter.blocked(client)) {
     throw new CountersignError(
@@ -104,7 +77,6 @@ export async function enroll(
       'too many bad invitation codes: try again later',
     );
   }
-  const body = parseEnrollBody(input);
   const codeHash = sha256HexSync(body.code);
   if (!(await ctx.store.invitation(codeHash))) {
     await ctx.enrollLimiter.fail(client);

@@ -2,41 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   CountersignError,
   INVITATION_TTL_S,
-  ValidationError,
+  type InvitationRequest,
   type InvitationResponse,
 } from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord } from '../store/types.js';
-
-/** True when `text` holds a control character (C0 or DEL). */
-export function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
-/** A person's or device's label: 1–100 characters, no control characters. */
-export function parseLabel(input: unknown, name: string): string {
-  if (typeof input !== 'string') throw new ValidationError(`${name} must be a string`);
-  const text = input.trim();
-  if (text.length === 0 || text.length > 100 || hasControl(text)) {
-    throw new ValidationError(`${name} must be 1 to 100 characters without control characters`);
-  }
-  return text;
-}
-
-/** Checks `{owner, name}` of an invitation request. */
-export function parseInvitationRequest(input: unknown): { owner: string; name: string } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ValidationError('the invitation must be {owner, name}');
-  }
-  const b = input as Record<string, unknown>;
-  return { owner: parseLabel(b.owner, 'owner'), name: parseLabel(b.name, 'name') };
-}
 
 /**
  * A single-use invitation (5.5): 32 random bytes, base64url; only its SHA-256 is stored; it expires
@@ -46,10 +18,10 @@ export function parseInvitationRequest(input: unknown): { owner: string; name: s
  */
 export async function createInvitation(
   ctx: Context,
-  body: unknown,
+  request: InvitationRequest,
   by: DeviceRecord | 'admin',
 ): Promise<InvitationResponse> {
-  const { owner, name } = parseInvitationRequest(body);
+  const { owner, name } = request;
   if (by !== 'admin' && owner !== by.owner) {
     throw new CountersignError(
       'ERR_FORBIDDEN',

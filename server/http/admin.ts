@@ -1,13 +1,13 @@
 /** The loopback admin API the command line calls (`Authorization: Bearer <admin.token>`). */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { CountersignError, ValidationError } from '../../protocol/index.js';
+import { CountersignError, ValidationError, parseInvitationRequest } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { confirmDevice, listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
 import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { issueInstance } from '../instances/instances.js';
-import { parsePolicy, type Policy } from '../policy.js';
+import { parsePolicy, type Policy } from '../../protocol/index.js';
 import { sha256HexSync } from '../store/files.js';
 import { readJson } from './body.js';
 
@@ -35,7 +35,9 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
   const json = (req: Request): Promise<unknown> => readJson(req, ctx.config.limits.jsonBytes);
 
   r.post('/invitations', async (req, res) => {
-    res.status(201).json(await createInvitation(ctx, await json(req), 'admin'));
+    res
+      .status(201)
+      .json(await createInvitation(ctx, parseInvitationRequest(await json(req)), 'admin'));
   });
   r.get('/devices', async (_req, res) => {
     res.json({ devices: await listDevices(ctx, null) });

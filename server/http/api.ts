@@ -5,8 +5,14 @@ import {
   DEPLOYMENT_STATES,
   ValidationError,
   isSha256Hex,
+  parseDriftRequest,
+  parseEnrollRequest,
   parseFlows,
+  parseInvitationRequest,
   parseModuleBlob,
+  parseOutcomeRequest,
+  parseProposalRequest,
+  parsePushUpdateRequest,
   type ConfigResponse,
   type DeploymentStatus,
   type KeysResponse,
@@ -93,7 +99,7 @@ export function apiRouter(ctx: Context): Router {
         'too many bad invitation codes: try again later',
       );
     }
-    res.status(201).json(await enroll(ctx, client, await json(req)));
+    res.status(201).json(await enroll(ctx, client, parseEnrollRequest(await json(req))));
   });
 
   // devices (5.3 proof on every request)
@@ -103,7 +109,7 @@ export function apiRouter(ctx: Context): Router {
   });
   r.put('/devices/self/push', async (req, res) => {
     const self = await device(req);
-    await setPush(ctx, self, await json(req));
+    await setPush(ctx, self, parsePushUpdateRequest(await json(req)));
     res.json({ ok: true });
   });
   r.post('/devices/:id/revoke', async (req, res) => {
@@ -118,7 +124,9 @@ export function apiRouter(ctx: Context): Router {
   });
   r.post('/invitations', async (req, res) => {
     const self = await device(req);
-    res.status(201).json(await createInvitation(ctx, await json(req), self));
+    res
+      .status(201)
+      .json(await createInvitation(ctx, parseInvitationRequest(await json(req)), self));
   });
   r.get('/deployments', async (req, res) => {
     await device(req);
@@ -238,11 +246,13 @@ export function apiRouter(ctx: Context): Router {
   // plugins (bearer instance token)
   r.post('/deployments', async (req, res) => {
     const inst = await instance(req);
-    res.status(201).json(await propose(ctx, inst, await json(req)));
+    res.status(201).json(await propose(ctx, inst, parseProposalRequest(await json(req))));
   });
   r.post('/deployments/:id/outcome', async (req, res) => {
     const inst = await instance(req);
-    res.json(await reportOutcome(ctx, inst, req.params.id as string, await json(req)));
+    res.json(
+      await reportOutcome(ctx, inst, req.params.id as string, parseOutcomeRequest(await json(req))),
+    );
   });
   r.get('/keys', async (req, res) => {
     await instance(req);
@@ -264,7 +274,7 @@ export function apiRouter(ctx: Context): Router {
   });
   r.post('/instance/drift', async (req, res) => {
     const inst = await instance(req);
-    await recordDrift(ctx, inst, await json(req));
+    await recordDrift(ctx, inst, parseDriftRequest(await json(req)));
     res.status(202).json({ ok: true });
   });
   return r;

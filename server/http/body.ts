@@ -1,8 +1,6 @@
-/** Request bodies: JSON only, size-limited, parsed without prototype keys or deep nesting. */
+/** Request bodies: JSON only, size-limited, parsed by protocol's `parseJsonText` (no prototype keys, no deep nesting). */
 import type { Request } from 'express';
-import { CountersignError } from '../../protocol/index.js';
-
-const MAX_DEPTH = 32;
+import { CountersignError, parseJsonText } from '../../protocol/index.js';
 
 /** Reads the raw body up to `limit` bytes; 413 past it, with `tooLarge` as the message when given. */
 export function readRaw(req: Request, limit: number, tooLarge?: string): Promise<Buffer> {
@@ -51,38 +49,6 @@ export function readRaw(req: Request, limit: number, tooLarge?: string): Promise
 export function isJsonType(req: Request): boolean {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   return type === 'application/json';
-}
-
-/** Walks a parsed value iteratively: no `__proto__` key anywhere, nesting at most 32 deep. */
-function checkShape(value: unknown): void {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= MAX_DEPTH)
-      throw new CountersignError('ERR_BAD_REQUEST', 'the body is nested too deeply');
-    if (Array.isArray(v)) {
-      for (const item of v) stack.push([item, depth + 1]);
-    } else {
-      for (const key of Object.keys(v)) {
-        if (key === '__proto__')
-          throw new CountersignError('ERR_BAD_REQUEST', 'the body has a __proto__ key');
-        stack.push([(v as Record<string, unknown>)[key], depth + 1]);
-      }
-    }
-  }
-}
-
-/** Parses JSON text as a body: ERR_BAD_REQUEST when it is not JSON or is hostile. */
-export function parseJsonText(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new CountersignError('ERR_BAD_REQUEST', 'the body is not JSON');
-  }
-  checkShape(value);
-  return value;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ValidationError, isSha256Hex } from '../../protocol/index.js';
+import type { DriftRequest } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import type { InstanceRecord } from '../store/types.js';
 
@@ -9,19 +9,9 @@ import type { InstanceRecord } from '../store/types.js';
 export async function recordDrift(
   ctx: Context,
   instance: InstanceRecord,
-  body: unknown,
+  { rev, message }: DriftRequest,
 ): Promise<void> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('the drift report must be {rev, message}');
-  }
-  const { rev, message } = body as Record<string, unknown>;
-  if (!isSha256Hex(rev)) throw new ValidationError('rev must be 64 lowercase hex digits');
-  if (message !== undefined && (typeof message !== 'string' || message.length > 500)) {
-    throw new ValidationError('message must be a string of at most 500 characters');
-  }
-  await ctx.store.appendAudit([
-    { type: 'drift', data: { instance: instance.name, rev, message: message ?? '' } },
-  ]);
+  await ctx.store.appendAudit([{ type: 'drift', data: { instance: instance.name, rev, message } }]);
   ctx.log.warn(`instance ${instance.name}: flows drifted to ${rev.slice(0, 12)}`);
   ctx.notifier.notify({
     kind: 'drift',

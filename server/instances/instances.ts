@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { CountersignError, ValidationError } from '../../protocol/index.js';
+import {
+  CountersignError,
+  ValidationError,
+  hasControl,
+  parsePolicy,
+  type Policy,
+} from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
-import { hasControl } from '../devices/invitations.js';
 import type { Context } from '../context.js';
-import { parsePolicy, type Policy } from '../policy.js';
 import { sha256HexSync } from '../store/files.js';
 import type { InstanceRecord } from '../store/types.js';
 
