@@ -4,7 +4,13 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CountersignError } from '../protocol/index.js';
+import {
+  CountersignError,
+  DEFAULT_POLICY,
+  durationSeconds,
+  parsePolicy,
+  type Policy,
+} from '../protocol/index.js';
 import { parseTrustProxy } from '../server/http/client-address.js';
 
 /** How the gate reaches its approval server. */
@@ -112,22 +118,6 @@ export function originKey(url: string): string {
   return `${u.protocol}//${host}:${port}`;
 }
 
-/** A duration such as `'30m'`, `'24h'`, `'7d'` (up to 365 days), as the server accepts it. */
-function parseDuration(setting: string, value: unknown): { text: string; seconds: number } {
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 365 * 86400) {
-    return { text: `${value}s`, seconds: value };
-  }
-  if (typeof value === 'string') {
-    const match = /^(\d{1,6})\s*([smhd])$/.exec(value.trim());
-    const unit = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-    if (match) {
-      const seconds = Number(match[1]) * unit[match[2] as keyof typeof unit];
-      if (seconds > 0 && seconds <= 365 * 86400) return { text: `${match[1]}${match[2]}`, seconds };
-    }
-  }
-  throw bad(setting, `must be a duration such as "30m", "24h" or "7d" (got ${describe(value)})`);
-}
-
 function parsePort(setting: string, value: unknown): number {
   if (typeof value === 'string' && /^\d{1,5}$/.test(value)) value = Number(value);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
@@ -166,25 +156,18 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
   }
   const given = (key: (typeof KNOWN)[number]): boolean => raw[key] !== undefined;
 
-  const requiredApprovals = given('requiredApprovals') ? raw.requiredApprovals : 1;
-  if (
-    typeof requiredApprovals !== 'number' ||
-    !Number.isInteger(requiredApprovals) ||
-    requiredApprovals < 1 ||
-    requiredApprovals > 100
-  ) {
-    throw bad(
-      'requiredApprovals',
-      `must be an integer from 1 to 100 (got ${describe(requiredApprovals)})`,
-    );
+  // The policy's one parser (protocol/policy.ts), the server's too; each error names its setting.
+  let policy: Policy = DEFAULT_POLICY;
+  for (const key of ['requiredApprovals', 'forbidSelfApproval', 'expiresIn'] as const) {
+    if (!given(key)) continue;
+    try {
+      policy = parsePolicy({ [key]: raw[key] }, policy);
+    } catch (err) {
+      throw bad(key, `${(err as Error).message.slice(key.length + 1)} (got ${describe(raw[key])})`);
+    }
   }
-  const forbidSelfApproval = given('forbidSelfApproval') ? raw.forbidSelfApproval : false;
-  if (typeof forbidSelfApproval !== 'boolean') {
-    throw bad('forbidSelfApproval', `must be true or false (got ${describe(forbidSelfApproval)})`);
-  }
-  const expires = given('expiresIn')
-    ? parseDuration('expiresIn', raw.expiresIn)
-    : { text: '24h', seconds: 86400 };
+  const { requiredApprovals, forbidSelfApproval } = policy;
+  const expires = { text: policy.expiresIn, seconds: durationSeconds(policy.expiresIn) };
   const onStartMismatch = given('onStartMismatch') ? raw.onStartMismatch : 'hold';
   if (onStartMismatch !== 'hold' && onStartMismatch !== 'stop') {
     throw bad('onStartMismatch', `must be "hold" or "stop" (got ${describe(onStartMismatch)})`);

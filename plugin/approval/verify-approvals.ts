@@ -10,13 +10,14 @@ import {
   approvingOwners,
   isCountersignError,
   nowSeconds,
-  parseDeviceJwk,
   verifyApproval,
   type ApprovalDevice,
   type ApprovalSubject,
+  type DeploymentEvent,
+  type KeysResponse,
   type VerifiedApproval,
 } from '../../protocol/index.js';
-import type { ApprovalClient, DeploymentView, Jwks } from '../link/client.js';
+import type { ApprovalClient } from '../link/client.js';
 import type { UsedJtis } from './used-jtis.js';
 
 /** One approval as the server reported it: the JWS and the decision map beside it. */
@@ -27,10 +28,10 @@ export type ReportedApproval = { jws: string; changes: unknown };
  * when it carries them, else from `GET /deployments/:id`.
  */
 export async function reportedApprovals(
-  view: DeploymentView,
+  view: DeploymentEvent,
   client: Pick<ApprovalClient, 'deployment'>,
 ): Promise<ReportedApproval[]> {
-  const complete = (list: DeploymentView['approvals']): ReportedApproval[] | null =>
+  const complete = (list: DeploymentEvent['approvals']): ReportedApproval[] | null =>
     list.length > 0 && list.every((a) => typeof a.jws === 'string' && a.changes !== undefined)
       ? list.map((a) => ({ jws: a.jws!, changes: a.changes }))
       : null;
@@ -60,16 +61,12 @@ export type VerifiedApprovals = {
   refused: string[];
 };
 
-/** The devices of `GET /keys`, by id; a key that does not parse is left out. */
-export function devicesOf(jwks: Jwks): Map<string, ApprovalDevice> {
+/** The devices of `GET /keys` (parsed by `parseKeysResponse`), by id. */
+export function devicesOf(jwks: KeysResponse): Map<string, ApprovalDevice> {
   const out = new Map<string, ApprovalDevice>();
   for (const key of jwks.keys) {
-    if (typeof key.kid !== 'string' || typeof key.owner !== 'string') continue;
-    try {
-      out.set(key.kid, { id: key.kid, jwk: parseDeviceJwk(key), owner: key.owner, revoked: false });
-    } catch {
-      // not a P-256 public key: no approval can name it
-    }
+    const jwk = { kty: key.kty, crv: key.crv, x: key.x, y: key.y };
+    out.set(key.kid, { id: key.kid, jwk, owner: key.owner, revoked: false });
   }
   return out;
 }
@@ -81,7 +78,7 @@ export function devicesOf(jwks: Jwks): Map<string, ApprovalDevice> {
 export async function verifyApprovals(
   reported: readonly ReportedApproval[],
   expected: Expected,
-  jwks: Jwks,
+  jwks: KeysResponse,
 ): Promise<VerifiedApprovals> {
   const devices = devicesOf(jwks);
   const approvals: VerifiedApproval[] = [];
@@ -157,7 +154,7 @@ export class ApprovalCheck {
   }
 
   /** Verifies the approvals of `view` for `held`; throws `ApprovalError` when they do not hold. */
-  async check(view: DeploymentView, held: HeldSubject): Promise<VerifiedApprovals> {
+  async check(view: DeploymentEvent, held: HeldSubject): Promise<VerifiedApprovals> {
     const { client, jtis } = this.#o;
     const now = nowSeconds();
     const { proposedAt, ...subject } = held;

@@ -4,14 +4,18 @@
  * approval's claims are read, not verified (the server verified them; a rejection applies nothing).
  */
 import { decodeJwt } from 'jose';
-import { MAX_NOTE_LENGTH, fingerprintOf } from '../../protocol/index.js';
-import type { DeploymentView, Jwks } from '../link/client.js';
+import {
+  MAX_NOTE_LENGTH,
+  fingerprintOf,
+  type DeploymentEvent,
+  type KeysResponse,
+} from '../../protocol/index.js';
 
 /** The rejecting device and its note (null when there is none or it cannot be read). */
 export type Rejection = { device: string | null; note: string | null };
 
 /** The first rejecting approval of `view`, and the note it carries. */
-export function rejectionOf(view: DeploymentView): Rejection {
+export function rejectionOf(view: DeploymentEvent): Rejection {
   const reject = view.approvals.find((a) => a.verdict === 'reject');
   if (!reject) return { device: null, note: null };
   let note: string | null = null;
@@ -27,10 +31,10 @@ export function rejectionOf(view: DeploymentView): Rejection {
 }
 
 /** "alice (AbCd EfGh IjKl MnOp)" from the device keys, or the fingerprint alone. */
-export function approverName(device: string, jwks: Jwks | null): string {
+export function approverName(device: string, jwks: KeysResponse | null): string {
   const owner = jwks?.keys.find((k) => k.kid === device)?.owner;
   const fingerprint = fingerprintOf(device);
-  return typeof owner === 'string' && owner !== '' ? `${owner} (${fingerprint})` : fingerprint;
+  return owner ? `${owner} (${fingerprint})` : fingerprint;
 }
 
 /** Text safe on one log line: line breaks and other control or invisible characters as escapes. */

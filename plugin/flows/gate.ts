@@ -18,13 +18,14 @@ import {
   nowSeconds,
   utf8,
   type CredentialFields,
+  type DeploymentEvent,
   type DeploymentSource,
   type DeploymentType,
   type Flows,
   type Outcome,
 } from '../../protocol/index.js';
 import { releaseRev } from './backstop.js';
-import type { ApprovalClient, DeploymentView } from '../link/client.js';
+import type { ApprovalClient } from '../link/client.js';
 import { HeldError, heldMessage, unreachableMessage } from './held-error.js';
 import type { Notice } from '../editor/notice.js';
 import { approverName, oneLine, rejectionOf } from '../editor/rejection.js';
@@ -264,7 +265,7 @@ export class Gate {
   }
 
   /** Takes a deployment the server reported; applies, drops or ignores it. Never throws. */
-  onDeployment(view: DeploymentView): void {
+  onDeployment(view: DeploymentEvent): void {
     if (this.#finished.has(view.id) || this.#queued.has(view.id)) return;
     const held = this.#held.get(view.id);
     if (!held) {
@@ -308,7 +309,7 @@ export class Gate {
     await this.#report(id, 'failed', await this.activeRev(), message);
   }
 
-  async #drop(held: Held, view: DeploymentView): Promise<void> {
+  async #drop(held: Held, view: DeploymentEvent): Promise<void> {
     const { status } = view;
     this.#forget(held.id);
     if (status !== 'rejected') {
@@ -344,7 +345,7 @@ export class Gate {
   }
 
   /** Verifies and applies an approved deployment, then reports the outcome. */
-  async #settle(held: Held, view: DeploymentView): Promise<void> {
+  async #settle(held: Held, view: DeploymentEvent): Promise<void> {
     const { log } = this.#o;
     this.#forget(held.id);
     const fail = async (status: Outcome, message: string): Promise<void> => {

@@ -1,35 +1,28 @@
 /**
- * The plugin's side of the approval server's HTTP API (DESIGN 5.7), written from the contract: an
- * instance token as `Authorization: Bearer`, JSON bodies, errors as `{code, message}`. Responses
- * are checked at this boundary before the gate uses them.
+ * The plugin's side of the approval server's HTTP API (DESIGN 5.7): an instance token as
+ * `Authorization: Bearer`, JSON bodies, errors as `{code, message}`. Every answer goes through its
+ * parser in `protocol/wire` before the gate uses it; one that does not parse is a `ServerError`
+ * naming the request and the field, and nothing is decided from it.
  */
 import {
   API_PREFIX,
   CountersignError,
   isErrorCode,
-  isSha256Hex,
+  parseConfigResponse,
+  parseDeploymentDetail,
+  parseErrorBody,
+  parseJsonText,
+  parseKeysResponse,
+  parseOutcomeResponse,
+  parseProposalResponse,
   type ConfigResponse,
   type DeploymentDetail,
-  DEPLOYMENT_STATES,
-  type DeploymentStatus,
+  type KeysResponse,
   type OutcomeRequest,
+  type OutcomeResponse,
   type ProposalRequest,
   type ProposalResponse,
 } from '../../protocol/index.js';
-
-/** A JWKS as `GET /keys` answers it. */
-export type Jwks = { keys: Array<Record<string, unknown>> };
-
-/** A deployment as the plugin sees it in events and `GET /deployments/:id`. */
-export type DeploymentView = {
-  id: string;
-  status: DeploymentStatus;
-  base?: string;
-  target?: string;
-  creds?: string | null;
-  /** Accepted decisions; for the plugin each with its JWS and the decision map beside it. */
-  approvals: Array<{ device: string; verdict: string; jws?: string; changes?: unknown }>;
-};
 
 /** An error answered by the server (`code` from its body) or a failure to reach it. */
 export class ServerError extends CountersignError {
@@ -57,40 +50,6 @@ export class ServerError extends CountersignError {
   }
 }
 
-const STATES: readonly string[] = DEPLOYMENT_STATES;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Checks a deployment summary or detail from the server. */
-export function parseDeploymentView(input: unknown): DeploymentView {
-  if (
-    !isObject(input) ||
-    typeof input.id !== 'string' ||
-    !STATES.includes(input.status as string)
-  ) {
-    throw new ServerError('the approval server sent a malformed deployment', 200, null);
-  }
-  const approvals = Array.isArray(input.approvals)
-    ? input.approvals.filter(isObject).map((a) => ({
-        device: String(a.device ?? ''),
-        verdict: String(a.verdict ?? ''),
-        ...(typeof a.jws === 'string' ? { jws: a.jws } : {}),
-        ...(a.changes !== undefined ? { changes: a.changes } : {}),
-      }))
-    : [];
-  const view: DeploymentView = {
-    id: input.id,
-    status: input.status as DeploymentStatus,
-    approvals,
-  };
-  if (isSha256Hex(input.base)) view.base = input.base;
-  if (isSha256Hex(input.target)) view.target = input.target;
-  if (input.creds === null || isSha256Hex(input.creds)) view.creds = input.creds;
-  return view;
-}
-
 /** Options of the client. */
 export type ClientOptions = {
   /** The server's base URL (without `/api/v1`). */
@@ -113,12 +72,8 @@ export class ApprovalClient {
   }
 
   /** `GET /config`: the server id approvals are addressed to. */
-  async config(): Promise<ConfigResponse> {
-    const body = await this.#json('GET', '/config');
-    if (!isObject(body) || typeof body.serverId !== 'string') {
-      throw new ServerError('the approval server sent a malformed /config', 200, null);
-    }
-    return body as ConfigResponse;
+  config(): Promise<ConfigResponse> {
+    return this.#parsed('GET', '/config', parseConfigResponse);
   }
 
   /** `PUT /blobs/:rev` with the snapshot bytes. */
@@ -127,40 +82,38 @@ export class ApprovalClient {
   }
 
   /** `POST /deployments`. */
-  async propose(proposal: ProposalRequest): Promise<ProposalResponse> {
-    const body = await this.#json('POST', '/deployments', proposal);
-    if (!isObject(body) || typeof body.id !== 'string' || body.id === '') {
-      throw new ServerError('the approval server sent a malformed proposal answer', 201, null);
-    }
-    return body as ProposalResponse;
+  propose(proposal: ProposalRequest): Promise<ProposalResponse> {
+    return this.#parsed('POST', '/deployments', parseProposalResponse, proposal);
   }
 
-  /** `GET /deployments/:id` (with `approvals[].jws`). */
-  async deployment(id: string): Promise<DeploymentView & Partial<DeploymentDetail>> {
-    const body = await this.#json('GET', `/deployments/${encodeURIComponent(id)}`);
-    return {
-      ...(body as Partial<DeploymentDetail>),
-      ...parseDeploymentView(body),
-    } as DeploymentView & Partial<DeploymentDetail>;
+  /** `GET /deployments/:id` (with `approvals[].jws` and their decision maps). */
+  deployment(id: string): Promise<DeploymentDetail> {
+    return this.#parsed('GET', `/deployments/${encodeURIComponent(id)}`, parseDeploymentDetail);
   }
 
   /** `POST /deployments/:id/outcome`. */
-  async outcome(id: string, outcome: OutcomeRequest): Promise<void> {
-    await this.#json('POST', `/deployments/${encodeURIComponent(id)}/outcome`, outcome);
+  outcome(id: string, outcome: OutcomeRequest): Promise<OutcomeResponse> {
+    return this.#parsed(
+      'POST',
+      `/deployments/${encodeURIComponent(id)}/outcome`,
+      parseOutcomeResponse,
+      outcome,
+    );
   }
 
-  /** `GET /keys`: the JWKS of unrevoked devices. */
-  async keys(): Promise<Jwks> {
-    const body = await this.#json('GET', '/keys');
-    if (!isObject(body) || !Array.isArray(body.keys)) {
-      throw new ServerError('the approval server sent a malformed JWKS', 200, null);
-    }
-    return { keys: body.keys.filter(isObject) };
+  /** `GET /keys`: the JWKS of active devices, each with its owner. */
+  keys(): Promise<KeysResponse> {
+    return this.#parsed('GET', '/keys', parseKeysResponse);
   }
 
   /** `POST /instance/drift`: tells every device the flows on disk changed between starts. */
   async drift(rev: string, message: string): Promise<void> {
-    await this.#json('POST', '/instance/drift', { rev, message });
+    await this.#request(
+      'POST',
+      '/instance/drift',
+      JSON.stringify({ rev, message }),
+      'application/json',
+    );
   }
 
   /** `GET /instance/events`: the open event stream (the caller reads and closes it). */
@@ -178,20 +131,27 @@ export class ApprovalClient {
     return res.body;
   }
 
-  async #json(method: string, path: string, body?: unknown): Promise<unknown> {
+  /** A JSON request whose answer is checked by `parse`; a malformed answer is a `ServerError`. */
+  async #parsed<T>(
+    method: string,
+    path: string,
+    parse: (input: unknown) => T,
+    body?: unknown,
+  ): Promise<T> {
     const res = await this.#request(
       method,
       path,
       body === undefined ? undefined : JSON.stringify(body),
       body === undefined ? undefined : 'application/json',
     );
-    const text = await res.text();
-    if (text === '') return null;
     try {
-      return JSON.parse(text) as unknown;
+      return parse(parseJsonText(await res.text(), 'the answer', 64));
     } catch (cause) {
       throw new ServerError(
-        `the approval server sent invalid JSON for ${method} ${path}`,
+        `the approval server sent a malformed answer to ${method} ${path}: ${(cause as Error).message}`.slice(
+          0,
+          300,
+        ),
         res.status,
         null,
         { cause },
@@ -233,24 +193,20 @@ export class ApprovalClient {
       throw new ServerError(describeNetworkError(this.baseUrl, cause), null, null, { cause });
     }
     if (res.ok) return res;
-    let code: string | null = null;
-    let message = `${res.status} ${res.statusText}`.trim();
+    let answer: unknown = null;
     try {
-      const parsed = (await res.json()) as unknown;
-      if (isObject(parsed)) {
-        if (typeof parsed.code === 'string') code = parsed.code;
-        if (typeof parsed.message === 'string') message = parsed.message;
-      }
+      answer = parseJsonText(await res.text(), 'the error');
     } catch {
-      // Not a {code, message} body; the status says enough.
+      // Not a {code, message} body: the status says enough.
     }
+    const { sent, message } = parseErrorBody(res.status, res.statusText, answer);
     throw new ServerError(
-      `the approval server answered ${res.status}${code ? ` ${code}` : ''}: ${message}`.slice(
+      `the approval server answered ${res.status}${sent ? ` ${sent}` : ''}: ${message}`.slice(
         0,
         300,
       ),
       res.status,
-      code,
+      sent,
     );
   }
 }

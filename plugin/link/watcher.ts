@@ -3,13 +3,14 @@
  * reconnecting with backoff, and polling `GET /deployments/:id` for each held deployment as a
  * fallback (often while the stream is down, now and then while it is up).
  */
-import { parseDeploymentView, type ApprovalClient, type DeploymentView } from './client.js';
+import { parseDeploymentEvent, parseJsonText, type DeploymentEvent } from '../../protocol/index.js';
+import type { ApprovalClient } from './client.js';
 
 /** Options of the watcher. */
 export type WatcherOptions = {
   client: ApprovalClient;
   /** Called for every deployment the server reports; must not throw. */
-  onDeployment: (view: DeploymentView) => void;
+  onDeployment: (view: DeploymentEvent) => void;
   /** The ids to poll for. */
   heldIds: () => string[];
   /** Called each time the stream (re)connects. */
@@ -80,8 +81,13 @@ export class Watcher {
       if (this.#closed) return;
       try {
         this.#options.onDeployment(await this.#options.client.deployment(id));
-      } catch {
-        // The server is unreachable or forgot the id: the next poll or the stream will tell.
+      } catch (err) {
+        // Unreachable or a forgotten id: the next poll or the stream will tell. A malformed
+        // answer is said: nothing is decided from it.
+        const status = (err as { httpStatus?: number | null }).httpStatus;
+        if (typeof status === 'number' && status < 300) {
+          this.#options.log.warn(`Countersign: ${(err as Error).message}`);
+        }
       }
     }
   }
@@ -115,11 +121,15 @@ export class Watcher {
         failures = 0;
         this.#options.onConnected?.();
         for await (const data of readEvents(stream)) {
-          let view: DeploymentView;
+          let view: DeploymentEvent;
           try {
-            view = parseDeploymentView(JSON.parse(data));
-          } catch {
-            continue; // not a deployment summary
+            view = parseDeploymentEvent(parseJsonText(data, 'the event', 64));
+          } catch (err) {
+            // Nothing is decided from an event that does not parse; polling asks again.
+            this.#options.log.warn(
+              `Countersign: ignored a malformed event from the approval server: ${(err as Error).message}`,
+            );
+            continue;
           }
           this.#options.onDeployment(view);
         }

@@ -16,6 +16,7 @@ import {
   parseModuleBlob,
   sha256Hex,
   utf8,
+  type DeploymentEvent,
   type DeploymentSource,
   type ModuleDescriptor,
   type Outcome,
@@ -25,7 +26,7 @@ import { reportOutcome } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
 import { HeldError, heldMessage, unreachableMessage } from '../flows/held-error.js';
-import type { ApprovalClient, DeploymentView } from '../link/client.js';
+import type { ApprovalClient } from '../link/client.js';
 
 /** Applies an approved descriptor through Node-RED's own functions; throws when Node-RED refuses. */
 export type PaletteApplier = (descriptor: ModuleDescriptor) => Promise<void>;
@@ -125,7 +126,7 @@ export class PaletteGate {
   }
 
   /** Takes a deployment the server reported; applies, drops or ignores it. Never throws. */
-  onDeployment(view: DeploymentView): void {
+  onDeployment(view: DeploymentEvent): void {
     const held = this.#held.get(view.id);
     if (!held) return;
     if (view.status === 'rejected' || view.status === 'expired' || view.status === 'superseded') {
@@ -160,7 +161,7 @@ export class PaletteGate {
     });
   }
 
-  async #settle(held: Held, view: DeploymentView): Promise<void> {
+  async #settle(held: Held, view: DeploymentEvent): Promise<void> {
     const { log } = this.#o;
     const fail = async (status: Outcome, message: string): Promise<void> => {
       log.warn(`Countersign: deployment ${held.id} ${status}: ${message}`);

@@ -8,7 +8,7 @@
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, precacheAndRoute } from 'workbox-precaching';
 import { loadDevice } from './lib/device-store.js';
-import { parsePushPayload, planNotification } from './lib/push-payload.js';
+import { readPushPayload, planNotification } from './lib/push-payload.js';
 
 type Scope = ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<string | { url: string; revision: string | null }>;
@@ -49,7 +49,7 @@ async function windows(): Promise<readonly WindowClient[]> {
 }
 
 async function onPush(text: string | null): Promise<void> {
-  const payload = text === null ? null : parsePushPayload(text);
+  const payload = text === null ? null : readPushPayload(text);
   if (payload === null) {
     await sw.registration.showNotification('Countersign', {
       body: 'Something changed. Open Countersign to see what.',

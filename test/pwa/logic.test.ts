@@ -11,7 +11,7 @@ import {
   MAX_NOTE_LENGTH,
 } from '../../protocol/index.js';
 import { APPROVAL_LIFETIME_S, approvalFor, signDecision } from '../../pwa/src/lib/approval.js';
-import { parsePushPayload, planNotification } from '../../pwa/src/lib/push-payload.js';
+import { readPushPayload, planNotification } from '../../pwa/src/lib/push-payload.js';
 import { ORDER_ONLY, ReviewState } from '../../pwa/src/lib/review-state.js';
 import { hrefOf, parseRoute } from '../../pwa/src/lib/router.js';
 import { differingChanges, verifyDeployment } from '../../pwa/src/lib/verify.js';
@@ -264,7 +264,7 @@ describe('T8: the phone checks the server', () => {
 
 describe('push payloads', () => {
   it('plan a deployment notification with instance, who and the count, opening the review', () => {
-    const p = parsePushPayload(
+    const p = readPushPayload(
       JSON.stringify({
         v: 1,
         kind: 'deployment',
@@ -284,17 +284,17 @@ describe('push payloads', () => {
   });
 
   it('reject anything that is not a v1 payload of a known kind', () => {
-    expect(parsePushPayload('not json')).toBeNull();
+    expect(readPushPayload('not json')).toBeNull();
     expect(
-      parsePushPayload(JSON.stringify({ v: 2, kind: 'deployment', id: 'a', instance: 'x' })),
+      readPushPayload(JSON.stringify({ v: 2, kind: 'deployment', id: 'a', instance: 'x' })),
     ).toBeNull();
     expect(
-      parsePushPayload(JSON.stringify({ v: 1, kind: 'approve-now', id: 'a', instance: 'x' })),
+      readPushPayload(JSON.stringify({ v: 1, kind: 'approve-now', id: 'a', instance: 'x' })),
     ).toBeNull();
   });
 
   it('tell this phone when it was revoked, and others quietly', () => {
-    const p = parsePushPayload(
+    const p = readPushPayload(
       JSON.stringify({
         v: 1,
         kind: 'device-revoked',

@@ -150,7 +150,7 @@ export class CsDevices extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const body = await this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices');
+      const body = await this.session.api.devices();
       this._devices = [...body.devices].sort(
         (a, b) =>
           Number(b.self) - Number(a.self) ||
@@ -177,7 +177,7 @@ export class CsDevices extends LitElement {
     this.close();
     this._busy = true;
     try {
-      await this.session.api.json('POST', `/devices/${encodeURIComponent(device.id)}/revoke`);
+      await this.session.api.revoke(device.id);
       if (device.self) {
         this.dispatchEvent(
           new CustomEvent('device-gone', {
@@ -219,7 +219,7 @@ export class CsDevices extends LitElement {
         this._pushNote = `Notifications are allowed, but push could not be set up: ${setup.reason} Deployments still show in the inbox.`;
         return;
       }
-      await this.session.api.json('PUT', '/devices/self/push', { push: setup.subscription });
+      await this.session.api.setPush(setup.subscription);
       await saveDevice({ ...this.session.device, push: true });
       this._pushNote = 'Notifications are on.';
       await this.load();
@@ -233,7 +233,7 @@ export class CsDevices extends LitElement {
   private async confirm(device: DeviceView): Promise<void> {
     this._busy = true;
     try {
-      await this.session.api.json('POST', `/devices/${encodeURIComponent(device.id)}/confirm`);
+      await this.session.api.confirm(device.id);
       await this.load();
     } catch (error) {
       this._error = messageOf(error);

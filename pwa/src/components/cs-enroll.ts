@@ -4,7 +4,6 @@ import {
   generateDeviceKey,
   signEnrollProof,
   type ConfigResponse,
-  type EnrollResponse,
   type PushSubscriptionJson,
 } from '../lib/protocol.js';
 import { Api } from '../lib/api.js';
@@ -277,12 +276,13 @@ export class CsEnroll extends LitElement {
       const key = await generateDeviceKey();
       const proof = await signEnrollProof(key, { aud: config.serverId, code: this.code });
       this._step = 'Enrolling…';
-      const enrolled = await this.api.json<EnrollResponse>(
-        'POST',
-        '/devices',
-        { code: this.code, name, publicJwk: key.publicJwk, push, proof },
-        false,
-      );
+      const enrolled = await this.api.enroll({
+        code: this.code,
+        name,
+        publicJwk: key.publicJwk,
+        push,
+        proof,
+      });
       if (enrolled.id !== key.id) throw new Error('The server registered a different key.');
       const record: DeviceRecord = {
         privateKey: key.privateKey,

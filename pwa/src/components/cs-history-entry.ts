@@ -224,8 +224,8 @@ export class CsHistoryEntry extends LitElement {
     this._history = null;
     try {
       const [detail, devices, audit] = await Promise.all([
-        this.session.api.json<DeploymentDetail>('GET', `/deployments/${encodeURIComponent(id)}`),
-        this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices'),
+        this.session.api.deployment(id),
+        this.session.api.devices(),
         readDeploymentAudit(this.session.api, id),
       ]);
       if (id !== this.deploymentId) return;

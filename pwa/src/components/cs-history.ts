@@ -1,10 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type {
-  AuditEntry,
-  AuditPageResponse,
-  DeploymentPageResponse,
-  DeploymentSummary,
-} from '../lib/protocol.js';
+import type { AuditEntry, DeploymentSummary } from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, dateText } from '../lib/time.js';
@@ -163,11 +158,9 @@ export class CsHistory extends LitElement {
 
   /** The next older page of deployments (the first when none is loaded). */
   private async moreDeployments(): Promise<void> {
-    const before =
-      this._deployments === null ? '' : `&before=${encodeURIComponent(this.deploymentsNext ?? '')}`;
-    const page = await this.session.api.json<DeploymentPageResponse>(
-      'GET',
-      `/deployments?limit=${PAGE}${before}`,
+    const page = await this.session.api.history(
+      PAGE,
+      this._deployments === null ? null : (this.deploymentsNext ?? ''),
     );
     const seen = new Set((this._deployments ?? []).map((d) => d.id));
     this._deployments = [
@@ -180,10 +173,7 @@ export class CsHistory extends LitElement {
   /** The next older page of the audit log (the newest when none is loaded). */
   private async moreAudit(): Promise<void> {
     const before = this._audit === null ? Number.MAX_SAFE_INTEGER : (this.auditNext ?? 1);
-    const page = await this.session.api.json<AuditPageResponse>(
-      'GET',
-      `/audit?before=${before}&limit=${PAGE}`,
-    );
+    const page = await this.session.api.audit({ before, limit: PAGE });
     this._audit = [...(this._audit ?? []), ...page.entries];
     this.auditNext = page.next;
   }

@@ -216,10 +216,7 @@ export class CsInbox extends LitElement {
     if (this._loading) return;
     this._loading = true;
     try {
-      const body = await this.session.api.json<{ deployments: DeploymentSummary[] }>(
-        'GET',
-        '/deployments?status=pending',
-      );
+      const body = await this.session.api.deployments('pending');
       this._items = [...body.deployments].sort(
         (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt),
       );

@@ -125,7 +125,7 @@ export class CsInvite extends LitElement {
   }
 
   private async devices(): Promise<DeviceView[]> {
-    return (await this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices')).devices;
+    return (await this.session.api.devices()).devices;
   }
 
   /** Every 3 s while the invitation is shown and unexpired: has the invited device enrolled? */
@@ -170,7 +170,7 @@ export class CsInvite extends LitElement {
     try {
       this.known = new Set((await this.devices()).map((d) => d.id));
       this._enrolled = null;
-      this._invitation = await this.session.api.json<InvitationResponse>('POST', '/invitations', {
+      this._invitation = await this.session.api.invite({
         owner: this._owner,
         name: this._name.trim(),
       });

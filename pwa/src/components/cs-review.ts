@@ -383,10 +383,7 @@ export class CsReview extends LitElement {
     this._closed = null;
     this.follower?.stop();
     try {
-      const detail = await this.session.api.json<DeploymentDetail>(
-        'GET',
-        `/deployments/${encodeURIComponent(this.deploymentId)}`,
-      );
+      const detail = await this.session.api.deployment(this.deploymentId);
       this._detail = detail;
       this.byId = new Map(detail.changes.map((c) => [c.id, c]));
       this.changedIds = new Set(detail.changes.flatMap((c) => (c.node ? [c.node.id] : [])));
@@ -659,11 +656,7 @@ export class CsReview extends LitElement {
         note,
         now: nowSeconds(),
       });
-      this._result = await api.json<DecisionResponse>(
-        'POST',
-        `/deployments/${encodeURIComponent(detail.id)}/decision`,
-        await signDecision(key, approval),
-      );
+      this._result = await api.decide(detail.id, await signDecision(key, approval));
       this._phase = 'done';
       this.setActive(false);
     } catch (error) {

@@ -6,10 +6,35 @@
 import {
   API_PREFIX,
   CountersignError,
-  isErrorCode,
+  parseAuditPageResponse,
+  parseConfigResponse,
+  parseDecisionResponse,
+  parseDeploymentDetail,
+  parseDeploymentListResponse,
+  parseDeploymentPageResponse,
+  parseDeviceListResponse,
+  parseDeviceView,
+  parseEnrollResponse,
+  parseErrorBody,
+  parseInvitationResponse,
+  parseRevokeResponse,
   signProof,
+  type AuditPageResponse,
   type ConfigResponse,
+  type DecisionRequest,
+  type DecisionResponse,
+  type DeploymentDetail,
+  type DeploymentListResponse,
+  type DeploymentPageResponse,
   type DeviceKey,
+  type DeviceListResponse,
+  type DeviceView,
+  type EnrollRequest,
+  type EnrollResponse,
+  type InvitationRequest,
+  type InvitationResponse,
+  type PushSubscriptionJson,
+  type RevokeResponse,
 } from './protocol.js';
 
 /** Codes that mean this device can no longer act: it was revoked, or the server forgot it. */
@@ -34,13 +59,102 @@ export class Api {
 
   /** `GET /config`: the server's id, name and VAPID key. */
   config(): Promise<ConfigResponse> {
-    return this.json<ConfigResponse>('GET', '/config', undefined, false);
+    return this.parsed('GET', '/config', parseConfigResponse, undefined, false);
   }
 
-  /** A JSON request; `signed` adds the device proof. */
-  async json<T>(method: string, path: string, body?: unknown, signed = true): Promise<T> {
+  /** `POST /devices` with an invitation code (5.5). */
+  enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return this.parsed('POST', '/devices', parseEnrollResponse, request, false);
+  }
+
+  /** `GET /devices`. */
+  devices(): Promise<DeviceListResponse> {
+    return this.parsed('GET', '/devices', parseDeviceListResponse);
+  }
+
+  /** `POST /devices/:id/revoke`. */
+  revoke(id: string): Promise<RevokeResponse> {
+    return this.parsed('POST', `/devices/${encodeURIComponent(id)}/revoke`, parseRevokeResponse);
+  }
+
+  /** `POST /devices/:id/confirm`: a suspended device confirmed (5.5). */
+  confirm(id: string): Promise<DeviceView> {
+    return this.parsed('POST', `/devices/${encodeURIComponent(id)}/confirm`, (v) =>
+      parseDeviceView(v),
+    );
+  }
+
+  /** `PUT /devices/self/push`: this device's new subscription, or null. */
+  async setPush(push: PushSubscriptionJson | null): Promise<void> {
+    await this.send('PUT', '/devices/self/push', { push }, true);
+  }
+
+  /** `POST /invitations`: another device of this device's owner. */
+  invite(request: InvitationRequest): Promise<InvitationResponse> {
+    return this.parsed('POST', '/invitations', parseInvitationResponse, request);
+  }
+
+  /** `GET /deployments?status=…`: the live deployments in one state. */
+  deployments(status: DeploymentDetail['status']): Promise<DeploymentListResponse> {
+    return this.parsed(
+      'GET',
+      `/deployments?status=${encodeURIComponent(status)}`,
+      parseDeploymentListResponse,
+    );
+  }
+
+  /** `GET /deployments`: every deployment, newest first, a page at a time. */
+  history(limit: number, before: string | null): Promise<DeploymentPageResponse> {
+    const after = before === null ? '' : `&before=${encodeURIComponent(before)}`;
+    return this.parsed('GET', `/deployments?limit=${limit}${after}`, parseDeploymentPageResponse);
+  }
+
+  /** `GET /deployments/:id`. */
+  deployment(id: string): Promise<DeploymentDetail> {
+    return this.parsed('GET', `/deployments/${encodeURIComponent(id)}`, (v) =>
+      parseDeploymentDetail(v),
+    );
+  }
+
+  /** `POST /deployments/:id/decision` (5.4). */
+  decide(id: string, decision: DecisionRequest): Promise<DecisionResponse> {
+    return this.parsed(
+      'POST',
+      `/deployments/${encodeURIComponent(id)}/decision`,
+      parseDecisionResponse,
+      decision,
+    );
+  }
+
+  /** `GET /audit?…`: a page of the audit log (`before`, `after`, `limit`, or one `deployment`). */
+  audit(query: Record<string, string | number>): Promise<AuditPageResponse> {
+    const search = Object.entries(query)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    return this.parsed('GET', `/audit?${search}`, parseAuditPageResponse);
+  }
+
+  /**
+   * A JSON request whose answer `parse` checks: an answer that does not parse is an error that
+   * names the field, and nothing is shown or signed from it.
+   */
+  private async parsed<T>(
+    method: string,
+    path: string,
+    parse: (input: unknown) => T,
+    body?: unknown,
+    signed = true,
+  ): Promise<T> {
     const response = await this.send(method, path, body, signed);
-    return (await response.json()) as T;
+    try {
+      return parse(await response.json());
+    } catch (cause) {
+      throw new CountersignError(
+        'ERR_INTERNAL',
+        `The server sent an answer this app cannot read (${(cause as Error).message}).`,
+        { cause },
+      );
+    }
   }
 
   /** A request whose answer is raw bytes (a snapshot blob). */
@@ -87,26 +201,12 @@ export class Api {
 }
 
 async function errorOf(response: Response): Promise<CountersignError> {
-  let code: unknown;
-  let message: unknown;
+  let body: unknown = null;
   try {
-    ({ code, message } = (await response.json()) as { code?: unknown; message?: unknown });
+    body = await response.json();
   } catch {
-    // Not a JSON error body: a proxy or a broken server. Name the status.
+    // Not a JSON error body: a proxy or a broken server. The status names it.
   }
-  const text =
-    typeof message === 'string' && message !== ''
-      ? message
-      : `The server answered ${response.status} ${response.statusText}.`.trim();
-  return new CountersignError(isErrorCode(code) ? code : fallbackCode(response.status), text);
-}
-
-function fallbackCode(status: number): CountersignError['code'] {
-  if (status === 401) return 'ERR_UNAUTHORIZED';
-  if (status === 403) return 'ERR_FORBIDDEN';
-  if (status === 404) return 'ERR_NOT_FOUND';
-  if (status === 413) return 'ERR_BODY_TOO_LARGE';
-  if (status === 429) return 'ERR_RATE_LIMITED';
-  if (status >= 400 && status < 500) return 'ERR_BAD_REQUEST';
-  return 'ERR_INTERNAL';
+  const { code, message } = parseErrorBody(response.status, response.statusText, body);
+  return new CountersignError(code, message);
 }

@@ -19,10 +19,7 @@ export type Followed = Pick<DeploymentSummary, 'id' | 'instance' | 'expiresAt'>;
 
 /** The newest pending deployment of `instance` other than `id`, or null. */
 export async function newerOf(api: Api, followed: Followed): Promise<DeploymentSummary | null> {
-  const { deployments } = await api.json<{ deployments: DeploymentSummary[] }>(
-    'GET',
-    '/deployments?status=pending',
-  );
+  const { deployments } = await api.deployments('pending');
   const candidates = deployments
     .filter((d) => d.instance === followed.instance && d.id !== followed.id)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
@@ -31,10 +28,7 @@ export async function newerOf(api: Api, followed: Followed): Promise<DeploymentS
 
 /** What became of `followed` now: null while it is pending. */
 export async function closedNow(api: Api, followed: Followed): Promise<Closed | null> {
-  const now = await api.json<DeploymentSummary>(
-    'GET',
-    `/deployments/${encodeURIComponent(followed.id)}`,
-  );
+  const now = await api.deployment(followed.id);
   if (now.status === 'pending') return null;
   return { status: now.status, newer: await newerOf(api, followed).catch(() => null) };
 }

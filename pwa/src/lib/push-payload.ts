@@ -1,35 +1,13 @@
-/** The push payload of DESIGN 5.6, checked before the service worker shows anything from it. */
-import type { PushKind, PushPayload } from './protocol.js';
+/** The push payload of DESIGN 5.6, checked by its protocol parser before the service worker shows anything from it. */
+import { parseJsonText, parsePushPayload, type PushPayload } from './protocol.js';
 
-const KINDS: ReadonlySet<string> = new Set<PushKind>([
-  'deployment',
-  'decided',
-  'device-revoked',
-  'drift',
-]);
-
-/** The payload, or null when the text is not a v1 Countersign payload. */
-export function parsePushPayload(text: string): PushPayload | null {
-  let value: unknown;
+/** The payload, or null when the text is not a v1 Countersign payload (the worker then shows a plain notice). */
+export function readPushPayload(text: string): PushPayload | null {
   try {
-    value = JSON.parse(text);
+    return parsePushPayload(parseJsonText(text, 'the push payload', 8));
   } catch {
     return null;
   }
-  if (typeof value !== 'object' || value === null) return null;
-  const p = value as Record<string, unknown>;
-  if (p.v !== 1 || typeof p.kind !== 'string' || !KINDS.has(p.kind)) return null;
-  if (typeof p.id !== 'string' || p.id === '' || typeof p.instance !== 'string') return null;
-  const changes = typeof p.changes === 'number' && Number.isFinite(p.changes) ? p.changes : 0;
-  return {
-    v: 1,
-    kind: p.kind as PushKind,
-    id: p.id,
-    instance: p.instance,
-    changes,
-    by: typeof p.by === 'string' ? p.by : '',
-    expiresAt: typeof p.expiresAt === 'string' ? p.expiresAt : null,
-  };
 }
 
 /** What a notification for a payload says and where a tap leads. */
