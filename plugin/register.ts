@@ -3,10 +3,16 @@
  * the settings, find the runtime's modules, reach the approval server, and wrap every entry point.
  * Anything wrong stops Node-RED's start with one clear line instead of running unguarded.
  */
+import pRetry from 'p-retry';
 import { CountersignError, isCountersignError, nowSeconds } from '../protocol/index.js';
 import { UsedJtis } from './approval/used-jtis.js';
 import { ApprovalCheck } from './approval/verify-approvals.js';
-import { proposeDrift, reproposeHeld, type AfterStartOptions } from './startup/after-start.js';
+import {
+  UNTIL_REACHED,
+  proposeDrift,
+  reproposeHeld,
+  type AfterStartOptions,
+} from './startup/after-start.js';
 import { connect, type Connection } from './link/connect.js';
 import {
   captureOriginals,
@@ -198,22 +204,19 @@ async function start(
 
   const afterLoad = async (): Promise<void> => {
     // First what an earlier run held, then the start-up check's own proposal (which supersedes).
-    const repropose = async (attempt: number): Promise<void> => {
-      try {
-        await reproposeHeld(afterStart);
-      } catch (err) {
-        if (closed) return;
-        if (attempt === 0)
-          log.warn(
-            `Countersign: cannot re-propose held deployments yet: ${(err as Error).message}`,
-          );
-        setTimeout(
-          () => void repropose(attempt + 1),
-          Math.min(30_000, 1000 * 2 ** attempt),
-        ).unref?.();
-      }
-    };
-    await repropose(0);
+    // The first try is awaited; while the server cannot be reached the retries go on behind.
+    let firstTried = (): void => undefined;
+    const tried = new Promise<void>((resolve) => (firstTried = resolve));
+    const reproposal = pRetry(() => reproposeHeld(afterStart), {
+      ...UNTIL_REACHED,
+      shouldRetry: () => !closed,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        if (attemptNumber > 1 || closed) return;
+        log.warn(`Countersign: cannot re-propose held deployments yet: ${error.message}`);
+        firstTried();
+      },
+    }).catch(() => undefined); // stopped: Node-RED is closing
+    await Promise.race([reproposal, tried]);
     const finding = check.finding;
     if (finding?.kind === 'mismatch') {
       await proposeDrift(finding, afterStart, () => closed).catch((err: unknown) =>

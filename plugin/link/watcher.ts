@@ -3,6 +3,8 @@
  * reconnecting with backoff, and polling `GET /deployments/:id` for each held deployment as a
  * fallback (often while the stream is down, now and then while it is up).
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import { parseDeploymentEvent, parseJsonText, type DeploymentEvent } from '../../protocol/index.js';
 import type { ApprovalClient } from './client.js';
 
@@ -50,6 +52,14 @@ export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGene
   }
 }
 
+/** Reconnecting to the event stream: 1 s, doubling to 30 s, for as long as the watcher runs. */
+const RECONNECT = {
+  retries: Infinity,
+  minTimeout: 1_000,
+  maxTimeout: 30_000,
+  unref: true,
+} as const;
+
 /** The stream-and-poll loop; `close()` ends it. */
 export class Watcher {
   readonly #options: WatcherOptions;
@@ -57,6 +67,7 @@ export class Watcher {
   #connected = false;
   #pollTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  #toldLost = false;
   #running: Promise<void> | null = null;
 
   constructor(options: WatcherOptions) {
@@ -102,58 +113,69 @@ export class Watcher {
 
   #schedulePoll(): void {
     if (this.#closed) return;
-    const delay = this.#connected
+    const wait = this.#connected
       ? (this.#options.pollUpMs ?? 60_000)
       : (this.#options.pollDownMs ?? 5_000);
     this.#pollTimer = setTimeout(() => {
       void this.pollNow().finally(() => this.#schedulePoll());
-    }, delay);
+    }, wait);
     this.#pollTimer.unref?.();
   }
 
+  /** Connects, retrying with backoff (1 s doubling to 30 s) while the server cannot be reached. */
+  #connect(): Promise<ReadableStream<Uint8Array>> {
+    return pRetry(() => this.#options.client.events(this.#abort.signal), {
+      ...RECONNECT,
+      signal: this.#abort.signal,
+      onFailedAttempt: ({ error }) => this.#lost(error),
+    });
+  }
+
+  /** Says once, until the stream is back, that it was lost. */
+  #lost(error: Error): void {
+    if (this.#toldLost || this.#closed) return;
+    this.#toldLost = true;
+    this.#options.log.warn(
+      `Countersign: lost the approval server's event stream (${error.message}); polling meanwhile`,
+    );
+  }
+
   async #streamLoop(): Promise<void> {
-    let failures = 0;
+    let reconnecting = false;
     while (!this.#closed) {
       try {
-        const stream = await this.#options.client.events(this.#abort.signal);
+        const stream = await this.#connect();
         this.#connected = true;
-        if (failures > 0) this.#options.log.info('Countersign: reconnected to the approval server');
-        failures = 0;
+        this.#toldLost = false;
+        if (reconnecting) this.#options.log.info('Countersign: reconnected to the approval server');
         this.#options.onConnected?.();
-        for await (const data of readEvents(stream)) {
-          let view: DeploymentEvent;
-          try {
-            view = parseDeploymentEvent(parseJsonText(data, 'the event', 64));
-          } catch (err) {
-            // Nothing is decided from an event that does not parse; polling asks again.
-            this.#options.log.warn(
-              `Countersign: ignored a malformed event from the approval server: ${(err as Error).message}`,
-            );
-            continue;
-          }
-          this.#options.onDeployment(view);
-        }
+        for await (const data of readEvents(stream)) this.#onEvent(data);
       } catch (err) {
         if (this.#closed) break;
-        if (failures === 0) {
-          this.#options.log.warn(
-            `Countersign: lost the approval server's event stream (${(err as Error).message}); polling meanwhile`,
-          );
-        }
+        this.#lost(err as Error);
       } finally {
         this.#connected = false;
       }
-      if (this.#closed) break;
-      failures += 1;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        timer.unref?.();
-        this.#abort.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      reconnecting = true;
+      // The stream ended or broke: connect again after a moment (the retries then back off).
+      await delay(RECONNECT.minTimeout, undefined, {
+        signal: this.#abort.signal,
+        ref: false,
+      }).catch(() => undefined);
     }
+  }
+
+  #onEvent(data: string): void {
+    let view: DeploymentEvent;
+    try {
+      view = parseDeploymentEvent(parseJsonText(data, 'the event', 64));
+    } catch (err) {
+      // Nothing is decided from an event that does not parse; polling asks again.
+      this.#options.log.warn(
+        `Countersign: ignored a malformed event from the approval server: ${(err as Error).message}`,
+      );
+      return;
+    }
+    this.#options.onDeployment(view);
   }
 }

@@ -4,6 +4,7 @@
  * Their full requests, credentials included, were in memory only: what can be re-proposed is the
  * flows kept on disk (without credentials), and the log says so.
  */
+import pRetry from 'p-retry';
 import type { DeploymentType, Flows } from '../../protocol/index.js';
 import type { ApprovalClient } from '../link/client.js';
 import type { Apply, Gate, GateLog } from '../flows/gate.js';
@@ -18,28 +19,18 @@ export type AfterStartOptions = {
   log: GateLog;
   /** Applies flows with a deployment type through the original runtime `setFlows`. */
   applyAs: (type: 'full' | 'nodes' | 'flows') => Apply;
-  /** Retry delays while the server cannot be reached (ms); the default backs off to 30 s. */
-  retryDelays?: number[];
 };
 
-const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000];
+/** While the server cannot be reached: again after 1 s, doubling to every 30 s, until Node-RED stops. */
+export const UNTIL_REACHED = {
+  retries: Infinity,
+  minTimeout: 1_000,
+  maxTimeout: 30_000,
+  unref: true,
+} as const;
 
-async function withRetries<T>(
-  task: () => Promise<T>,
-  delays: number[],
-  isClosed: () => boolean,
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await task();
-    } catch (err) {
-      if (isClosed()) throw err;
-      const delay = delays[Math.min(attempt, delays.length - 1)] ?? 30_000;
-      await new Promise<void>((resolve) => {
-        setTimeout(resolve, delay).unref?.();
-      });
-    }
-  }
+function withRetries<T>(task: () => Promise<T>, isClosed: () => boolean): Promise<T> {
+  return pRetry(task, { ...UNTIL_REACHED, shouldRetry: () => !isClosed() });
 }
 
 /**
@@ -71,7 +62,6 @@ export async function proposeDrift(
         base: finding.base,
         apply: options.applyAs('full'),
       }),
-    options.retryDelays ?? DEFAULT_DELAYS,
     isClosed,
   );
   const message =
@@ -90,11 +80,7 @@ async function sendDrift(
   const { client, log } = options;
   log.warn(`Countersign: ${message}`);
   try {
-    await withRetries(
-      () => client.drift(rev, message),
-      options.retryDelays ?? DEFAULT_DELAYS,
-      isClosed,
-    );
+    await withRetries(() => client.drift(rev, message), isClosed);
   } catch (err) {
     log.warn(`Countersign: could not send the drift notice: ${(err as Error).message}`);
   }

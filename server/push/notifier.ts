@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import {
   MAX_PUSH_PAYLOAD_BYTES,
   fingerprintOf,
@@ -9,7 +11,25 @@ import type { Log } from '../log.js';
 import { isActive } from '../store/device-rules.js';
 import type { Store } from '../store/types.js';
 import { PUSH_REFUSED } from './endpoint-policy.js';
-import type { PushRequest, PushSender } from './sender.js';
+import type { PushRequest, PushResult, PushSender } from './sender.js';
+
+/** Longest wait between two tries of one push. */
+const MAX_WAIT_MS = 60_000;
+
+/** A push the service did not take: its status (0 for a network error) and any Retry-After. */
+class PushFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterS?: number,
+  ) {
+    super(`push service answered ${status || 'nothing'}`);
+  }
+
+  /** 5.6: 429, 5xx and network errors are retried; other answers are final. */
+  get retriable(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
 
 /** What to tell the devices: the payload of 5.6 without `v`, plus delivery options. */
 export type Notice = Omit<PushPayload, 'v'> & {
@@ -179,7 +199,8 @@ export class Notifier {
   async #deliver(deviceId: string, notice: Notice): Promise<void> {
     const payload = payloadOf(notice);
     const ttl = Math.max(0, Math.min(DAY_S, Math.floor(notice.ttl)));
-    for (let attempt = 0; ; attempt++) {
+    const { retries, backoffMs } = this.#options;
+    const attempt = async (): Promise<void> => {
       const device = await this.#store.device(deviceId);
       if (!device || device.push === null || !isActive(device)) return;
       const request: PushRequest = {
@@ -189,34 +210,43 @@ export class Notifier {
         urgency: 'high',
         topic: notice.topic,
       };
-      let status: number;
-      let retryAfterS: number | undefined;
+      let result: PushResult;
       try {
-        ({ status, retryAfterS } = await this.#sender.send(request));
+        result = await this.#sender.send(request);
       } catch (err) {
         this.#log.warn(`push to ${fingerprintOf(deviceId)}: ${(err as Error).message}`);
         // 5.6: an endpoint that is not https on a public address is never sent to, nor retried.
         if ((err as NodeJS.ErrnoException).code === PUSH_REFUSED) return;
-        status = 0;
+        throw new PushFailure(0);
       }
+      const { status } = result;
       if (status >= 200 && status < 300) return;
       if (status === 404 || status === 410) {
         await this.#drop(deviceId, device.push.endpoint, status);
         return;
       }
-      const retriable = status === 0 || status === 429 || status >= 500;
-      if (!retriable || attempt >= this.#options.retries || this.#closed) {
-        this.#log.warn(
-          `push ${notice.kind} to ${fingerprintOf(deviceId)} gave up (status ${status})`,
-        );
-        return;
-      }
-      const backoff = this.#options.backoffMs * 2 ** attempt;
-      const wait =
-        retryAfterS !== undefined
-          ? Math.min(Math.max(retryAfterS * 1000, backoff), 60_000)
-          : backoff;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      throw new PushFailure(status, result.retryAfterS);
+    };
+    try {
+      // 5.6: 429, 5xx and network errors again after `backoffMs`, doubling, at most `retries` times.
+      await pRetry(attempt, {
+        retries,
+        minTimeout: backoffMs,
+        maxTimeout: MAX_WAIT_MS,
+        shouldRetry: async ({ error, attemptNumber }) => {
+          if (this.#closed || !(error instanceof PushFailure) || !error.retriable) return false;
+          // A Retry-After longer than the backoff is honoured (up to a minute).
+          const backoff = Math.min(backoffMs * 2 ** (attemptNumber - 1), MAX_WAIT_MS);
+          const asked = Math.min((error.retryAfterS ?? 0) * 1000, MAX_WAIT_MS);
+          if (asked > backoff) await delay(asked - backoff);
+          return !this.#closed;
+        },
+      });
+    } catch (err) {
+      const status = err instanceof PushFailure ? err.status : 0;
+      this.#log.warn(
+        `push ${notice.kind} to ${fingerprintOf(deviceId)} gave up (status ${status})`,
+      );
     }
   }
 
