@@ -293,3 +293,43 @@ describe('quorum counts people', () => {
     expect(await statusOf(server, token, id)).toBe('pending');
   });
 });
+
+describe('reports that break the contract', () => {
+  it('decides nothing from a deployment report that does not parse, even with an honest pair in it', async () => {
+    const before = activeRev(nr);
+    const answer = await ask(nr.nodeUrl);
+    proxy.pause();
+    let id: string;
+    try {
+      id = await deploy(nr, endpointFlows(`round ${++round}`));
+      const handed = [await approvalBy(alice, id), await approvalBy(bob, id)];
+      // Without protocol/wire's parser at the plugin's boundary, these two approvals would apply.
+      proxy.rewrite = (view) =>
+        view.id === id
+          ? {
+              ...view,
+              status: 'approved',
+              base: 'not a rev',
+              approvals: handed.map((a) => ({
+                device: a.device,
+                verdict: 'approve',
+                at: new Date().toISOString(),
+                jws: a.jws,
+                changes: a.changes,
+              })),
+            }
+          : view;
+    } finally {
+      proxy.resume();
+    }
+    try {
+      const line = await nr.waitForLog(/malformed (event|answer).*base must be 64 lowercase hex/);
+      expect(line).toContain('Countersign:');
+    } finally {
+      proxy.rewrite = null;
+    }
+    expect(activeRev(nr)).toBe(before);
+    expect(await ask(nr.nodeUrl)).toBe(answer);
+    expect(await statusOf(server, token, id)).toBe('pending');
+  });
+});

@@ -165,6 +165,43 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
     expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
   });
 
+  it('shows and signs nothing from a deployment answer that breaks the contract', async () => {
+    const { id, token } = await propose('line-6');
+    const tamperings: Array<[string, (text: string) => string, RegExp]> = [
+      [
+        'a __proto__ key',
+        (t) => t.replace('{', '{"__proto__":{"status":"approved"},'),
+        /__proto__/,
+      ],
+      [
+        'a count as text',
+        (t) => t.replace(/"changeCount":(\d+)/, '"changeCount":"$1"'),
+        /changeCount/,
+      ],
+      ['a change of no kind', (t) => t.replace(/"kind":"node"/, '"kind":"script"'), /kind must be/],
+    ];
+    for (const [label, tamper, why] of tamperings) {
+      await page.route(`**${API_PREFIX}/deployments/${id}`, async (route) => {
+        const response = await route.fetch();
+        const text = await response.text();
+        expect(tamper(text), label).not.toBe(text);
+        await route.fulfill({ response, body: tamper(text) });
+      });
+      try {
+        await page.goto('about:blank');
+        await page.goto(`${server.url}/#/review/${id}`);
+        await page.getByText('Something went wrong').waitFor();
+        const shown = await page.locator('cs-review .center p').innerText();
+        expect(shown, label).toContain('The server sent an answer this app cannot read');
+        expect(shown, label).toMatch(why);
+        expect(await page.getByRole('button', { name: 'Approve and sign' }).count()).toBe(0);
+      } finally {
+        await page.unrouteAll();
+      }
+    }
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
   it('still lets the reviewer reject a deployment it cannot verify', async () => {
     const { id, token } = await propose('line-4');
     const file = changesFileOf(id);
