@@ -4,6 +4,7 @@
  * fallback (often while the stream is down, now and then while it is up).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import pRetry from 'p-retry';
 import { parseDeploymentEvent, parseJsonText, type DeploymentEvent } from '../../protocol/index.js';
 import type { ApprovalClient } from './client.js';
@@ -23,29 +24,25 @@ export type WatcherOptions = {
   pollUpMs?: number;
 };
 
-/** Reads server-sent events: returns each complete event's `data` (joined lines). */
+/** Longest event the stream may carry (a deployment with its approvals); a longer one ends the stream. */
+const MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+/**
+ * The `data` of each server-sent event, read with a kept parser (eventsource-parser). Comments
+ * (heartbeats) and `retry:` lines carry nothing the gate needs.
+ */
 export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
-  let buffer = '';
-  let data: string[] = [];
+  // TextDecoderStream takes any BufferSource; the DOM types cannot say that it takes Uint8Array.
+  const text = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  const events = stream
+    .pipeThrough(text)
+    .pipeThrough(
+      new EventSourceParserStream({ onError: 'terminate', maxBufferSize: MAX_EVENT_CHARS }),
+    );
+  const reader = events.getReader();
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r?\n/)) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + (buffer[newline] === '\r' ? 2 : 1));
-        if (line === '') {
-          if (data.length > 0) yield data.join('\n');
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-        }
-        // Comments (heartbeats), `event:`, `id:` and `retry:` lines carry nothing the gate needs.
-      }
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      yield next.value.data;
     }
   } finally {
     reader.releaseLock();
