@@ -10,6 +10,7 @@ export * from './wire/proposals.js';
 export * from './wire/deployments.js';
 export * from './wire/keys.js';
 export * from './wire/audit.js';
+export * from './wire/admin.js';
 export * from './wire/push.js';
 
 /** The API prefix. */

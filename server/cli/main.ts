@@ -2,10 +2,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   isCountersignError,
-  type AuditPageResponse,
-  type DeploymentPageResponse,
+  parseAuditPageResponse,
+  parseDeploymentPageResponse,
+  parseDeviceListResponse,
+  parseDeviceView,
+  parseInvitationResponse,
+  parseIssuedInstance,
+  parseRevokeResponse,
   type DeviceView,
-  type InvitationResponse,
 } from '../../protocol/index.js';
 import { startServer } from '../start.js';
 import { VERSION } from '../package-root.js';
@@ -135,8 +139,11 @@ function serverOf(values: { 'data-dir'?: string | undefined }, io: CliIo): Serve
   return serverDataDirOf(values['data-dir'], io.env, io.cwd);
 }
 
-/** Calls the admin API of `server`; when nothing runs there, says where it looked and what to add. */
-async function call<T>(
+/**
+ * Calls the admin API of `server`; when nothing runs there, says where it looked and what to add.
+ * Answers of the device API's shapes go through their protocol/wire parser; `T` is for the admin's own.
+ */
+async function call<T = unknown>(
   server: ServerDataDir,
   method: string,
   path: string,
@@ -227,10 +234,12 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io, 'enroll');
   if (!values.owner || !values.name)
     throw new UsageError('enroll needs --owner NAME and --name DEVICE');
-  const inv = await call<InvitationResponse>(serverOf(values, io), 'POST', '/invitations', {
-    owner: values.owner,
-    name: values.name,
-  });
+  const inv = parseInvitationResponse(
+    await call(serverOf(values, io), 'POST', '/invitations', {
+      owner: values.owner,
+      name: values.name,
+    }),
+  );
   print(io, values.json, inv, () =>
     [
       `Open this on ${values.name} (${values.owner}) within 10 minutes; it works once:`,
@@ -248,10 +257,8 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
 async function devices(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'devices');
-  const { devices: list } = await call<{ devices: DeviceView[] }>(
-    serverOf(values, io),
-    'GET',
-    '/devices',
+  const { devices: list } = parseDeviceListResponse(
+    await call(serverOf(values, io), 'GET', '/devices'),
   );
   print(io, values.json, { devices: list }, () =>
     list.length === 0
@@ -277,12 +284,10 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
   const wanted = positionals.join(' ').trim();
   if (!wanted) throw new UsageError('revoke needs a device id or fingerprint');
   const server = serverOf(values, io);
-  const { devices: list } = await call<{ devices: DeviceView[] }>(server, 'GET', '/devices');
+  const { devices: list } = parseDeviceListResponse(await call(server, 'GET', '/devices'));
   const device = matchDevice(list, wanted);
-  const result = await call<{ id: string; revokedAt: string; suspended: string[] }>(
-    server,
-    'POST',
-    `/devices/${encodeURIComponent(device.id)}/revoke`,
+  const result = parseRevokeResponse(
+    await call(server, 'POST', `/devices/${encodeURIComponent(device.id)}/revoke`),
   );
   const label = (id: string): string => {
     const d = list.find((x) => x.id === id);
@@ -322,12 +327,10 @@ async function confirm(args: string[], io: CliIo): Promise<number> {
   const wanted = positionals.join(' ').trim();
   if (!wanted) throw new UsageError('confirm needs a device id or fingerprint');
   const server = serverOf(values, io);
-  const { devices: list } = await call<{ devices: DeviceView[] }>(server, 'GET', '/devices');
+  const { devices: list } = parseDeviceListResponse(await call(server, 'GET', '/devices'));
   const device = matchDevice(list, wanted);
-  const result = await call<DeviceView>(
-    server,
-    'POST',
-    `/devices/${encodeURIComponent(device.id)}/confirm`,
+  const result = parseDeviceView(
+    await call(server, 'POST', `/devices/${encodeURIComponent(device.id)}/confirm`),
   );
   print(
     io,
@@ -344,7 +347,9 @@ async function history(args: string[], io: CliIo): Promise<number> {
   const query = new URLSearchParams();
   if (values.before !== undefined) query.set('before', values.before);
   if (values.limit !== undefined) query.set('limit', values.limit);
-  const page = await call<DeploymentPageResponse>(serverOf(values, io), 'GET', `/history?${query}`);
+  const page = parseDeploymentPageResponse(
+    await call(serverOf(values, io), 'GET', `/history?${query}`),
+  );
   print(io, values.json, page, () =>
     [
       ...(page.deployments.length === 0 ? ['No deployments.'] : []),
@@ -402,15 +407,12 @@ async function instances(args: string[], io: CliIo): Promise<number> {
   }
   if (values['forbid-self-approval']) policy.forbidSelfApproval = true;
   if (values['expires-in'] !== undefined) policy.expiresIn = values['expires-in'];
-  const issued = await call<{ id: string; name: string; token: string }>(
-    serverOf(values, io),
-    'POST',
-    '/instances',
-    {
+  const issued = parseIssuedInstance(
+    await call(serverOf(values, io), 'POST', '/instances', {
       name,
       policy,
       rotate: values.rotate === true,
-    },
+    }),
   );
   print(io, values.json, issued, () =>
     [
@@ -432,7 +434,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
     const query = new URLSearchParams();
     if (values.before !== undefined) query.set('before', values.before);
     if (values.limit !== undefined) query.set('limit', values.limit);
-    const page = await call<AuditPageResponse>(serverOf(values, io), 'GET', `/audit?${query}`);
+    const page = parseAuditPageResponse(await call(serverOf(values, io), 'GET', `/audit?${query}`));
     print(io, values.json, page, () =>
       [
         ...(page.entries.length === 0 ? ['The audit log is empty.'] : []),

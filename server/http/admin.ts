@@ -1,13 +1,16 @@
 /** The loopback admin API the command line calls (`Authorization: Bearer <admin.token>`). */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { CountersignError, ValidationError, parseInvitationRequest } from '../../protocol/index.js';
+import {
+  CountersignError,
+  parseInstanceRequest,
+  parseInvitationRequest,
+} from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { confirmDevice, listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
 import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { issueInstance } from '../instances/instances.js';
-import { parsePolicy, type Policy } from '../../protocol/index.js';
 import { sha256HexSync } from '../store/files.js';
 import { readJson } from './body.js';
 
@@ -61,18 +64,8 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
     });
   });
   r.post('/instances', async (req, res) => {
-    const body = (await json(req)) as Record<string, unknown> | null;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ValidationError('the body must be {name, policy?}');
-    }
-    const policy = (body.policy ?? undefined) as Partial<Policy> | undefined;
-    try {
-      parsePolicy(policy);
-    } catch (err) {
-      throw new ValidationError((err as Error).message);
-    }
-    const mode = body.rotate === true ? 'ensure' : 'create';
-    res.status(201).json(await issueInstance(ctx, body.name, policy, mode));
+    const { name, policy, rotate } = parseInstanceRequest(await json(req));
+    res.status(201).json(await issueInstance(ctx, name, policy, rotate ? 'ensure' : 'create'));
   });
   r.get('/audit/verify', async (_req, res) => {
     res.json(await ctx.store.verifyAudit());

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   CountersignError,
-  ValidationError,
-  hasControl,
+  labelAt,
   parsePolicy,
+  type IssuedInstance,
   type Policy,
 } from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
@@ -11,16 +11,9 @@ import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
 import type { InstanceRecord } from '../store/types.js';
 
-/** An instance with its bearer token, shown once. */
-export type IssuedInstance = { id: string; name: string; token: string };
-
 /** Checks an instance name: 1–100 printable characters. */
 export function parseInstanceName(input: unknown): string {
-  const name = typeof input === 'string' ? input.trim() : '';
-  if (name.length === 0 || name.length > 100 || hasControl(name)) {
-    throw new ValidationError('an instance name is 1 to 100 printable characters');
-  }
-  return name;
+  return labelAt(input, 'an instance name');
 }
 
 function newToken(): string {
