@@ -19,7 +19,9 @@ import {
   parseEnrollRequest,
   parseEnrollResponse,
   parseErrorBody,
+  parseInstanceRequest,
   parseInvitationRequest,
+  parseIssuedInstance,
   parseInvitationResponse,
   parseJsonText,
   parseKeysResponse,
@@ -220,6 +222,15 @@ const CASES: Record<string, Case> = {
       next: null,
     },
     optional: ['next'],
+  },
+  'instance request': {
+    parse: parseInstanceRequest,
+    valid: { name: 'line-1', policy: { requiredApprovals: 2 }, rotate: false },
+    optional: ['policy', 'rotate'],
+  },
+  'issued instance': {
+    parse: parseIssuedInstance,
+    valid: { id: '0a1b2c3d4e5f6a7b', name: 'line-1', token: `csi_${'t'.repeat(43)}` },
   },
   'push payload': {
     parse: parsePushPayload,
