@@ -145,7 +145,8 @@ export class ApprovalClient {
       body === undefined ? undefined : 'application/json',
     );
     try {
-      return parse(parseJsonText(await res.text(), 'the answer', 64));
+      // A deployment's change list shows node properties as deeply nested as the flows hold them.
+      return parse(parseJsonText(await res.text(), 'the answer', 1000));
     } catch (cause) {
       throw new ServerError(
         `the approval server sent a malformed answer to ${method} ${path}: ${(cause as Error).message}`.slice(

@@ -8,7 +8,6 @@ import { DEPLOYMENT_STATES, type DeploymentStatus } from '../states.js';
 import {
   idAt,
   integerAt,
-  jsonAt,
   labelAt,
   listAt,
   nullableAt,
@@ -142,13 +141,13 @@ export function parseDeploymentEvent(input: unknown, name = 'the deployment'): D
 }
 
 /**
- * Checks one change of a deployment's list: its id, kind, op, risk and flow; what it shows (the
- * properties, delta, edges) is any JSON without prototype keys. The phone recomputes the list from
- * the snapshots before it signs (T8), so the server's list is compared, never trusted.
+ * Checks one change of a deployment's list: its id, kind, op, risk and flow. What it shows (the
+ * properties, delta, edges) is display data, left as it is: the phone recomputes the list from the
+ * snapshots before it signs (T8) and shows a key such as `__proto__` on the card, refusing to sign
+ * (T9), so the server's list is compared, never trusted.
  */
 export function parseChange(input: unknown, name = 'the change'): Change {
   const c = objectAt(input, name);
-  jsonAt(c, name);
   const flow = nullableAt(c.flow ?? null, `${name}.flow`, (v, n) => {
     const f = objectAt(v, n);
     return { id: textAt(f.id, `${n}.id`, 200), label: textAt(f.label, `${n}.label`, 10_000) };

@@ -333,11 +333,14 @@ describe.each(Object.entries(CASES))('the %s parser', (_name, c) => {
 });
 
 describe('nested values', () => {
-  it('refuses a __proto__ key deep inside a change, an audit entry, a source or a device', () => {
+  it('refuses a __proto__ key in a change, deep in an audit entry, in a source or a device', () => {
     const cases: Array<[(v: unknown) => unknown, unknown]> = [
       [
         parseDeploymentDetail,
-        { ...DETAIL, changes: [{ ...CHANGE, after: fromText('{"a":{"__proto__":{"x":1}}}') }] },
+        {
+          ...DETAIL,
+          changes: [{ ...(fromText('{"__proto__":{"risk":"low"}}') as object), ...CHANGE }],
+        },
       ],
       [parseDeploymentDetail, { ...DETAIL, credentials: fromText('{"__proto__":["password"]}') }],
       [
@@ -370,6 +373,16 @@ describe('nested values', () => {
     ];
     for (const [parse, body] of cases)
       expectInvalid(parse, body, JSON.stringify(body).slice(0, 80));
+  });
+
+  it("leaves a change's shown properties as they are, for the phone's own checks (T8, T9)", () => {
+    const after = fromText('{"a":{"__proto__":{"x":1}},"constructor":2}') as Record<
+      string,
+      unknown
+    >;
+    const parsed = parseDeploymentDetail({ ...DETAIL, changes: [{ ...CHANGE, after }] });
+    expect(Object.keys(parsed.changes[0]!.after!)).toEqual(['a', 'constructor']);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it('refuses a change or approval of an unknown kind, op, risk or verdict', () => {
