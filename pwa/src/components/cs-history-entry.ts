@@ -1,3 +1,4 @@
+import { devicesOf } from '../lib/device-api.js';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import {
   fingerprintOf,
@@ -225,7 +226,7 @@ export class CsHistoryEntry extends LitElement {
     try {
       const [detail, devices, audit] = await Promise.all([
         this.session.api.deployment(id),
-        this.session.api.devices(),
+        devicesOf(this.session.api),
         readDeploymentAudit(this.session.api, id),
       ]);
       if (id !== this.deploymentId) return;

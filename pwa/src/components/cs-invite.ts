@@ -1,3 +1,4 @@
+import { devicesOf, invite } from '../lib/device-api.js';
 import { LitElement, css, html, svg } from 'lit';
 import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
@@ -125,7 +126,7 @@ export class CsInvite extends LitElement {
   }
 
   private async devices(): Promise<DeviceView[]> {
-    return (await this.session.api.devices()).devices;
+    return (await devicesOf(this.session.api)).devices;
   }
 
   /** Every 3 s while the invitation is shown and unexpired: has the invited device enrolled? */
@@ -170,7 +171,7 @@ export class CsInvite extends LitElement {
     try {
       this.known = new Set((await this.devices()).map((d) => d.id));
       this._enrolled = null;
-      this._invitation = await this.session.api.invite({
+      this._invitation = await invite(this.session.api, {
         owner: this._owner,
         name: this._name.trim(),
       });
