@@ -3,7 +3,6 @@
  * one parser here (each throws `ValidationError`), used by the server, the plugin and the phone.
  * Field names are the contract.
  */
-export * from './wire/prefix.js';
 export * from './wire/guards.js';
 export * from './wire/error-body.js';
 export * from './wire/devices.js';
@@ -13,3 +12,6 @@ export * from './wire/keys.js';
 export * from './wire/audit.js';
 export * from './wire/admin.js';
 export * from './wire/push.js';
+
+/** The API prefix. */
+export const API_PREFIX = '/api/v1';

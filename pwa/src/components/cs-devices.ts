@@ -1,4 +1,3 @@
-import { configOf, confirm, devicesOf, revoke, setPush } from '../lib/device-api.js';
 import { LitElement, css, html, nothing } from 'lit';
 import { CountersignError, type DeviceView } from '../lib/protocol.js';
 import { saveDevice } from '../lib/device-store.js';
@@ -151,7 +150,7 @@ export class CsDevices extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const body = await devicesOf(this.session.api);
+      const body = await this.session.api.devices();
       this._devices = [...body.devices].sort(
         (a, b) =>
           Number(b.self) - Number(a.self) ||
@@ -178,7 +177,7 @@ export class CsDevices extends LitElement {
     this.close();
     this._busy = true;
     try {
-      await revoke(this.session.api, device.id);
+      await this.session.api.revoke(device.id);
       if (device.self) {
         this.dispatchEvent(
           new CustomEvent('device-gone', {
@@ -214,13 +213,13 @@ export class CsDevices extends LitElement {
       }
       this._pushNote =
         'Notifications are allowed. Subscribing to push (this can take a few seconds)…';
-      const config = await configOf(this.session.api);
+      const config = await this.session.api.config();
       const setup = await subscribePush(config.vapidPublicKey);
       if (!setup.ok) {
         this._pushNote = `Notifications are allowed, but push could not be set up: ${setup.reason} Deployments still show in the inbox.`;
         return;
       }
-      await setPush(this.session.api, setup.subscription);
+      await this.session.api.setPush(setup.subscription);
       await saveDevice({ ...this.session.device, push: true });
       this._pushNote = 'Notifications are on.';
       await this.load();
@@ -234,7 +233,7 @@ export class CsDevices extends LitElement {
   private async confirm(device: DeviceView): Promise<void> {
     this._busy = true;
     try {
-      await confirm(this.session.api, device.id);
+      await this.session.api.confirm(device.id);
       await this.load();
     } catch (error) {
       this._error = messageOf(error);

@@ -1,4 +1,3 @@
-import { configOf, enroll } from '../lib/device-api.js';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import {
   fingerprintOf,
@@ -237,7 +236,7 @@ export class CsEnroll extends LitElement {
   private async loadConfig(): Promise<void> {
     this._phase = 'loading';
     try {
-      this._config = await configOf(this.api);
+      this._config = await this.api.config();
       this._phase = 'ready';
     } catch (error) {
       this._error = messageOf(error);
@@ -277,7 +276,7 @@ export class CsEnroll extends LitElement {
       const key = await generateDeviceKey();
       const proof = await signEnrollProof(key, { aud: config.serverId, code: this.code });
       this._step = 'Enrolling…';
-      const enrolled = await enroll(this.api, {
+      const enrolled = await this.api.enroll({
         code: this.code,
         name,
         publicJwk: key.publicJwk,

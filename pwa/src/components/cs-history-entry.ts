@@ -1,4 +1,3 @@
-import { devicesOf } from '../lib/device-api.js';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import {
   fingerprintOf,
@@ -226,7 +225,7 @@ export class CsHistoryEntry extends LitElement {
     try {
       const [detail, devices, audit] = await Promise.all([
         this.session.api.deployment(id),
-        devicesOf(this.session.api),
+        this.session.api.devices(),
         readDeploymentAudit(this.session.api, id),
       ]);
       if (id !== this.deploymentId) return;

@@ -1,4 +1,3 @@
-import { auditPage, historyPage } from '../lib/history-api.js';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { AuditEntry, DeploymentSummary } from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
@@ -159,8 +158,7 @@ export class CsHistory extends LitElement {
 
   /** The next older page of deployments (the first when none is loaded). */
   private async moreDeployments(): Promise<void> {
-    const page = await historyPage(
-      this.session.api,
+    const page = await this.session.api.history(
       PAGE,
       this._deployments === null ? null : (this.deploymentsNext ?? ''),
     );
@@ -175,7 +173,7 @@ export class CsHistory extends LitElement {
   /** The next older page of the audit log (the newest when none is loaded). */
   private async moreAudit(): Promise<void> {
     const before = this._audit === null ? Number.MAX_SAFE_INTEGER : (this.auditNext ?? 1);
-    const page = await auditPage(this.session.api, { before, limit: PAGE });
+    const page = await this.session.api.audit({ before, limit: PAGE });
     this._audit = [...(this._audit ?? []), ...page.entries];
     this.auditNext = page.next;
   }

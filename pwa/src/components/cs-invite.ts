@@ -1,4 +1,3 @@
-import { devicesOf, invite } from '../lib/device-api.js';
 import { LitElement, css, html, svg } from 'lit';
 import { generate } from 'lean-qr';
 import { toSvgPath } from 'lean-qr/extras/svg';
@@ -126,7 +125,7 @@ export class CsInvite extends LitElement {
   }
 
   private async devices(): Promise<DeviceView[]> {
-    return (await devicesOf(this.session.api)).devices;
+    return (await this.session.api.devices()).devices;
   }
 
   /** Every 3 s while the invitation is shown and unexpired: has the invited device enrolled? */
@@ -171,7 +170,7 @@ export class CsInvite extends LitElement {
     try {
       this.known = new Set((await this.devices()).map((d) => d.id));
       this._enrolled = null;
-      this._invitation = await invite(this.session.api, {
+      this._invitation = await this.session.api.invite({
         owner: this._owner,
         name: this._name.trim(),
       });

@@ -6,16 +6,35 @@
 import {
   API_PREFIX,
   CountersignError,
+  parseAuditPageResponse,
+  parseConfigResponse,
   parseDecisionResponse,
   parseDeploymentDetail,
   parseDeploymentListResponse,
+  parseDeploymentPageResponse,
+  parseDeviceListResponse,
+  parseDeviceView,
+  parseEnrollResponse,
   parseErrorBody,
+  parseInvitationResponse,
+  parseRevokeResponse,
   signProof,
+  type AuditPageResponse,
+  type ConfigResponse,
   type DecisionRequest,
   type DecisionResponse,
   type DeploymentDetail,
   type DeploymentListResponse,
+  type DeploymentPageResponse,
   type DeviceKey,
+  type DeviceListResponse,
+  type DeviceView,
+  type EnrollRequest,
+  type EnrollResponse,
+  type InvitationRequest,
+  type InvitationResponse,
+  type PushSubscriptionJson,
+  type RevokeResponse,
 } from './protocol.js';
 
 /** Codes that mean this device can no longer act: it was revoked, or the server forgot it. */
@@ -38,25 +57,68 @@ export class Api {
     this.onDeviceGone = onDeviceGone;
   }
 
+  /** `GET /config`: the server's id, name and VAPID key. */
+  config(): Promise<ConfigResponse> {
+    return this.parsed('GET', '/config', parseConfigResponse, undefined, false);
+  }
+
+  /** `POST /devices` with an invitation code (5.5). */
+  enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return this.parsed('POST', '/devices', parseEnrollResponse, request, false);
+  }
+
+  /** `GET /devices`. */
+  devices(): Promise<DeviceListResponse> {
+    return this.parsed('GET', '/devices', parseDeviceListResponse);
+  }
+
+  /** `POST /devices/:id/revoke`. */
+  revoke(id: string): Promise<RevokeResponse> {
+    return this.parsed('POST', `/devices/${encodeURIComponent(id)}/revoke`, parseRevokeResponse);
+  }
+
+  /** `POST /devices/:id/confirm`: a suspended device confirmed (5.5). */
+  confirm(id: string): Promise<DeviceView> {
+    return this.parsed('POST', `/devices/${encodeURIComponent(id)}/confirm`, (v) =>
+      parseDeviceView(v),
+    );
+  }
+
+  /** `PUT /devices/self/push`: this device's new subscription, or null. */
+  async setPush(push: PushSubscriptionJson | null): Promise<void> {
+    await this.send('PUT', '/devices/self/push', { push }, true);
+  }
+
+  /** `POST /invitations`: another device of this device's owner. */
+  invite(request: InvitationRequest): Promise<InvitationResponse> {
+    return this.parsed('POST', '/invitations', parseInvitationResponse, request);
+  }
+
   /** `GET /deployments?status=…`: the live deployments in one state. */
   deployments(status: DeploymentDetail['status']): Promise<DeploymentListResponse> {
-    return this.call(
+    return this.parsed(
       'GET',
       `/deployments?status=${encodeURIComponent(status)}`,
       parseDeploymentListResponse,
     );
   }
 
+  /** `GET /deployments`: every deployment, newest first, a page at a time. */
+  history(limit: number, before: string | null): Promise<DeploymentPageResponse> {
+    const after = before === null ? '' : `&before=${encodeURIComponent(before)}`;
+    return this.parsed('GET', `/deployments?limit=${limit}${after}`, parseDeploymentPageResponse);
+  }
+
   /** `GET /deployments/:id`. */
   deployment(id: string): Promise<DeploymentDetail> {
-    return this.call('GET', `/deployments/${encodeURIComponent(id)}`, (v) =>
+    return this.parsed('GET', `/deployments/${encodeURIComponent(id)}`, (v) =>
       parseDeploymentDetail(v),
     );
   }
 
   /** `POST /deployments/:id/decision` (5.4). */
   decide(id: string, decision: DecisionRequest): Promise<DecisionResponse> {
-    return this.call(
+    return this.parsed(
       'POST',
       `/deployments/${encodeURIComponent(id)}/decision`,
       parseDecisionResponse,
@@ -64,13 +126,19 @@ export class Api {
     );
   }
 
+  /** `GET /audit?…`: a page of the audit log (`before`, `after`, `limit`, or one `deployment`). */
+  audit(query: Record<string, string | number>): Promise<AuditPageResponse> {
+    const search = Object.entries(query)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    return this.parsed('GET', `/audit?${search}`, parseAuditPageResponse);
+  }
+
   /**
-   * A JSON request whose answer `parse` (a protocol/wire parser) checks: an answer that does not
-   * parse is an error that names the field, and nothing is shown or signed from it. The screens
-   * loaded on demand call it through `device-api.ts` and `history-api.ts`, so their parsers load
-   * with them.
+   * A JSON request whose answer `parse` checks: an answer that does not parse is an error that
+   * names the field, and nothing is shown or signed from it.
    */
-  async call<T>(
+  private async parsed<T>(
     method: string,
     path: string,
     parse: (input: unknown) => T,

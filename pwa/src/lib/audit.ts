@@ -1,9 +1,8 @@
 /** Reading the server's audit log as a device (`GET /audit`). */
-import { auditPage } from './history-api.js';
 import type { Api } from './api.js';
 import type { AuditEntry } from './protocol.js';
 
 /** The lines about one deployment, oldest first: one request, whatever the log's length. */
 export async function readDeploymentAudit(api: Api, id: string): Promise<AuditEntry[]> {
-  return (await auditPage(api, { deployment: id })).entries;
+  return (await api.audit({ deployment: id })).entries;
 }

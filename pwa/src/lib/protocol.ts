@@ -9,15 +9,7 @@ export * from '../../../protocol/device-id.js';
 export * from '../../../protocol/sign.js';
 export * from '../../../protocol/approval/decisions.js';
 export { edgesOf } from '../../../protocol/changes/edges.js';
-// The wire contract module by module: the parsers of the screens loaded on demand load with them.
-export * from '../../../protocol/wire/prefix.js';
-export * from '../../../protocol/wire/guards.js';
-export * from '../../../protocol/wire/error-body.js';
-export * from '../../../protocol/wire/proposals.js';
-export * from '../../../protocol/wire/deployments.js';
-export * from '../../../protocol/wire/push.js';
-export type * from '../../../protocol/wire/devices.js';
-export type * from '../../../protocol/wire/audit.js';
+export * from '../../../protocol/wire.js';
 export type * from '../../../protocol/flows.js';
 export type * from '../../../protocol/changes/types.js';
 export type * from '../../../protocol/module.js';
