@@ -3,10 +3,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import {
-  ApprovalError,
   CountersignError,
   DEPLOYMENT_STATES,
-  canTransition,
   type AuditEntry,
   type Change,
   type DeploymentStatus,
@@ -16,6 +14,7 @@ import { AuditFile, type NumberedDraft } from '../audit/audit-file.js';
 import type { Clock } from '../clock.js';
 import { BlobFiles } from './blob-files.js';
 import { ChangeFiles } from './change-files.js';
+import { decideOn, notFound, notLive, transition } from './deployment-rules.js';
 import { invitedBy, isActive, usableInvitation } from './device-rules.js';
 import { EventCounter } from './event-counter.js';
 import { FileRefs } from './file-refs.js';
@@ -89,21 +88,6 @@ class Transaction {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
-}
-
-function notFound(what: string): CountersignError {
-  return new CountersignError('ERR_NOT_FOUND', what);
-}
-
-/** Moves `d` to `to`, only along the transitions of 5.8. */
-function transition(d: DeploymentRecord, to: DeploymentStatus): void {
-  if (!canTransition(d.status, to)) {
-    throw new CountersignError(
-      'ERR_INVALID_TRANSITION',
-      `deployment ${d.id} cannot go from ${d.status} to ${to}`,
-    );
-  }
-  d.status = to;
 }
 
 /**
@@ -729,58 +713,31 @@ export class LowdbStore implements Store {
   ): Promise<{ deployment: DeploymentRecord; changed: boolean }> {
     return this.#commit((doc, tx) => {
       const d = doc.deployments.find((x) => x.id === input.deploymentId);
-      if (!d) {
-        if (this.#isDecided(input.deploymentId)) {
-          throw new ApprovalError(
-            'ERR_DEPLOYMENT_NOT_PENDING',
-            `deployment ${input.deploymentId} is not pending`,
-          );
-        }
-        throw notFound(`no deployment ${input.deploymentId.slice(0, 64)}`);
-      }
+      if (!d) throw notLive(input.deploymentId, this.#isDecided(input.deploymentId));
       // The state-dependent rows of 5.4, held here where no other command interleaves.
-      const device = doc.devices.find((x) => x.id === input.deviceId);
-      if (!device) throw new ApprovalError('ERR_DEVICE_UNKNOWN', 'no such device');
-      if (device.revokedAt !== null)
-        throw new ApprovalError('ERR_DEVICE_REVOKED', 'this device has been revoked');
-      if (device.suspendedAt !== null)
-        throw new ApprovalError('ERR_DEVICE_SUSPENDED', 'this device is suspended');
       const key = jtiKey(input.jti);
       const used = doc.approvalJtis[key];
-      if (used !== undefined && used >= Math.floor(input.nowMs / 1000)) {
-        throw new ApprovalError('ERR_APPROVAL_REPLAY', 'this approval jti has been used before');
-      }
-      if (d.status !== 'pending' || Date.parse(d.expiresAt) <= input.nowMs) {
-        throw new ApprovalError('ERR_DEPLOYMENT_NOT_PENDING', `deployment ${d.id} is not pending`);
-      }
-      if (d.approvals.some((a) => a.device === input.deviceId)) {
-        throw new ApprovalError(
-          'ERR_APPROVAL_DUPLICATE',
-          'this device has already decided this deployment',
-        );
-      }
-      const next: DeploymentRecord = clone(d);
-      next.approvals.push({
-        device: input.deviceId,
-        verdict: input.verdict,
-        at: input.at,
-        jws: input.jws,
-        changes: input.changes,
-      });
-      const deciders = new Map<string, DeviceRecord>();
-      for (const a of next.approvals) {
-        const x = doc.devices.find((y) => y.id === a.device);
-        if (x) deciders.set(x.id, clone(x));
-      }
-      const status = input.settle(next, deciders);
-      if (status !== d.status) transition(next, status);
+      const device = doc.devices.find((x) => x.id === input.deviceId) ?? null;
+      const { next, changed } = decideOn(
+        d,
+        device,
+        used !== undefined && used >= Math.floor(input.nowMs / 1000),
+        input,
+        (n) => {
+          const deciders = new Map<string, DeviceRecord>();
+          for (const a of n.approvals) {
+            const x = doc.devices.find((y) => y.id === a.device);
+            if (x) deciders.set(x.id, clone(x));
+          }
+          return deciders;
+        },
+      );
       // Nothing above changed the document; from here on nothing throws.
       doc.approvalJtis[key] = input.jtiUntil;
       d.approvals = next.approvals;
-      const changed = next.status !== d.status;
       if (changed) {
         d.status = next.status;
-        d.decidedAt = input.at;
+        d.decidedAt = next.decidedAt;
       }
       tx.audit(...audit);
       if (changed && isDecided(d.status)) this.#decided(doc, tx, d);
