@@ -51,7 +51,8 @@ async function waitForConnection(url: string, child: ChildProcess, log: () => st
       return;
     } catch (err) {
       await client.end().catch(() => {});
-      if (Date.now() > deadline) throw new Error(`postgres did not start: ${String(err)}\n${log()}`);
+      if (Date.now() > deadline)
+        throw new Error(`postgres did not start: ${String(err)}\n${log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -440,10 +440,10 @@ export class PostgresStore implements Store {
   }
 
   async approvalJtiUsed(jti: string, nowS: number): Promise<boolean> {
-    const { rows } = await this.#pool.query(
-      'SELECT 1 FROM jtis WHERE key = $1 AND until_s >= $2',
-      [approvalJtiKey(jti), nowS],
-    );
+    const { rows } = await this.#pool.query('SELECT 1 FROM jtis WHERE key = $1 AND until_s >= $2', [
+      approvalJtiKey(jti),
+      nowS,
+    ]);
     return rows.length > 0;
   }
 
@@ -472,7 +472,7 @@ export class PostgresStore implements Store {
   async verifyAudit(): Promise<AuditVerification> {
     let prev = GENESIS;
     let n = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const { rows } = await this.#pool.query<{ seq: string; line: string }>(
         'SELECT seq, line FROM audit WHERE seq > $1 ORDER BY seq LIMIT 5000',
         [after],
@@ -540,7 +540,13 @@ export class PostgresStore implements Store {
   // Commands
 
   saveInstance(
-    input: { name: string; id: string; tokenHash: string; policy: InstanceRecord['policy']; at: string },
+    input: {
+      name: string;
+      id: string;
+      tokenHash: string;
+      policy: InstanceRecord['policy'];
+      at: string;
+    },
     mode: 'create' | 'ensure',
     audit: (result: { instance: InstanceRecord; created: boolean }) => AuditDraft[],
   ): Promise<{ instance: InstanceRecord; created: boolean }> {
@@ -591,11 +597,10 @@ export class PostgresStore implements Store {
       await tx.query('DELETE FROM invitations WHERE expires_at < $1', [
         new Date(this.#clock.now() - INVITATION_KEEP_MS),
       ]);
-      await tx.query('INSERT INTO invitations (code_hash, expires_at, record) VALUES ($1, $2, $3)', [
-        record.codeHash,
-        new Date(record.expiresAt),
-        JSON.stringify(record),
-      ]);
+      await tx.query(
+        'INSERT INTO invitations (code_hash, expires_at, record) VALUES ($1, $2, $3)',
+        [record.codeHash, new Date(record.expiresAt), JSON.stringify(record)],
+      );
       tx.audit(...audit);
     });
   }
@@ -743,7 +748,12 @@ export class PostgresStore implements Store {
        ON CONFLICT (rev) DO UPDATE SET at = greatest(blobs.at, EXCLUDED.at),
          owners = CASE WHEN $3 = ANY(blobs.owners) THEN blobs.owners
                        ELSE array_append(blobs.owners, $3::text) END`,
-      [rev, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), instanceId, new Date(at)],
+      [
+        rev,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        instanceId,
+        new Date(at),
+      ],
     );
   }
 
@@ -753,6 +763,8 @@ export class PostgresStore implements Store {
     audit: AuditDraft[],
   ): Promise<{ superseded: DeploymentRecord[] }> {
     return this.#tx(async (tx) => {
+      // The instance's row lock: its proposals run one at a time, so one stays pending.
+      await tx.query('SELECT 1 FROM instances WHERE id = $1 FOR UPDATE', [record.instanceId]);
       const { rows } = await tx.query<DeploymentRow>(
         `SELECT record FROM deployments WHERE instance_id = $1 AND status = 'pending' AND NOT decided
          ORDER BY id FOR UPDATE`,
