@@ -118,7 +118,7 @@ export class PostgresStore implements Store {
    * listening for deployment changes.
    */
   static async open(url: string, clock: Clock): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new pg.Pool({ connectionString: url, max: 20 });
     // An idle client's error (the database restarting) is answered by the next query's error.
     pool.on('error', () => {});
     try {
