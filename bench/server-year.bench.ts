@@ -127,9 +127,9 @@ async function round(
   if (res.status !== 201) throw new Error(`proposal ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
   const pushedAt = await sent;
-  const jws = await side.phone.signApproval(await side.phone.approvalClaims(side.running.url, id));
+  const { jws, changes } = await side.phone.signedDecision(side.running.url, id);
   const t2 = performance.now();
-  const decided = await side.phone.postDecision(side.running.url, id, jws);
+  const decided = await side.phone.postDecision(side.running.url, id, jws, changes);
   const t3 = performance.now();
   if (decided.status !== 200) throw new Error(`decision ${decided.status}`);
   await plugin('POST', `/deployments/${id}/outcome`, { status: 'applied', rev: target.rev });

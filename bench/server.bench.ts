@@ -195,15 +195,23 @@ export async function approvalVerifyHttpPerSecond(
       await uploadAt(rig, base),
       await uploadAt(rig, mutatedCopy(base, 50, 7)),
     );
-    const claims = await device.approvalClaims(server.url, id);
-    const first = await device.postDecision(server.url, id, await device.signApproval(claims));
+    const { claims, changes } = await device.approval(server.url, id);
+    const first = await device.postDecision(
+      server.url,
+      id,
+      await device.signApproval(claims),
+      changes,
+    );
     if (first.status !== 200) throw new Error(`first approval ${first.status}`);
     const url = `${server.url}${API_PREFIX}/deployments/${id}/decision`;
     const requests: { proof: string; body: string }[] = [];
     for (let i = 0; i < count; i++) {
       requests.push({
         proof: await device.proof(url, 'POST'),
-        body: JSON.stringify({ jws: await device.signApproval({ ...claims, jti: randomId() }) }),
+        body: JSON.stringify({
+          jws: await device.signApproval({ ...claims, jti: randomId() }),
+          changes,
+        }),
       });
     }
     let next = 0;
