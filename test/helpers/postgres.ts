@@ -1,5 +1,5 @@
 /**
- * A real PostgreSQL server for tests: Debian's PostgreSQL 15 (`initdb` and `postgres`) in a
+ * A real PostgreSQL server for tests: Debian's PostgreSQL (`initdb` and `postgres`) in a
  * temporary directory, listening on 127.0.0.1 at a free port, run as the `postgres` user when this
  * process is root (PostgreSQL refuses to run as root). `freshDatabase` makes an empty database per
  * caller, so test files (and servers within them) never see each other's rows.
@@ -12,14 +12,30 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
 
-/** Where Debian's PostgreSQL 15 keeps its programs. */
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Where Debian's PostgreSQL keeps its programs: the newest installed version. */
+export const PG_BIN = (() => {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return join(root, versions[0] ?? '15', 'bin');
+})();
 
 /** A running PostgreSQL server: `url` names its `postgres` database. */
 export type TestPostgres = { url: string; stop(): Promise<void> };
@@ -61,7 +77,7 @@ async function waitForConnection(url: string, child: ChildProcess, log: () => st
 /** Starts a PostgreSQL server in a new temporary directory (removed by `stop`). */
 export async function startPostgres(): Promise<TestPostgres> {
   if (!existsSync(join(PG_BIN, 'initdb'))) {
-    throw new Error(`PostgreSQL 15 is not installed (${PG_BIN}); apt-get install postgresql`);
+    throw new Error(`PostgreSQL is not installed (${PG_BIN}); apt-get install postgresql`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'countersign-pg-'));
   const owner = runAs();
