@@ -15,7 +15,7 @@ import type { Clock } from '../clock.js';
 import { BlobFiles } from './blob-files.js';
 import { ChangeFiles } from './change-files.js';
 import { decideOn, notFound, notLive, transition } from './deployment-rules.js';
-import { invitedBy, isActive, usableInvitation } from './device-rules.js';
+import { confirmIn, enrolUnder, isActive, revokeIn, usableInvitation } from './device-rules.js';
 import { EventCounter } from './event-counter.js';
 import { FileRefs } from './file-refs.js';
 import { writeFileAtomic } from './files.js';
@@ -25,6 +25,7 @@ import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './liv
 import { isDecided, splitRetained, type RecentDecision, type Retention } from './retention.js';
 import type {
   AuditDraft,
+  EnrolmentInput,
   AuditVerification,
   DecisionInput,
   DeploymentEvent,
@@ -546,46 +547,11 @@ export class LowdbStore implements Store {
   }
 
   enrollDevice(
-    input: {
-      codeHash: string;
-      id: string;
-      jwk: DeviceRecord['jwk'];
-      name: string | null;
-      push: PushSubscriptionJson | null;
-      at: string;
-      nowMs: number;
-    },
+    input: EnrolmentInput,
     audit: (device: DeviceRecord) => AuditDraft[],
   ): Promise<DeviceRecord> {
     return this.#commit((doc, tx) => {
-      const invitation = usableInvitation(
-        doc.invitations,
-        doc.devices,
-        input.codeHash,
-        input.nowMs,
-      );
-      if (!invitation) {
-        throw new CountersignError(
-          'ERR_INVITATION_INVALID',
-          'the invitation code is unknown, used or expired',
-        );
-      }
-      if (doc.devices.some((d) => d.id === input.id)) {
-        throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
-      }
-      invitation.usedAt = input.at;
-      const device: DeviceRecord = {
-        id: input.id,
-        jwk: input.jwk,
-        owner: invitation.owner,
-        name: input.name ?? invitation.name,
-        createdAt: input.at,
-        revokedAt: null,
-        push: input.push,
-        invitedBy: invitation.by,
-        suspendedAt: null,
-        suspendedBy: null,
-      };
+      const { device } = enrolUnder(doc.invitations, doc.devices, input);
       doc.devices.push(device);
       tx.audit(...audit(clone(device)));
       return clone(device);
@@ -598,44 +564,17 @@ export class LowdbStore implements Store {
     audit: (result: RevocationResult) => AuditDraft[],
   ): Promise<RevocationResult> {
     return this.#commit((doc, tx) => {
-      const device = doc.devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) {
-        return { device: clone(device), changed: false, suspended: [] };
-      }
-      device.revokedAt = at;
-      device.push = null;
-      const suspended = invitedBy(doc.devices, id).filter((d) => d.suspendedAt === null);
-      for (const d of suspended) {
-        d.suspendedAt = at;
-        d.suspendedBy = id;
-      }
-      const result = { device: clone(device), changed: true, suspended: clone(suspended) };
-      tx.audit(...audit(result));
+      const { device, suspended, changed } = revokeIn(doc.devices, id, at);
+      const result = { device: clone(device), changed, suspended: clone(suspended) };
+      if (changed) tx.audit(...audit(result));
       return result;
     });
   }
 
   confirmDevice(id: string, by: string, audit: AuditDraft[]): Promise<DeviceRecord> {
     return this.#commit((doc, tx) => {
-      const device = doc.devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) {
-        throw new CountersignError('ERR_DEVICE_REVOKED', 'a revoked device cannot be confirmed');
-      }
-      if (by !== 'admin') {
-        const confirmer = doc.devices.find((d) => d.id === by);
-        if (by === id || !confirmer || !isActive(confirmer)) {
-          throw new CountersignError(
-            'ERR_FORBIDDEN',
-            'a suspended device is confirmed by another active device or the command line',
-          );
-        }
-      }
-      if (device.suspendedAt === null) return clone(device);
-      device.suspendedAt = null;
-      device.suspendedBy = null;
-      tx.audit(...audit);
+      const { device, changed } = confirmIn(doc.devices, id, by);
+      if (changed) tx.audit(...audit);
       return clone(device);
     });
   }

@@ -5,6 +5,7 @@
  * replica's subscribers through LISTEN/NOTIFY, and the audit chain stays one chain that finds an
  * edited row. The server and conformance suites also run on this store (the `postgres` project).
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { ApprovalError } from '../../protocol/index.js';
@@ -274,5 +275,68 @@ describe('the PostgreSQL store, two replicas on one database', () => {
     expect(await second.changes('r1')).toEqual([{ id: 'c1' }]);
     expect((await second.devices()).map((d) => d.id)).toEqual(['alice']);
     expect(await second.verifyAudit()).toMatchObject({ ok: true });
+  });
+
+  it('applies the retention: past it, snapshots go and the change list keeps what each change was', async () => {
+    const url = await database();
+    const s = await store(url);
+    const inst = await instance(s, 'line-1');
+    await device(s, 'alice', 'alice');
+    const bytes = (text: string): Uint8Array<ArrayBuffer> => {
+      const b = new Uint8Array(new ArrayBuffer(text.length));
+      b.set(Buffer.from(text));
+      return b;
+    };
+    const change = {
+      id: 'c1',
+      kind: 'node',
+      op: 'changed',
+      flow: 'f1',
+      node: 'n1',
+      fields: ['name'],
+      risk: 'low',
+      before: { name: 'a' },
+      after: { name: 'b' },
+    };
+    const rev = (text: string): string => createHash('sha256').update(text).digest('hex');
+    for (let i = 0; i < 3; i++) {
+      const d = {
+        ...deploymentOf(`k${i}`, inst),
+        base: rev(`base ${i}`),
+        target: rev(`target ${i}`),
+      };
+      await s.putBlob(d.base, bytes(`base ${i}`), inst, at());
+      await s.putBlob(d.target, bytes(`target ${i}`), inst, at());
+      await s.propose(d, [change as never], []);
+      await s.decide(decision(d.id, 'alice', `k-${i}`), []);
+      await s.reportOutcome(d.id, inst, { status: 'applied', rev: d.target }, at());
+      clock.advance(1000);
+    }
+    // An upload nothing refers to stays through the grace period.
+    await s.putBlob(rev('orphan'), bytes('orphan'), inst, at());
+    const first = await s.prune({ days: 90, keep: 1 }, clock.now());
+    expect(first).toEqual({ pastRetention: 2, blobsDeleted: 0, changesDeleted: 2 });
+    expect(await s.changes('k0')).toEqual([
+      {
+        id: 'c1',
+        kind: 'node',
+        op: 'changed',
+        flow: 'f1',
+        node: 'n1',
+        fields: ['name'],
+        risk: 'low',
+      },
+    ]);
+    expect((await s.changes('k2'))?.[0]).toMatchObject({ before: { name: 'a' } });
+    expect((await s.deployment('k0'))?.status).toBe('applied');
+    clock.advance(11 * 60_000);
+    const second = await s.prune({ days: 90, keep: 1 }, clock.now());
+    // k0's and k1's snapshots, and the orphan; k2's are kept.
+    expect(second.blobsDeleted).toBe(5);
+    expect(await s.blob(rev('base 0'))).toBeNull();
+    expect(await s.blob(rev('orphan'))).toBeNull();
+    expect(Buffer.from((await s.blob(rev('target 2')))!).toString()).toBe('target 2');
+    expect((await s.stats()).deployments).toMatchObject({ decided: 3, retained: 1 });
+    expect(await s.verifyAudit()).toMatchObject({ ok: true });
   });
 });

@@ -14,12 +14,13 @@ import { GENESIS, auditHash } from '../../audit/audit-file.js';
 import type { Clock } from '../../clock.js';
 import type { VapidKeys } from '../../secrets.js';
 import { decideOn, notFound, notLive, transition } from '../deployment-rules.js';
-import { invitedBy, isActive, usableInvitation } from '../device-rules.js';
-import { sha256HexSync } from '../files.js';
+import { confirmIn, enrolUnder, isActive, revokeIn, usableInvitation } from '../device-rules.js';
+import { verifiedBlob } from '../blob-files.js';
 import { changeOutline } from '../history-files.js';
 import { isDecided, splitRetained, type Retention } from '../retention.js';
 import type {
   AuditDraft,
+  EnrolmentInput,
   AuditVerification,
   DecisionInput,
   DeploymentEvent,
@@ -419,16 +420,7 @@ export class PostgresStore implements Store {
       [rev],
     );
     const buffer = rows[0]?.bytes;
-    if (!buffer) return null;
-    if (sha256HexSync(buffer) !== rev) {
-      throw new CountersignError(
-        'ERR_BLOB_MISMATCH',
-        `the stored blob ${rev.slice(0, 12)} no longer hashes to its rev`,
-      );
-    }
-    const bytes = new Uint8Array(new ArrayBuffer(buffer.length));
-    bytes.set(buffer);
-    return bytes;
+    return buffer ? verifiedBlob(rev, buffer) : null;
   }
 
   async blobOwners(rev: string): Promise<string[]> {
@@ -606,51 +598,19 @@ export class PostgresStore implements Store {
   }
 
   enrollDevice(
-    input: {
-      codeHash: string;
-      id: string;
-      jwk: DeviceRecord['jwk'];
-      name: string | null;
-      push: PushSubscriptionJson | null;
-      at: string;
-      nowMs: number;
-    },
+    input: EnrolmentInput,
     audit: (device: DeviceRecord) => AuditDraft[],
   ): Promise<DeviceRecord> {
     return this.#tx(async (tx) => {
-      const devices = await this.#devicesLocked(tx);
-      const invitation = usableInvitation(
+      const { invitation, device } = enrolUnder(
         await this.#invitations(tx),
-        devices,
-        input.codeHash,
-        input.nowMs,
+        await this.#devicesLocked(tx),
+        input,
       );
-      if (!invitation) {
-        throw new CountersignError(
-          'ERR_INVITATION_INVALID',
-          'the invitation code is unknown, used or expired',
-        );
-      }
-      if (devices.some((d) => d.id === input.id)) {
-        throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
-      }
-      invitation.usedAt = input.at;
       await tx.query('UPDATE invitations SET record = $2 WHERE code_hash = $1', [
         invitation.codeHash,
         JSON.stringify(invitation),
       ]);
-      const device: DeviceRecord = {
-        id: input.id,
-        jwk: input.jwk,
-        owner: invitation.owner,
-        name: input.name ?? invitation.name,
-        createdAt: input.at,
-        revokedAt: null,
-        push: input.push,
-        invitedBy: invitation.by,
-        suspendedAt: null,
-        suspendedBy: null,
-      };
       await tx.query('INSERT INTO devices (id, record) VALUES ($1, $2)', [
         device.id,
         JSON.stringify(device),
@@ -666,47 +626,21 @@ export class PostgresStore implements Store {
     audit: (result: RevocationResult) => AuditDraft[],
   ): Promise<RevocationResult> {
     return this.#tx(async (tx) => {
-      const devices = await this.#devicesLocked(tx);
-      const device = devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) return { device, changed: false, suspended: [] };
-      device.revokedAt = at;
-      device.push = null;
-      await this.#saveDevice(tx, device);
-      const suspended = invitedBy(devices, id).filter((d) => d.suspendedAt === null);
-      for (const d of suspended) {
-        d.suspendedAt = at;
-        d.suspendedBy = id;
-        await this.#saveDevice(tx, d);
-      }
-      const result = { device, changed: true, suspended };
-      tx.audit(...audit(structuredClone(result)));
+      const { device, suspended, changed } = revokeIn(await this.#devicesLocked(tx), id, at);
+      for (const d of changed ? [device, ...suspended] : []) await this.#saveDevice(tx, d);
+      const result = { device, changed, suspended };
+      if (changed) tx.audit(...audit(structuredClone(result)));
       return result;
     });
   }
 
   confirmDevice(id: string, by: string, audit: AuditDraft[]): Promise<DeviceRecord> {
     return this.#tx(async (tx) => {
-      const devices = await this.#devicesLocked(tx);
-      const device = devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) {
-        throw new CountersignError('ERR_DEVICE_REVOKED', 'a revoked device cannot be confirmed');
+      const { device, changed } = confirmIn(await this.#devicesLocked(tx), id, by);
+      if (changed) {
+        await this.#saveDevice(tx, device);
+        tx.audit(...audit);
       }
-      if (by !== 'admin') {
-        const confirmer = devices.find((d) => d.id === by);
-        if (by === id || !confirmer || !isActive(confirmer)) {
-          throw new CountersignError(
-            'ERR_FORBIDDEN',
-            'a suspended device is confirmed by another active device or the command line',
-          );
-        }
-      }
-      if (device.suspendedAt === null) return device;
-      device.suspendedAt = null;
-      device.suspendedBy = null;
-      await this.#saveDevice(tx, device);
-      tx.audit(...audit);
       return device;
     });
   }
