@@ -234,12 +234,15 @@ export class PostgresStore implements Store {
           // Last in the transaction, and held to its end: one chain, in commit order.
           await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.audit]);
           await this.#appendAudit(tx);
-          for (const d of tx.events) {
-            await client.query('INSERT INTO deployment_events (record) VALUES ($1)', [
-              JSON.stringify(d),
-            ]);
+          if (tx.events.length > 0) {
+            // The events and the notification, delivered at commit, in one round trip.
+            await client.query(
+              `WITH added AS (
+                 INSERT INTO deployment_events (record) SELECT unnest($1::json[]) RETURNING 1)
+               SELECT pg_notify($2, '') FROM (SELECT count(*) FROM added) AS n`,
+              [tx.events.map((d) => JSON.stringify(d)), CHANNEL],
+            );
           }
-          if (tx.events.length > 0) await client.query(`NOTIFY ${CHANNEL}`);
         }
         await client.query('COMMIT');
         return result;
@@ -260,6 +263,7 @@ export class PostgresStore implements Store {
     let seq = Number(rows[0]?.seq ?? 0);
     let prev = rows[0] ? (JSON.parse(rows[0].line) as AuditEntry).hash : GENESIS;
     const at = new Date(this.#clock.now()).toISOString();
+    const lines: { seq: number; deployment: string | null; line: string }[] = [];
     for (const draft of tx.drafts) {
       const body = {
         seq: ++seq,
@@ -272,12 +276,12 @@ export class PostgresStore implements Store {
       const entry: AuditEntry = { ...body, hash: auditHash(body) };
       prev = entry.hash;
       const deployment = typeof body.data.deployment === 'string' ? body.data.deployment : null;
-      await tx.query('INSERT INTO audit (seq, deployment, line) VALUES ($1, $2, $3)', [
-        entry.seq,
-        deployment,
-        JSON.stringify(entry),
-      ]);
+      lines.push({ seq: entry.seq, deployment, line: JSON.stringify(entry) });
     }
+    await tx.query(
+      'INSERT INTO audit (seq, deployment, line) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])',
+      [lines.map((l) => l.seq), lines.map((l) => l.deployment), lines.map((l) => l.line)],
+    );
   }
 
   /** Writes `d` back (its record and the columns queries use). */
