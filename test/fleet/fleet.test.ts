@@ -10,7 +10,7 @@ import { freshDatabase } from '../helpers/postgres.js';
 import { percentile, runFleet } from './fleet.js';
 
 const INSTANCES = 100;
-const PER_INSTANCE = 3;
+const PER_INSTANCE = 2;
 
 describe('two replicas on PostgreSQL behind Caddy', () => {
   it('loses nothing and applies nothing twice when a replica is killed mid-run', async () => {
@@ -31,7 +31,9 @@ describe('two replicas on PostgreSQL behind Caddy', () => {
     expect(result.killedAtApplied).toBeGreaterThan(0);
     expect(result.killedAtApplied).toBeLessThan(INSTANCES * PER_INSTANCE);
     // Every logical deployment applied exactly once.
-    for (const perInstance of result.applied) expect(perInstance).toEqual([1, 1, 1]);
+    for (const perInstance of result.applied) {
+      expect(perInstance).toEqual(new Array<number>(PER_INSTANCE).fill(1));
+    }
 
     const applied = result.rows.filter((r) => r.status === 'applied');
     expect(applied).toHaveLength(INSTANCES * PER_INSTANCE);
