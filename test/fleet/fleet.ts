@@ -400,17 +400,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     throw new Error(`${String(err)}\n${tails.join('\n')}`, { cause: err });
   } finally {
     await Promise.all(watchers.map((w) => w.close()));
-    caddy?.child.kill('SIGTERM');
-    for (const r of replicas) {
-      if (r.child.exitCode === null && r.child.signalCode === null) {
-        const exited = new Promise((resolve) => r.child.once('exit', resolve));
-        r.child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(r.dataDir, { recursive: true, force: true });
-    }
+    await Promise.all([
+      ...(caddy ? [stop(caddy.child)] : []),
+      ...replicas.map((r) => stop(r.child)),
+    ]);
+    for (const r of replicas) rmSync(r.dataDir, { recursive: true, force: true });
     rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/** Stops a child: SIGTERM, then SIGKILL when it has not exited within 10 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** The p-th percentile (0–100) of `values`. */
