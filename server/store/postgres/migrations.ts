@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { CountersignError } from '../../../protocol/index.js';
 
 /** Advisory lock keys (one namespace for the store). */
-export const LOCKS = { migrate: 7_261_001, audit: 7_261_002, devices: 7_261_003, prune: 7_261_004 };
+export const LOCKS = { migrate: 7_261_001, devices: 7_261_003, prune: 7_261_004 };
 
 /** Records are `json` (not `jsonb`): kept exactly as written, key order included. */
 export const MIGRATIONS: readonly string[] = [
@@ -34,6 +34,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE rate_events (key text NOT NULL, at_ms bigint NOT NULL);
    CREATE INDEX rate_events_key ON rate_events (key, at_ms);
    CREATE TABLE audit (seq bigint PRIMARY KEY, deployment text, line text NOT NULL);
+   CREATE TABLE audit_head (id int PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL);
+   INSERT INTO audit_head VALUES (1, 0, repeat('0', 64));
    CREATE INDEX audit_deployment ON audit (deployment, seq) WHERE deployment IS NOT NULL;
    CREATE TABLE deployment_events (
      seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), record json NOT NULL);`,

@@ -82,7 +82,7 @@ type DeploymentRow = { record: DeploymentRecord };
  * command is one transaction: deployments it changes are locked (`FOR UPDATE`), so single use of
  * approval jtis and one decision per device hold across replicas; proof and enrolment jtis are
  * rows with a unique key and an expiry; audit lines are appended at the end of the transaction
- * under an advisory lock, so the chain stays one chain in commit order. Changed deployments go to
+ * under the row lock of `audit_head`, so the chain stays one chain in commit order. Changed deployments go to
  * `deployment_events` in the same transaction, and a `NOTIFY` wakes every replica's listener,
  * which tells its subscribers (the plugins' event streams) in order.
  */
@@ -230,20 +230,7 @@ export class PostgresStore implements Store {
       try {
         const tx = new Tx(client);
         const result = await fn(tx);
-        if (tx.drafts.length > 0 || tx.events.length > 0) {
-          // Last in the transaction, and held to its end: one chain, in commit order.
-          await client.query('SELECT pg_advisory_xact_lock($1)', [LOCKS.audit]);
-          await this.#appendAudit(tx);
-          if (tx.events.length > 0) {
-            // The events and the notification, delivered at commit, in one round trip.
-            await client.query(
-              `WITH added AS (
-                 INSERT INTO deployment_events (record) SELECT unnest($1::json[]) RETURNING 1)
-               SELECT pg_notify($2, '') FROM (SELECT count(*) FROM added) AS n`,
-              [tx.events.map((d) => JSON.stringify(d)), CHANNEL],
-            );
-          }
-        }
+        if (tx.drafts.length > 0 || tx.events.length > 0) await this.#appendAudit(tx);
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -255,13 +242,17 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * The commit's tail: the audit lines and the deployment events, under the row lock of
+   * `audit_head` (held to the commit, taken last), so the audit log is one chain and events are
+   * numbered in commit order. An UPDATE waits for the lock and then reads the newest committed head.
+   */
   async #appendAudit(tx: Tx): Promise<void> {
-    if (tx.drafts.length === 0) return;
-    const { rows } = await tx.query<{ seq: string; line: string }>(
-      'SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1',
+    const { rows } = await tx.query<{ seq: string; hash: string }>(
+      'UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash',
     );
-    let seq = Number(rows[0]?.seq ?? 0);
-    let prev = rows[0] ? (JSON.parse(rows[0].line) as AuditEntry).hash : GENESIS;
+    let seq = Number(rows[0]!.seq);
+    let prev = rows[0]!.hash;
     const at = new Date(this.#clock.now()).toISOString();
     const lines: { seq: number; deployment: string | null; line: string }[] = [];
     for (const draft of tx.drafts) {
@@ -278,9 +269,23 @@ export class PostgresStore implements Store {
       const deployment = typeof body.data.deployment === 'string' ? body.data.deployment : null;
       lines.push({ seq: entry.seq, deployment, line: JSON.stringify(entry) });
     }
+    // One statement: the lines, the new head, the events, and the notification (sent at commit).
     await tx.query(
-      'INSERT INTO audit (seq, deployment, line) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])',
-      [lines.map((l) => l.seq), lines.map((l) => l.deployment), lines.map((l) => l.line)],
+      `WITH lines AS (
+         INSERT INTO audit (seq, deployment, line)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])),
+       head AS (UPDATE audit_head SET seq = $4, hash = $5 WHERE id = 1),
+       events AS (INSERT INTO deployment_events (record) SELECT unnest($6::json[]) RETURNING 1)
+       SELECT pg_notify($7, '') FROM (SELECT 1 FROM events LIMIT 1) AS any_event`,
+      [
+        lines.map((l) => l.seq),
+        lines.map((l) => l.deployment),
+        lines.map((l) => l.line),
+        seq,
+        prev,
+        tx.events.map((d) => JSON.stringify(d)),
+        CHANNEL,
+      ],
     );
   }
 
