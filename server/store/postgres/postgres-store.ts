@@ -611,11 +611,9 @@ export class PostgresStore implements Store {
     audit: (device: DeviceRecord) => AuditDraft[],
   ): Promise<DeviceRecord> {
     return this.#tx(async (tx) => {
-      const { invitation, device } = enrolUnder(
-        await this.#invitations(tx),
-        await this.#devicesLocked(tx),
-        input,
-      );
+      // The lock first: the invitations are read after any other enrolment committed.
+      const devices = await this.#devicesLocked(tx);
+      const { invitation, device } = enrolUnder(await this.#invitations(tx), devices, input);
       await tx.query('UPDATE invitations SET record = $2 WHERE code_hash = $1', [
         invitation.codeHash,
         JSON.stringify(invitation),
