@@ -24,6 +24,7 @@ export class CsChangeCard extends LitElement {
     base: { attribute: false },
     target: { attribute: false },
     changedIds: { attribute: false },
+    nosketch: { type: Boolean },
   };
 
   declare change: Change;
@@ -31,9 +32,12 @@ export class CsChangeCard extends LitElement {
   declare base: Flows | null;
   declare target: Flows | null;
   declare changedIds: ReadonlySet<string>;
+  /** No sketch: the card is opened inside a group card, which draws the flow once. */
+  declare nosketch: boolean;
 
   constructor() {
     super();
+    this.nosketch = false;
     this.base = null;
     this.target = null;
     this.changedIds = new Set();
@@ -353,6 +357,7 @@ export class CsChangeCard extends LitElement {
   }
 
   private renderSketch() {
+    if (this.nosketch) return nothing;
     const sketch = this.sketch();
     if (sketch === 'none') return nothing;
     if (sketch === null) {
@@ -514,7 +519,9 @@ export class CsChangeCard extends LitElement {
         <div class="chips">
           <span class="chip ${this.opClass()}">${view.op}</span>
           <span class="kind">${view.kind}</span>
-          <span class="chip risk risk-${view.risk}">${view.riskText}</span>
+          <span class="chip risk risk-${view.risk}"
+            >${view.riskText}<span class="why"> · ${view.why}</span></span
+          >
         </div>
         <h2>${view.title}</h2>
         <p class="sub">

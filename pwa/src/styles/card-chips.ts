@@ -44,11 +44,19 @@ export const cardChips = css`
     text-transform: none;
     letter-spacing: 0;
     gap: 6px;
+    height: auto;
+    min-height: 26px;
+    padding: 3px 10px;
+    text-align: left;
     border: 1px solid var(--border);
     color: var(--muted);
   }
+  .risk .why {
+    font-weight: 600;
+  }
   .risk::before {
     content: '';
+    flex: none;
     width: 8px;
     height: 8px;
     border-radius: 50%;
