@@ -92,7 +92,7 @@ export function collapsed(parts: readonly Segment[]): Piece[] {
 export type Run = { str: boolean; pieces: Segment[]; breakAfter: boolean } | { fold: string };
 
 /** Punctuation after which a line may wrap: between tokens, never inside one. */
-const BREAK_AFTER = /^[.,;(\[{=+\-*/&|?:<>!]$/;
+const BREAK_AFTER = /^[.,;([{=+\-*/&|?:<>!]$/;
 
 /**
  * The runs of a line: its pieces regrouped by token, so that a string literal's marked and unmarked
