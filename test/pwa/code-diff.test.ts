@@ -28,7 +28,7 @@ function realChange(repo: string, from: string, to: string, id: string): Change 
 }
 
 const marked = (parts: { text: string; mark?: true }[] | undefined): string[] =>
-  (parts ?? []).filter((p) => p.mark).map((p) => p.text);
+  (parts ?? []).filter((p) => p.mark && p.text !== '').map((p) => p.text);
 
 describe('changed characters within a line', () => {
   it('marks toLocaleTimeString() → toTimeString() in Hackuarium 03→04 down to the word', () => {
@@ -74,6 +74,10 @@ describe('changed characters within a line', () => {
   });
 
   it('marks whole tokens, then characters when one token replaced another', () => {
+    expect(tokenParts('a = foo(1);', 'a = foo(1, 2);')).toEqual([
+      [{ text: 'a = foo(1' }, { text: '', mark: true }, { text: ');' }],
+      [{ text: 'a = foo(1' }, { text: ', 2', mark: true }, { text: ');' }],
+    ]);
     expect(tokenParts('a = foo(1);', 'a = bar(1);')).toEqual([
       [{ text: 'a = ' }, { text: 'foo', mark: true }, { text: '(1);' }],
       [{ text: 'a = ' }, { text: 'bar', mark: true }, { text: '(1);' }],

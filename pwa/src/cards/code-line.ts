@@ -79,8 +79,20 @@ export function collapsed(parts: readonly Segment[]): Piece[] {
       out.push(part);
       return;
     }
-    const [start, tail] = cut(part.text, keepStart);
-    const [middle, end] = cut(tail, n - keepStart - keepEnd);
+    const u = units(part.text);
+    // Cut at a space near the chosen place, so that words stay whole.
+    const snap = (at: number, toward: -1 | 1): number => {
+      for (let k = 0; k <= 12; k++) {
+        const i = at + k * toward;
+        if (i > 0 && i < u.length && u[i - 1] === ' ') return i;
+      }
+      return at;
+    };
+    const first = keepStart === 0 ? 0 : snap(keepStart, -1);
+    const second = keepEnd === 0 ? n : snap(n - keepEnd, 1);
+    const start = u.slice(0, first).join('');
+    const middle = u.slice(first, second).join('');
+    const end = u.slice(second).join('');
     if (start !== '') out.push({ text: start });
     out.push({ fold: middle });
     if (end !== '') out.push({ text: end });
@@ -113,7 +125,7 @@ export function runsOf(pieces: readonly Piece[]): Run[] {
         const s = text[seg]!;
         const take = Math.min(need, s.text.length - segAt);
         const slice = s.text.slice(segAt, segAt + take);
-        pieces.push(s.mark ? { text: slice, mark: true } : { text: slice });
+        if (take > 0) pieces.push(s.mark ? { text: slice, mark: true } : { text: slice });
         need -= take;
         segAt += take;
         if (segAt === s.text.length) {

@@ -222,7 +222,7 @@ export function groupView(
     return {
       ...base,
       op: 'Changed',
-      kind: 'Low-risk changes',
+      kind: 'Group',
       title: `${members.length} low-risk changes`,
       flow: card.flow === null ? 'Global configuration' : visibleText(card.flow.label),
       topics: [],

@@ -73,7 +73,8 @@ export function lineDiff(before: string, after: string): DiffLine[] {
 function merged(segments: Segment[]): Segment[] {
   const out: Segment[] = [];
   for (const s of segments) {
-    if (s.text === '') continue;
+    // An empty mark stands where the other side inserted text: a long line folds around it.
+    if (s.text === '' && !s.mark) continue;
     const last = out.at(-1);
     if (last !== undefined && !!last.mark === !!s.mark) last.text += s.text;
     else out.push(s.mark ? { text: s.text, mark: true } : { text: s.text });
@@ -100,9 +101,13 @@ export function tokenParts(before: string, after: string): [Segment[], Segment[]
       a.push(...x);
       b.push(...y);
       k++;
-    } else if (step.removed) a.push({ text: step.value.join(''), mark: true });
-    else if (step.added) b.push({ text: step.value.join(''), mark: true });
-    else {
+    } else if (step.removed) {
+      a.push({ text: step.value.join(''), mark: true });
+      b.push({ text: '', mark: true });
+    } else if (step.added) {
+      b.push({ text: step.value.join(''), mark: true });
+      a.push({ text: '', mark: true });
+    } else {
       a.push({ text: step.value.join('') });
       b.push({ text: step.value.join('') });
     }

@@ -4,7 +4,7 @@ import { cardView, type EdgeRow, type Section } from '../cards/card-view.js';
 import type { PropertyRow } from '../cards/delta-rows.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import type { Shown } from '../cards/shown-value.js';
-import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
+import { minimapOf, sketchAround, type Sketch, type SketchSize } from '../cards/sketch.js';
 import { alertIcon, flowIcon, lockIcon } from '../icons.js';
 import { cardChips } from '../styles/card-chips.js';
 import { srOnly, warningBox } from '../styles/shared.js';
@@ -24,7 +24,7 @@ export class CsChangeCard extends LitElement {
     base: { attribute: false },
     target: { attribute: false },
     changedIds: { attribute: false },
-    nosketch: { type: Boolean },
+    nested: { type: Boolean, reflect: true },
   };
 
   declare change: Change;
@@ -32,12 +32,12 @@ export class CsChangeCard extends LitElement {
   declare base: Flows | null;
   declare target: Flows | null;
   declare changedIds: ReadonlySet<string>;
-  /** No sketch: the card is opened inside a group card, which draws the flow once. */
-  declare nosketch: boolean;
+  /** Opened inside a group card: a smaller head, and no sketch (the group draws the flow once). */
+  declare nested: boolean;
 
   constructor() {
     super();
-    this.nosketch = false;
+    this.nested = false;
     this.base = null;
     this.target = null;
     this.changedIds = new Set();
@@ -53,6 +53,10 @@ export class CsChangeCard extends LitElement {
     }
     header {
       padding: 2px 0 10px;
+    }
+    :host([nested]) h2 {
+      font-size: 17px;
+      margin-top: 6px;
     }
     h2 {
       font-size: 22px;
@@ -346,24 +350,31 @@ export class CsChangeCard extends LitElement {
     return `op-${this.change.op}`;
   }
 
-  private sketch(): Sketch | null | 'none' {
+  private sketch(size: SketchSize = 'card'): Sketch | null | 'none' {
     const c = this.change;
     if (c.kind === 'credentials' && c.node === undefined) return 'none';
     if (c.kind === 'config' || (c.kind === 'credentials' && c.flow === null)) return 'none';
     if (this.base === null || this.target === null) return null;
     if (c.kind === 'layout' || c.kind === 'flow' || c.kind === 'subflow')
-      return minimapOf(c, this.index) ?? 'none';
-    return sketchAround(c, this.index, this.base, this.target, this.changedIds) ?? 'none';
+      return minimapOf(c, this.index, size) ?? 'none';
+    return sketchAround(c, this.index, this.base, this.target, this.changedIds, size) ?? 'none';
   }
 
+  private enlarged = (): Sketch | null => {
+    const large = this.sketch('large');
+    return large === 'none' ? null : large;
+  };
+
   private renderSketch() {
-    if (this.nosketch) return nothing;
+    if (this.nested) return nothing;
     const sketch = this.sketch();
     if (sketch === 'none') return nothing;
     if (sketch === null) {
       return html`<figure class="pending" aria-hidden="true">Loading the flow sketch…</figure>`;
     }
-    return html`<figure><cs-flow-sketch .sketch=${sketch}></cs-flow-sketch></figure>`;
+    return html`<figure>
+      <cs-flow-sketch .sketch=${sketch} .enlarge=${this.enlarged}></cs-flow-sketch>
+    </figure>`;
   }
 
   private parts(shown: Shown): TemplateResult | string {
@@ -519,9 +530,7 @@ export class CsChangeCard extends LitElement {
         <div class="chips">
           <span class="chip ${this.opClass()}">${view.op}</span>
           <span class="kind">${view.kind}</span>
-          <span class="chip risk risk-${view.risk}"
-            >${view.riskText}<span class="why"> · ${view.why}</span></span
-          >
+          <span class="chip risk risk-${view.risk}">${`${view.riskText} · ${view.why}`}</span>
         </div>
         <h2>${view.title}</h2>
         <p class="sub">

@@ -111,7 +111,6 @@ export class CsGroupCard extends LitElement {
       overflow-wrap: anywhere;
     }
     section.matters .detail {
-      display: block;
       font-family: var(--mono);
       font-size: 13px;
       color: var(--text);
@@ -261,8 +260,13 @@ export class CsGroupCard extends LitElement {
     if (this.card.kind !== 'whole' || !this.index.complete) return nothing;
     const subject = this.byId.get(this.card.subject);
     const sketch = subject === undefined ? null : minimapOf(subject, this.index);
-    if (sketch === null) return nothing;
-    return html`<figure><cs-flow-sketch .sketch=${sketch}></cs-flow-sketch></figure>`;
+    if (sketch === null || subject === undefined) return nothing;
+    return html`<figure>
+      <cs-flow-sketch
+        .sketch=${sketch}
+        .enlarge=${() => minimapOf(subject, this.index, 'large')}
+      ></cs-flow-sketch>
+    </figure>`;
   }
 
   override render() {
@@ -275,13 +279,11 @@ export class CsGroupCard extends LitElement {
             >${view.op}</span
           >
           <span class="kind">${view.kind}</span>
-          <span class="chip risk risk-${view.risk}"
-            >${view.riskText}<span class="why"> · ${view.why}</span></span
-          >
+          <span class="chip risk risk-${view.risk}">${`${view.riskText} · ${view.why}`}</span>
         </div>
         <h2>${view.title}</h2>
         <p class="sub"><span>${flowIcon}</span><span>${view.flow}</span></p>
-        <p class="counts">${view.counts}</p>
+        ${this.card.kind === 'whole' ? html`<p class="counts">${view.counts}</p>` : nothing}
       </header>
       ${
         view.topics.length > 0
@@ -326,7 +328,7 @@ export class CsGroupCard extends LitElement {
                         .index=${this.index}
                         .base=${null}
                         .target=${null}
-                        nosketch
+                        nested
                       ></cs-change-card>
                     </div>`
                   : nothing

@@ -51,9 +51,6 @@ export const cardChips = css`
     border: 1px solid var(--border);
     color: var(--muted);
   }
-  .risk .why {
-    font-weight: 600;
-  }
   .risk::before {
     content: '';
     flex: none;
