@@ -81,7 +81,10 @@ export function labelLines(label: string, width: number, font: number, lines: nu
       break;
     }
     const space = rest.lastIndexOf(' ', max);
-    const at = space > max / 3 ? space : max;
+    // A word longer than the line breaks where it reads best: at a space, else after `_ - . /`
+    // or before a capital (formatChart|Data), else where it must.
+    const seam = [...rest.slice(1, max + 1).matchAll(/[_\-./](?=.)|[a-z](?=[A-Z])/g)].at(-1);
+    const at = space > max / 3 ? space : seam !== undefined ? seam.index + 2 : max;
     out.push(rest.slice(0, at).trimEnd());
     rest = rest.slice(at).trimStart();
   }

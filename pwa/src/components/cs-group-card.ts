@@ -111,6 +111,7 @@ export class CsGroupCard extends LitElement {
       overflow-wrap: anywhere;
     }
     section.matters .detail {
+      margin-left: 6px;
       font-family: var(--mono);
       font-size: 13px;
       color: var(--text);
