@@ -156,7 +156,7 @@ export class CsChangeCard extends LitElement {
       padding: 0 3px;
     }
     .arrow {
-      color: var(--faint);
+      color: var(--muted);
       padding: 0 4px;
     }
     /* Values keep every space and tab: a whitespace change must show. */
@@ -245,7 +245,7 @@ export class CsChangeCard extends LitElement {
       padding: 0;
     }
     .blank {
-      color: var(--faint);
+      color: var(--muted);
       font-style: italic;
       font-family: var(--font);
     }

@@ -40,33 +40,20 @@ export class CsFlowSketch extends LitElement {
         height: auto;
         overflow: visible;
       }
-      button.open {
-        display: block;
-        width: 100%;
-        padding: 0;
-        margin: 0;
-        border: 0;
-        background: none;
-        color: inherit;
+      .picture {
         cursor: zoom-in;
-        min-height: 0;
-        border-radius: 8px;
       }
-      /* The drawing, not an icon: as wide as the card. */
-      button.open svg {
-        width: 100%;
-        height: auto;
+      button.open {
+        display: flex;
+        margin: 6px 0 0 auto;
+        min-height: 44px;
+        padding: 0 14px;
+        font-size: 14px;
+        color: var(--text);
       }
-      button.open:focus-visible {
+      .scroll:focus-visible {
         outline: 3px solid var(--primary);
-        outline-offset: 3px;
-      }
-      .hint {
-        display: block;
-        margin-top: 6px;
-        text-align: right;
-        font: 600 12.5px var(--font);
-        color: var(--muted);
+        outline-offset: 2px;
       }
       dialog.large {
         width: calc(100vw - 16px);
@@ -214,13 +201,9 @@ export class CsFlowSketch extends LitElement {
     const large = this._large;
     // A drag inside the dialog scrolls the picture; it must not reach the card and decide it.
     const keep = (e: Event): void => e.stopPropagation();
-    return html`<button
-        class="open"
-        aria-label="Enlarge the sketch: ${s.caption}"
-        @click=${this.open}
-      >
-        ${this.drawing(s, false)}<span class="hint" aria-hidden="true">Tap to enlarge</span>
-      </button>
+    // A tap on the picture enlarges it; the button does the same from the keyboard.
+    return html`<div class="picture" @click=${this.open}>${this.drawing(s, false)}</div>
+      <button class="open ghost" @click=${this.open}>Enlarge the sketch</button>
       <dialog
         class="large"
         aria-label="The sketch, enlarged"
@@ -230,7 +213,17 @@ export class CsFlowSketch extends LitElement {
         @pointerup=${keep}
         @keydown=${keep}
       >
-        ${large !== null ? html`<div class="scroll">${this.drawing(large, true)}</div>` : nothing}
+        ${
+          large !== null
+            ? html`<div
+                class="scroll"
+                tabindex="0"
+                aria-label="The sketch; scroll to see all of it"
+              >
+                ${this.drawing(large, true)}
+              </div>`
+            : nothing
+        }
         <div class="dialog-actions">
           <button class="ghost" @click=${this.close}>Close</button>
         </div>

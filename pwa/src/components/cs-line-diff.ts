@@ -99,7 +99,7 @@ export class CsLineDiff extends LitElement {
       outline-offset: 1px;
     }
     .no {
-      color: var(--faint);
+      color: var(--muted);
       text-align: right;
       padding-right: 4px;
       user-select: none;
