@@ -179,11 +179,20 @@ function whatOf(change: Change): string {
   return `changed: ${keys.map((k) => visibleText(k)).join(', ')}`;
 }
 
+/** A change's name in a group's list: the node's name, else what the editor's canvas calls it. */
+function memberTitle(change: Change, index: NodeIndex): string {
+  const id = change.node?.id;
+  if (id === undefined || change.kind === 'flow' || change.kind === 'subflow') {
+    return titleOf(change, index);
+  }
+  return index.nameOf(id) ?? index.editorLabel(id);
+}
+
 function memberRow(change: Change, index: NodeIndex): MemberRow {
   const type = change.node?.type;
   return {
     id: change.id,
-    title: change.kind === 'layout' ? 'Layout' : titleOf(change, index),
+    title: change.kind === 'layout' ? 'Layout' : memberTitle(change, index),
     ...(type !== undefined && change.kind !== 'flow' ? { type: visibleText(type) } : {}),
     what: whatOf(change),
     risk: change.risk,
@@ -236,7 +245,7 @@ export function groupView(
     const id = change.node?.id ?? change.id;
     topics.set(key, [
       ...(topics.get(key) ?? []),
-      { id: change.id, name: index.label(id), detail: visibleText(detail) },
+      { id: change.id, name: index.editorLabel(id), detail: visibleText(detail) },
     ]);
   }
   const subject = byId.get(card.subject);
