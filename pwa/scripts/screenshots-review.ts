@@ -20,7 +20,12 @@ mkdirSync(out, { recursive: true });
 
 function version(n: string): Flows {
   const dir = join(FIXTURES_DIR, 'real-history', 'Hackuarium__bioreactor-docker');
-  return loadFlows(join(dir, readdirSync(dir).find((f) => f.startsWith(`${n}-`))!));
+  return loadFlows(
+    join(
+      dir,
+      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
+    ),
+  );
 }
 
 const server = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
@@ -107,15 +112,12 @@ try {
 
 /** Scrolls the card in view so that `selector` inside `host`'s shadow root sits near the top. */
 async function scrollTo(page: Page, host: string, selector: string): Promise<void> {
-  await page.locator(`cs-review ${host}`).evaluate(
-    (el, sel) => {
-      const target = el.shadowRoot?.querySelector(sel);
-      const scroller = el.closest('.card');
-      if (target && scroller instanceof HTMLElement) {
-        const top = target.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-        scroller.scrollTop += top - 12;
-      }
-    },
-    selector,
-  );
+  await page.locator(`cs-review ${host}`).evaluate((el, sel) => {
+    const target = el.shadowRoot?.querySelector(sel);
+    const scroller = el.closest('.card');
+    if (target && scroller instanceof HTMLElement) {
+      const top = target.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      scroller.scrollTop += top - 12;
+    }
+  }, selector);
 }
