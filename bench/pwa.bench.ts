@@ -1,11 +1,13 @@
 /**
- * `pwa-js-gzip-kb` and `first-card-ms` (DESIGN 9, issue 5).
+ * The phone app's budgets (DESIGN 9).
  *
- * - pwa-js-gzip-kb: the JavaScript the first load fetches — the entry chunk of the built app and
- *   every chunk it imports statically (Vite's build manifest), each gzipped (level 9). Chunks loaded
- *   on demand (enrolment, devices, history, the T8 change model) are not part of the first load.
- * - first-card-ms: from navigation start to the first review card rendered (the app's
- *   `countersign:first-card` mark), in Debian's Chromium with 4× CPU throttling (DevTools Protocol
+ * - pwa-js-gzip-kb: every JavaScript file a review loads, as Chromium fetched them opening one (the
+ *   entry, its static imports, and the chunks loaded on demand: the review, the T8 change model),
+ *   each gzipped (level 9). `pwa-first-load-js-gzip-kb` is the entry and its static imports alone
+ *   (Vite's build manifest), as information.
+ * - first-card-ms: from navigation start to the moment Approve is usable — the first review card
+ *   rendered and the phone's snapshot check (T8) passed (the app's `countersign:approve-ready`
+ *   mark) — in Debian's Chromium with 4× CPU throttling (DevTools Protocol
  *   `Emulation.setCPUThrottlingRate`), against the real server on this machine; the median of 9
  *   opens of a 7-change deployment, with the app installed (its service worker controls the page,
  *   as when a notification opens it). The first open after enrolment (code and caches still cold)
@@ -49,7 +51,7 @@ export function firstLoadJsKb(dir: string): number {
   return bytes / 1024;
 }
 
-async function firstCard(): Promise<{ cold: number; warm: number[] }> {
+async function firstCard(): Promise<{ cold: number; warm: number[]; scripts: string[] }> {
   const receiver = await startPushReceiver();
   const server = await startTestServer({ appDir: ensurePwaBuilt() });
   const browser = await launchBrowser({ reducedMotion: 'no-preference' });
@@ -69,7 +71,7 @@ async function firstCard(): Promise<{ cold: number; warm: number[] }> {
       await page.goto('about:blank');
       await page.goto(`${server.url}/#/review/${id}`);
       const handle = await page.waitForFunction(
-        () => performance.getEntriesByName('countersign:first-card')[0]?.startTime,
+        () => performance.getEntriesByName('countersign:approve-ready')[0]?.startTime,
         undefined,
         { timeout: 30_000, polling: 50 },
       );
@@ -79,9 +81,15 @@ async function firstCard(): Promise<{ cold: number; warm: number[] }> {
     const invitation = await server.invite({ owner: 'alice', name: 'phone' });
     await enrollThroughUi(page, invitation.url, 'bench phone');
     const cold = await open();
+    const scripts = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map((e) => new URL(e.name).pathname)
+        .filter((path) => path.endsWith('.js')),
+    );
     const warm: number[] = [];
     for (let i = 0; i < 9; i++) warm.push(await open());
-    return { cold, warm };
+    return { cold, warm, scripts };
   } finally {
     await browser.close();
     await server.close();
@@ -89,14 +97,43 @@ async function firstCard(): Promise<{ cold: number; warm: number[] }> {
   }
 }
 
+/** Gzipped size in KB of the built files at these paths of the app. */
+function gzipKb(dir: string, paths: string[]): number {
+  let bytes = 0;
+  for (const path of new Set(paths)) {
+    bytes += gzipSync(readFileSync(join(dir, path.replace(/^\/+/, ''))), { level: 9 }).length;
+  }
+  return bytes / 1024;
+}
+
 export async function run(): Promise<BenchRow[]> {
   const dir = ensurePwaBuilt();
-  const kb = firstLoadJsKb(dir);
-  const { cold, warm } = await firstCard();
+  const firstLoad = firstLoadJsKb(dir);
+  const { cold, warm, scripts } = await firstCard();
+  const kb = gzipKb(dir, scripts);
   const ms = median(warm);
   return [
-    { name: 'pwa-js-gzip-kb', value: kb, unit: 'KB', budget: '≤ 60', ok: kb <= 60 },
-    { name: 'first-card-ms', value: ms, unit: 'ms', budget: '≤ 1000', ok: ms <= 1000 },
+    {
+      name: 'pwa-js-gzip-kb',
+      value: kb,
+      unit: 'KB',
+      budget: `≤ 60 (the ${new Set(scripts).size} files a review loads)`,
+      ok: kb <= 60,
+    },
+    {
+      name: 'pwa-first-load-js-gzip-kb',
+      value: firstLoad,
+      unit: 'KB',
+      budget: 'info (entry and static imports)',
+      ok: true,
+    },
+    {
+      name: 'first-card-ms',
+      value: ms,
+      unit: 'ms',
+      budget: '≤ 1000 (to Approve usable: card shown, T8 check passed)',
+      ok: ms <= 1000,
+    },
     {
       name: 'first-card-first-open-ms',
       value: cold,

@@ -3,9 +3,11 @@
  * local push receiver, one enrolled device and one instance. `nextSend()` resolves with the time
  * the next push request starts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
   silentLog,
@@ -14,6 +16,7 @@ import {
   type PushSender,
   type RunningServer,
 } from '../server/index.js';
+import { systemResolver } from '../server/push/endpoint-policy.js';
 import { loadVapidKeys } from '../server/secrets.js';
 import { TestDevice } from '../test/helpers/device.js';
 import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
@@ -26,6 +29,8 @@ export type Rig = {
   token: string;
   /** Resolves with the time the next push request starts. */
   nextSend(): Promise<number>;
+  /** Resolves with the start times of the next `n` push requests. */
+  sends(n: number): Promise<number[]>;
   close(): Promise<void>;
 };
 
@@ -36,15 +41,23 @@ export async function startBenchServer(): Promise<Rig> {
   const real = webPushSender({
     vapid: await loadVapidKeys(dataDir),
     subject: 'mailto:bench@countersign.invalid',
+    policy: { testOrigin: receiver.origin, resolve: systemResolver },
   });
-  let waiting: ((t: number) => void) | null = null;
+  let waiting: { want: number; times: number[]; done: (t: number[]) => void } | null = null;
   const timing: PushSender = {
     send(request) {
-      waiting?.(performance.now());
-      waiting = null;
+      if (waiting) {
+        waiting.times.push(performance.now());
+        if (waiting.times.length === waiting.want) {
+          waiting.done(waiting.times);
+          waiting = null;
+        }
+      }
       return real.send(request);
     },
   };
+  const sends = (want: number): Promise<number[]> =>
+    new Promise((done) => (waiting = { want, times: [], done }));
   const running = await startServer({
     dataDir,
     port: 0,
@@ -62,10 +75,72 @@ export async function startBenchServer(): Promise<Rig> {
     receiver,
     device,
     token,
-    nextSend: () => new Promise<number>((resolve) => (waiting = resolve)),
+    nextSend: () => sends(1).then((times) => times[0]!),
+    sends,
     async close() {
       await running.close();
       await receiver.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** A standalone server (`countersign serve` in a process of its own) and its admin API. */
+export type Standalone = {
+  url: string;
+  /** CPU seconds the server process has used so far (user and system, from /proc). */
+  cpuSeconds(): number;
+  admin<T>(method: string, path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+};
+
+/** Starts `countersign serve` (the built package) on a temporary data directory. */
+export async function startStandalone(): Promise<Standalone> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  const bin = fileURLToPath(new URL('../bin/countersign.js', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.trim().endsWith('}')) resolve((JSON.parse(out) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`countersign serve exited ${code}`)));
+  });
+  const { adminUrl } = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as {
+    adminUrl: string;
+  };
+  const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return {
+    url,
+    cpuSeconds() {
+      // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
+    async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${adminUrl}/api/v1/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
+      return (await res.json()) as T;
+    },
+    async close() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,18 +1,23 @@
 /**
- * Server benchmarks (DESIGN 9): `approval-verify-per-s`, the full 5.4 verification path on one core
- * (one verification in flight at a time), and the server part of hold → push for 1,000-node flows
- * (`holdToPushServerSamples`, reused by the plugin's end-to-end row).
+ * Server benchmarks (DESIGN 9): approval verification on one core, as a function
+ * (`approval-verify-per-s`: every check of 5.4, one at a time) and through the decision endpoint of
+ * a standalone server (`approval-verify-http-per-s`); the server part of hold → push for 1,000-node
+ * flows (`holdToPushServerSamples`, reused by the plugin's end-to-end row), and with 100 devices.
  */
 import { performance } from 'node:perf_hooks';
 import { API_PREFIX, randomId, revOf, snapshotBytes, type Flows } from '../protocol/index.js';
 import { verifyForDeployment } from '../server/deployments/decide.js';
-import { startBenchServer, type Rig } from './server-rig.js';
+import { TestDevice } from '../test/helpers/device.js';
+import { startBenchServer, startStandalone, type Rig } from './server-rig.js';
 import { bigFlows, mutatedCopy } from './flows-10k.js';
 import { median, type BenchRow } from './row.js';
 
-async function upload(r: Rig, flows: Flows): Promise<string> {
+/** A server URL and an instance token: where a plugin's requests go. */
+type PluginTarget = { url: string; token: string };
+
+async function uploadAt(r: PluginTarget, flows: Flows): Promise<string> {
   const rev = await revOf(flows);
-  const res = await fetch(`${r.running.url}${API_PREFIX}/blobs/${rev}`, {
+  const res = await fetch(`${r.url}${API_PREFIX}/blobs/${rev}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/json' },
     body: Buffer.from(snapshotBytes(flows)),
@@ -21,8 +26,8 @@ async function upload(r: Rig, flows: Flows): Promise<string> {
   return rev;
 }
 
-async function propose(r: Rig, base: string, target: string): Promise<string> {
-  const res = await fetch(`${r.running.url}${API_PREFIX}/deployments`, {
+async function proposeAt(r: PluginTarget, base: string, target: string): Promise<string> {
+  const res = await fetch(`${r.url}${API_PREFIX}/deployments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -37,6 +42,11 @@ async function propose(r: Rig, base: string, target: string): Promise<string> {
   if (res.status !== 201) throw new Error(`proposal ${res.status}`);
   return ((await res.json()) as { id: string }).id;
 }
+
+const upload = (r: Rig, flows: Flows): Promise<string> =>
+  uploadAt({ url: r.running.url, token: r.token }, flows);
+const propose = (r: Rig, base: string, target: string): Promise<string> =>
+  proposeAt({ url: r.running.url, token: r.token }, base, target);
 
 /**
  * The server part of hold → push: from the moment a proposal for `nodes`-node flows is sent to the
@@ -78,7 +88,7 @@ export async function approvalVerifyPerSecond(
     const id = await propose(r, await upload(r, base), await upload(r, mutatedCopy(base, 50, 7)));
     const { claims, changes } = await r.device.approval(r.running.url, id);
     const ctx = r.running.handle.ctx;
-    const deployment = ctx.store.data.deployments.find((d) => d.id === id)!;
+    const deployment = (await ctx.store.deployment(id))!;
     const tokens: string[] = [];
     for (let i = 0; i < count; i++)
       tokens.push(await r.device.signApproval({ ...claims, jti: randomId() }));
@@ -96,8 +106,46 @@ export async function approvalVerifyPerSecond(
 
 export async function run(): Promise<BenchRow[]> {
   const perSecond = await approvalVerifyPerSecond();
+  const overHttp = await approvalVerifyHttpPerSecond();
   const holdToPush = median(await holdToPushServerSamples());
+  const fanout = await hundredDevices();
   return [
+    {
+      name: 'approval-verify-http-per-s',
+      value: overHttp.perCpuSecond,
+      unit: '/s',
+      budget:
+        '≥ 2000 (POST /decision with its DPoP proof, rows 1–12; per CPU second of the server)',
+      ok: overHttp.perCpuSecond >= 2000,
+    },
+    {
+      name: 'approval-verify-http-wall-per-s',
+      value: overHttp.perWallSecond,
+      unit: '/s',
+      budget: 'info (the same run by the clock, on a shared machine)',
+      ok: true,
+    },
+    {
+      name: 'hold-to-push-100-devices-ms',
+      value: median(fanout.first),
+      unit: 'ms',
+      budget: '≤ 50 median (to the first push)',
+      ok: median(fanout.first) <= 50,
+    },
+    {
+      name: 'propose-100-devices-ms',
+      value: median(fanout.answer),
+      unit: 'ms',
+      budget: 'info (the proposal answered, 100 devices to push)',
+      ok: true,
+    },
+    {
+      name: 'push-fanout-100-devices-ms',
+      value: median(fanout.last),
+      unit: 'ms',
+      budget: 'info (to the 100th push started)',
+      ok: true,
+    },
     {
       name: 'approval-verify-per-s',
       value: perSecond,
@@ -113,4 +161,119 @@ export async function run(): Promise<BenchRow[]> {
       ok: holdToPush <= 50,
     },
   ];
+}
+
+/**
+ * Approvals verified per second of CPU through `POST /deployments/:id/decision` of a standalone
+ * server (`countersign serve`, a process of its own, single-threaded: one core), 8 requests in
+ * flight over kept-alive connections. Each request is a fresh DPoP proof and a fresh approval by a
+ * phone that has already approved the (still pending, 2-approval) deployment: every check of 5.4
+ * runs, rows 1 to 11 pass and row 12 refuses it, so the store stays the same for every request.
+ * `perCpuSecond` counts the server process's own CPU time (from /proc), so other work on a busy
+ * machine does not count against it; `perWallSecond` is the same run by the clock.
+ */
+export async function approvalVerifyHttpPerSecond(
+  options: { count?: number; inFlight?: number } = {},
+): Promise<{ perCpuSecond: number; perWallSecond: number }> {
+  const { count = 3000, inFlight = 8 } = options;
+  const server = await startStandalone();
+  try {
+    const device = await TestDevice.create({ owner: 'bench' });
+    const { code } = await server.admin<{ code: string }>('POST', '/invitations', {
+      owner: 'bench',
+      name: 'bench phone',
+    });
+    await device.enroll(server.url, code);
+    const { token } = await server.admin<{ token: string }>('POST', '/instances', {
+      name: 'bench',
+      policy: { requiredApprovals: 2 },
+    });
+    const base = bigFlows(1000);
+    const rig = { url: server.url, token };
+    const id = await proposeAt(
+      rig,
+      await uploadAt(rig, base),
+      await uploadAt(rig, mutatedCopy(base, 50, 7)),
+    );
+    const { claims, changes } = await device.approval(server.url, id);
+    const first = await device.postDecision(
+      server.url,
+      id,
+      await device.signApproval(claims),
+      changes,
+    );
+    if (first.status !== 200) throw new Error(`first approval ${first.status}`);
+    const url = `${server.url}${API_PREFIX}/deployments/${id}/decision`;
+    const requests: { proof: string; body: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      requests.push({
+        proof: await device.proof(url, 'POST'),
+        body: JSON.stringify({
+          jws: await device.signApproval({ ...claims, jti: randomId() }),
+          changes,
+        }),
+      });
+    }
+    let next = 0;
+    let refused = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const r = requests[next++]!;
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { dpop: r.proof, 'content-type': 'application/json' },
+          body: r.body,
+        });
+        const body = (await res.json()) as { code?: string };
+        if (res.status === 409 && body.code === 'ERR_APPROVAL_DUPLICATE') refused++;
+      }
+    };
+    const cpu = server.cpuSeconds();
+    const start = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    const seconds = (performance.now() - start) / 1000;
+    const cpuSeconds = server.cpuSeconds() - cpu;
+    if (refused !== count) throw new Error(`${count - refused} requests did not reach row 12`);
+    return { perCpuSecond: count / cpuSeconds, perWallSecond: count / seconds };
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * 100 devices with push subscriptions: from the proposal sent until the first push request starts,
+ * until the proposal's answer, and until the 100th push request starts.
+ */
+export async function hundredDevices(
+  options: { iterations?: number; warmup?: number } = {},
+): Promise<{ first: number[]; answer: number[]; last: number[] }> {
+  const { iterations = 15, warmup = 3 } = options;
+  const r = await startBenchServer();
+  try {
+    for (let i = 1; i < 100; i++) {
+      const device = await TestDevice.create({ owner: 'bench' });
+      const { code } = await r.running.invite({ owner: 'bench', name: `phone ${i}` });
+      await device.enroll(r.running.url, code, r.receiver.createPushSubscription());
+    }
+    const base = bigFlows(1000);
+    const baseRev = await upload(r, base);
+    const out = { first: [] as number[], answer: [] as number[], last: [] as number[] };
+    for (let i = 0; i < warmup + iterations; i++) {
+      const targetRev = await upload(r, mutatedCopy(base, 20, i + 1));
+      const sends = r.sends(100);
+      const start = performance.now();
+      await propose(r, baseRev, targetRev);
+      const answered = performance.now();
+      const times = await sends;
+      if (i >= warmup) {
+        out.first.push(times[0]! - start);
+        out.answer.push(answered - start);
+        out.last.push(times.at(-1)! - start);
+      }
+      await r.running.handle.ctx.notifier.idle();
+    }
+    return out;
+  } finally {
+    await r.close();
+  }
 }

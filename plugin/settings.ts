@@ -28,6 +28,8 @@ export type GateSettings = {
   pushSubject?: string;
   /** Embedded server only: reverse proxies whose `X-Forwarded-For` names the client. */
   trustProxy?: string[];
+  /** Embedded server only: how long decided deployments stay live (days, and how many). */
+  retention?: { days?: number; keep?: number };
 };
 
 /** What the settings are checked against: where Node-RED keeps its files and serves its editor. */
@@ -52,6 +54,7 @@ const KNOWN = [
   'tls',
   'pushSubject',
   'trustProxy',
+  'retention',
 ] as const;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -203,7 +206,15 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     server = { kind: 'embedded', port, host, dataDir, ...(publicUrl ? { publicUrl } : {}) };
   } else {
     const url = parseUrlSetting('server', serverSetting);
-    for (const key of ['port', 'host', 'dataDir', 'tls', 'pushSubject', 'trustProxy'] as const) {
+    for (const key of [
+      'port',
+      'host',
+      'dataDir',
+      'tls',
+      'pushSubject',
+      'trustProxy',
+      'retention',
+    ] as const) {
       if (given(key)) throw bad(key, 'is only used with the embedded server (server is a URL)');
     }
     if (given('publicUrl')) parseUrlSetting('publicUrl', raw.publicUrl);
@@ -249,6 +260,29 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
       throw bad('trustProxy', `${(err as Error).message.replace(/^trustProxy:? ?/, '')}`);
     }
   }
+  let retention: GateSettings['retention'];
+  if (given('retention')) {
+    const r = raw.retention as Record<string, unknown> | null;
+    const whole = (v: unknown): boolean =>
+      v === undefined || (Number.isInteger(v) && (v as number) >= 0);
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      Array.isArray(r) ||
+      Object.keys(r).some((k) => k !== 'days' && k !== 'keep') ||
+      !whole(r.days) ||
+      !whole(r.keep)
+    ) {
+      throw bad(
+        'retention',
+        `must be {days, keep} with whole numbers, such as {days: 90, keep: 500} (got ${describe(r)})`,
+      );
+    }
+    retention = {
+      ...(r.days !== undefined ? { days: r.days as number } : {}),
+      ...(r.keep !== undefined ? { keep: r.keep as number } : {}),
+    };
+  }
 
   // DESIGN 2: the approval server's origin must differ from the editor's, so no editor code can
   // reach the phone app's storage or keys.
@@ -286,6 +320,7 @@ export function parseGateSettings(input: unknown, context: SettingsContext): Gat
     ...(tls ? { tls } : {}),
     ...(pushSubject ? { pushSubject } : {}),
     ...(trustProxy ? { trustProxy } : {}),
+    ...(retention ? { retention } : {}),
   };
 }
 

@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   ERR_INVITATION_INVALID: 403,
   ERR_ENROLL_PROOF: 401,
   ERR_DEVICE_EXISTS: 409,
+  // A device whose inviter was revoked, until another device or the command line confirms it.
+  ERR_DEVICE_SUSPENDED: 403,
 
   // Deployments, blobs and outcomes (5.7, 5.8)
   ERR_BLOB_MISMATCH: 422,

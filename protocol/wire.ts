@@ -45,6 +45,8 @@ export type DeviceView = {
   name: string;
   createdAt: string;
   revokedAt: string | null;
+  /** Set while the device is suspended: the device that invited it was revoked (5.5). */
+  suspendedAt: string | null;
   push: boolean;
   self: boolean;
 };
@@ -96,6 +98,9 @@ export type DeploymentSummary = {
   changeCount: number;
 };
 
+/** `GET /deployments` without `status`: every deployment, newest first, a page at a time. */
+export type DeploymentPageResponse = { deployments: DeploymentSummary[]; next: string | null };
+
 /** One accepted decision on a deployment; `jws` and its decision map `changes` only for the plugin. */
 export type ApprovalView = {
   device: string;
@@ -140,6 +145,9 @@ export type AuditEntry = {
   prev: string;
   hash: string;
 };
+
+/** `GET /audit`: `after` pages oldest first, `before` newest first; `next` continues (null at the end). */
+export type AuditPageResponse = { entries: AuditEntry[]; next: number | null };
 
 /** Push kinds (5.6). */
 export type PushKind = 'deployment' | 'decided' | 'device-revoked' | 'drift';

@@ -1,10 +1,11 @@
 import express from 'express';
-import { JtiCache } from './auth/jti-cache.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Context, ServerConfig } from './context.js';
 import { expireDue } from './deployments/lifecycle.js';
+import { eventOf } from './deployments/views.js';
 import { FailureLimiter } from './devices/failure-limiter.js';
 import { InstanceEvents } from './events/instance-events.js';
+import { Pruner } from './history/pruner.js';
 import { adminRouter, type StatusExtras } from './http/admin.js';
 import { apiRouter } from './http/api.js';
 import { errorHandler, notFound } from './http/errors.js';
@@ -13,8 +14,10 @@ import { staticApp } from './http/static-app.js';
 import { consoleLog, type Log } from './log.js';
 import { VERSION } from './package-root.js';
 import { DEFAULT_POLICY } from './policy.js';
+import { systemResolver, type PushPolicy } from './push/endpoint-policy.js';
 import { Notifier, type NotifierOptions } from './push/notifier.js';
 import type { PushSender } from './push/sender.js';
+import { DEFAULT_RETENTION } from './store/retention.js';
 import type { Store } from './store/types.js';
 import { API_PREFIX, MAX_DECISION_BODY_BYTES } from '../protocol/index.js';
 
@@ -25,6 +28,10 @@ export type CreateServerConfig = Partial<ServerConfig> &
     notifier?: Partial<NotifierOptions>;
     /** How often pending deployments are checked for expiry. */
     expiryCheckMs?: number;
+    /** How often the retention is applied on a timer (it also runs after decisions). */
+    pruneIntervalMs?: number;
+    /** Where push endpoints may point (5.6); default: public https only, the system resolver. */
+    pushPolicy?: PushPolicy;
   };
 
 /** What `createServer` returns: the express app, the admin app, and the handles to stop them. */
@@ -48,15 +55,15 @@ export function resolveConfig(config: CreateServerConfig): ServerConfig {
     version: config.version ?? VERSION,
     appDir: config.appDir ?? null,
     hsts: config.hsts ?? false,
-    limits: {
-      jsonBytes: 1 << 20,
-      decisionBytes: MAX_DECISION_BODY_BYTES,
-      blobBytes: 64 << 20,
-      ...config.limits,
+    limits: { jsonBytes: 1 << 20, decisionBytes: MAX_DECISION_BODY_BYTES, ...config.limits },
+    quotas: {
+      blobBytes: config.quotas?.blobBytes ?? 64 << 20,
+      proposals: config.quotas?.proposals ?? { max: 60, windowMs: 10 * 60_000 },
     },
     heartbeatMs: config.heartbeatMs ?? 15_000,
     enrollFailures: config.enrollFailures ?? { max: 5, windowMs: 10 * 60_000 },
     trustProxy: config.trustProxy ?? [],
+    retention: config.retention ?? DEFAULT_RETENTION,
   };
 }
 
@@ -88,13 +95,21 @@ export function createServer(deps: {
       ...(deps.config.notifier ? { options: deps.config.notifier } : {}),
     }),
     events: new InstanceEvents(config.heartbeatMs),
-    proofJtis: new JtiCache(deps.store),
     enrollLimiter: new FailureLimiter(
+      deps.store,
       config.enrollFailures.max,
       config.enrollFailures.windowMs,
       clock,
+      'enroll-failure:',
     ),
+    pushPolicy: deps.config.pushPolicy ?? { testOrigin: null, resolve: systemResolver },
+    pruner: new Pruner({ store: deps.store, clock, log, retention: config.retention }),
   };
+  // The plugins' event stream is fed by the store: every stored change of a deployment.
+  const unsubscribe = deps.store.subscribe(({ deployment: d }) => {
+    ctx.events.publish(d.instanceId, eventOf(d));
+    if (d.status !== 'pending') ctx.log.info(`deployment ${d.id} ${d.status}`);
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -124,6 +139,7 @@ export function createServer(deps: {
     );
   }, deps.config.expiryCheckMs ?? 30_000);
   timer.unref?.();
+  ctx.pruner.start(deps.config.pruneIntervalMs ?? 10 * 60_000);
 
   return {
     app,
@@ -131,7 +147,9 @@ export function createServer(deps: {
     ctx,
     async close() {
       clearInterval(timer);
+      unsubscribe();
       ctx.events.closeAll();
+      await ctx.pruner.close();
       await ctx.notifier.close();
     },
   };

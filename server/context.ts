@@ -2,10 +2,20 @@ import type { Clock } from './clock.js';
 import type { InstanceEvents } from './events/instance-events.js';
 import type { Log } from './log.js';
 import type { Notifier } from './push/notifier.js';
-import type { JtiCache } from './auth/jti-cache.js';
+import type { PushPolicy } from './push/endpoint-policy.js';
 import type { FailureLimiter } from './devices/failure-limiter.js';
+import type { Pruner } from './history/pruner.js';
 import type { Policy } from './policy.js';
+import type { Retention } from './store/retention.js';
 import type { Store } from './store/types.js';
+
+/** Quotas on what an instance may send (issue: a data directory must not grow without bound). */
+export type Quotas = {
+  /** Largest blob in bytes (413 past it). */
+  blobBytes: number;
+  /** Proposals per instance and window (429 past it); blob uploads may be four times as many. */
+  proposals: { max: number; windowMs: number };
+};
 
 /** Settings the HTTP layer and the services read; `startServer` fills them from options. */
 export type ServerConfig = {
@@ -21,13 +31,16 @@ export type ServerConfig = {
   appDir: string | null;
   /** Send Strict-Transport-Security (TLS). */
   hsts: boolean;
-  limits: { jsonBytes: number; decisionBytes: number; blobBytes: number };
+  limits: { jsonBytes: number; decisionBytes: number };
+  quotas: Quotas;
   /** SSE heartbeat interval. */
   heartbeatMs: number;
   /** Bad invitation codes allowed per client address and window before 429. */
   enrollFailures: { max: number; windowMs: number };
   /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
   trustProxy: string[];
+  /** How long decided deployments keep their snapshots and change lists (DESIGN 6). */
+  retention: Retention;
 };
 
 /** Everything a service function needs: passed in, never imported. */
@@ -38,6 +51,8 @@ export type Context = {
   config: ServerConfig;
   notifier: Notifier;
   events: InstanceEvents;
-  proofJtis: JtiCache;
   enrollLimiter: FailureLimiter;
+  /** Where push endpoints may point (5.6). */
+  pushPolicy: PushPolicy;
+  pruner: Pruner;
 };

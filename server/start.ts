@@ -11,12 +11,22 @@ import { issueInstance } from './instances/instances.js';
 import { createInvitation } from './devices/invitations.js';
 import { consoleLog, type Log } from './log.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import type { Quotas } from './context.js';
+import { parseTrustProxy } from './http/client-address.js';
 import { parsePolicy, type Policy } from './policy.js';
+import {
+  systemResolver,
+  testOriginOf,
+  type HostResolver,
+  type PushPolicy,
+} from './push/endpoint-policy.js';
 import type { NotifierOptions } from './push/notifier.js';
 import { webPushSender, type PushSender } from './push/sender.js';
 import { loadAdminToken, loadVapidKeys } from './secrets.js';
+import { isActive } from './store/device-rules.js';
 import { writeFileAtomic } from './store/files.js';
 import { LowdbStore } from './store/lowdb-store.js';
+import { parseRetention, type Retention } from './store/retention.js';
 import type { InvitationResponse } from '../protocol/index.js';
 
 /** Options of `startServer` (the embedded plugin and `countersign serve` both use it). */
@@ -47,6 +57,19 @@ export type StartOptions = {
   enrollFailures?: { max: number; windowMs: number };
   /** Addresses of reverse proxies whose `X-Forwarded-For` names the client (5.5). */
   trustProxy?: string[];
+  /** How long decided deployments stay live (default 90 days and the last 500). */
+  retention?: Partial<Retention>;
+  /** Blob size and proposal rate limits per instance. */
+  quotas?: Partial<Quotas>;
+  /** How often the retention runs on a timer (it also runs after decisions). */
+  pruneIntervalMs?: number;
+  /**
+   * The one push origin exempt from 5.6's https-and-public rule, for tests with a local receiver;
+   * default `COUNTERSIGN_TEST_PUSH_ORIGIN`. The server warns at start while one is set.
+   */
+  testPushOrigin?: string | null;
+  /** Resolves push hosts (default: the system resolver). */
+  pushResolver?: HostResolver;
 };
 
 /** A running approval server. */
@@ -168,7 +191,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const log = options.log ?? consoleLog;
   const host = options.host ?? '127.0.0.1';
   const policy = parsePolicy(options.policy ?? undefined);
+  const retention = parseRetention(options.retention ?? undefined);
+  const trustProxy = parseTrustProxySetting(options.trustProxy);
   if (options.publicUrl !== undefined) parsePublicUrl(options.publicUrl);
+  const testOrigin =
+    options.testPushOrigin !== undefined
+      ? testOriginOf(options.testPushOrigin ?? undefined)
+      : testOriginOf(process.env.COUNTERSIGN_TEST_PUSH_ORIGIN);
+  const pushPolicy: PushPolicy = {
+    testOrigin,
+    resolve: options.pushResolver ?? systemResolver,
+  };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await claimDataDir(dataDir);
   let store: LowdbStore | null = null;
@@ -185,7 +218,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const pushSubject =
       options.pushSubject ??
       (publicUrl.startsWith('https:') ? publicUrl : 'mailto:admin@countersign.invalid');
-    const push = options.push ?? webPushSender({ vapid, subject: pushSubject });
+    const push = options.push ?? webPushSender({ vapid, subject: pushSubject, policy: pushPolicy });
+    if (testOrigin !== null) {
+      log.warn(
+        `COUNTERSIGN_TEST_PUSH_ORIGIN is set: pushes to ${testOrigin} skip the https and public-address checks (tests only)`,
+      );
+    }
     const appDir =
       options.appDir === undefined ? join(PACKAGE_ROOT, 'dist', 'pwa') : options.appDir;
 
@@ -209,7 +247,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ...(options.notifier ? { notifier: options.notifier } : {}),
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
         ...(options.enrollFailures ? { enrollFailures: options.enrollFailures } : {}),
-        ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+        trustProxy,
+        ...(options.quotas ? { quotas: { ...resolveQuotas(options.quotas) } } : {}),
+        ...(options.pruneIntervalMs ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
+        retention,
+        pushPolicy,
       },
       statusExtras: () => ({
         url,
@@ -223,17 +265,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // With TLS, a loopback listener of the same app lets the embedding plugin talk plain http.
     const local = tls ? http.createServer(handle.app) : null;
     const localUrl = local ? `http://127.0.0.1:${await listen(local, 0, '127.0.0.1')}` : url;
-    const serverId = openStore.data.serverId;
+    const serverId = openStore.serverId;
     await writeFileAtomic(
       join(dataDir, 'server.json'),
       JSON.stringify({ pid: process.pid, url, publicUrl, adminUrl, serverId }, null, 2) + '\n',
       0o600,
     );
-    await openStore.audit.append('server-started', {
-      url,
-      publicUrl,
-      version: handle.ctx.config.version,
-    });
+    await openStore.appendAudit([
+      { type: 'server-started', data: { url, publicUrl, version: handle.ctx.config.version } },
+    ]);
     log.info(`approval server ${serverId.slice(0, 8)} listening on ${url} (public ${publicUrl})`);
 
     let closed: Promise<void> | null = null;
@@ -254,7 +294,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
             closeListener(admin),
             ...(local ? [closeListener(local)] : []),
           ]);
-          await openStore.audit.append('server-stopped', {}).catch(() => {});
+          await openStore.appendAudit([{ type: 'server-stopped', data: {} }]).catch(() => {});
           await openStore.close();
           await unlink(join(dataDir, 'server.json')).catch(() => {});
           openDirs.delete(dataDir);
@@ -263,14 +303,30 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       },
       ensureInstance: (name, p) => issueInstance(handle.ctx, name, p, 'ensure'),
       invite: (request) => createInvitation(handle.ctx, request, 'admin'),
-      hasActiveDevices: () =>
-        Promise.resolve(openStore.data.devices.some((d) => d.revokedAt === null)),
+      hasActiveDevices: async () => (await openStore.devices()).some(isActive),
     };
   } catch (err) {
     openDirs.delete(dataDir);
     await store?.close().catch(() => {});
     throw err;
   }
+}
+
+/** Checks `trustProxy` (ERR_CONFIG naming the bad entry). */
+function parseTrustProxySetting(value: unknown): string[] {
+  try {
+    return parseTrustProxy(value);
+  } catch (err) {
+    throw new CountersignError('ERR_CONFIG', (err as Error).message);
+  }
+}
+
+/** Quotas over the defaults. */
+function resolveQuotas(quotas: Partial<Quotas>): Quotas {
+  return {
+    blobBytes: quotas.blobBytes ?? 64 << 20,
+    proposals: quotas.proposals ?? { max: 60, windowMs: 10 * 60_000 },
+  };
 }
 
 /** True when `dataDir` has a store (used by the command line for friendlier messages). */

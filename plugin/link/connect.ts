@@ -65,6 +65,7 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
       ...(settings.tls ? { tls: settings.tls } : {}),
       ...(settings.pushSubject ? { pushSubject: settings.pushSubject } : {}),
       ...(settings.trustProxy ? { trustProxy: settings.trustProxy } : {}),
+      ...(settings.retention ? { retention: settings.retention } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -37,6 +37,8 @@ export type ApprovalDevice = {
   jwk: DeviceJwk;
   owner: string;
   revoked: boolean;
+  /** 5.5: the device that invited it was revoked, and no one has confirmed it since (server only). */
+  suspended?: boolean;
 };
 
 /** The deployment an approval must name, as the verifier holds it. */
@@ -68,8 +70,8 @@ export type ApprovalContext = {
   pending: boolean;
   /** Row 3: the device a `kid` names, or undefined. */
   device(kid: string): ApprovalDevice | undefined;
-  /** Row 7: the `jti` has been used before. */
-  jtiUsed(jti: string): boolean;
+  /** Row 7: the `jti` has been used before (the server's store answers asynchronously). */
+  jtiUsed(jti: string): boolean | Promise<boolean>;
   /** Row 12: this device has decided this deployment already. */
   decidedBefore(deviceId: string): boolean;
   /** Row 13: the policy forbids the deploying user's own devices. */
@@ -128,6 +130,12 @@ export async function verifyApproval(
     );
   }
   if (device.revoked) throw new ApprovalError('ERR_DEVICE_REVOKED', 'this device has been revoked');
+  if (device.suspended) {
+    throw new ApprovalError(
+      'ERR_DEVICE_SUSPENDED',
+      'this device is suspended: the device that invited it was revoked',
+    );
+  }
   const who = device.id.slice(0, 16);
 
   // 4. The signature verifies with that device's key; the key's own thumbprint is the kid (a
@@ -178,7 +186,7 @@ export async function verifyApproval(
   }
 
   // 7. jti not used before.
-  if (!isShortString(c.jti) || ctx.jtiUsed(c.jti)) {
+  if (!isShortString(c.jti) || (await ctx.jtiUsed(c.jti))) {
     throw new ApprovalError(
       'ERR_APPROVAL_REPLAY',
       `the approval by ${who} has been used before (or has no jti)`,

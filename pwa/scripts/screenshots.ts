@@ -81,6 +81,16 @@ try {
     changes: verdicts,
     note: 'The rounding belongs in the query, not in this function. Please move it and deploy again.',
   });
+  // A phone that invited a tablet was lost and revoked: the tablet waits, suspended, for a confirmation.
+  const lost = await server.enrollDevice({ owner: 'pia', name: "Pia's phone" });
+  const tablet = await lost.call<{ code: string }>(server.url, 'POST', '/api/v1/invitations', {
+    owner: 'pia',
+    name: "Pia's tablet",
+  });
+  await (
+    await TestDevice.create({ owner: 'pia', name: "Pia's tablet" })
+  ).enroll(server.url, tablet.body.code);
+  await server.running.handle.ctx.store.revokeDevice(lost.id, new Date().toISOString(), () => []);
 
   for (const v of variants) {
     const tag = `${v.width}x${v.height}-${v.colorScheme}`;
@@ -125,17 +135,21 @@ try {
       await shot('review-replaced');
 
       await page.goto(`${server.url}/#/devices`);
-      await page.getByLabel('Device name').fill("Marta's phone");
+      await page.getByLabel('Device name').fill("Jonas's tablet");
+      await page.locator('cs-invite').scrollIntoViewIfNeeded();
+      await shot('devices-invite');
       await page.getByRole('button', { name: 'Make an invitation' }).click();
       await page.getByRole('img', { name: 'QR code of the enrolment link' }).waitFor();
       await page.locator('cs-devices li.device').first().waitFor();
       await shot('devices');
       const url = (await page.locator('cs-invite .url').innerText()).trim();
       const code = new URL(url.replace('#/', '')).searchParams.get('code')!;
-      const invited = await TestDevice.create({ owner: 'jonas', name: "Marta's phone" });
+      const invited = await TestDevice.create({ owner: 'jonas', name: "Jonas's tablet" });
       await invited.enroll(server.url, code);
       await page.locator('cs-invite').getByText('is enrolled').waitFor();
       await shot('invite-enrolled');
+      await page.locator('cs-devices li.device.suspended').scrollIntoViewIfNeeded();
+      await shot('devices-suspended');
       await page.goto(`${server.url}/#/history`);
       await page.locator('cs-history .dep').first().waitFor();
       await shot('history');

@@ -72,13 +72,19 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
     throw new ProofError('ERR_PROOF_HEADER', 'the proof header has no public P-256 jwk', { cause });
   }
 
-  // The thumbprint names a registered device, and it is not revoked.
+  // The thumbprint names a registered device, and it is not revoked (nor suspended, 5.5).
   const id = await deviceIdOf(jwk);
-  const device = ctx.store.data.devices.find((d) => d.id === id);
+  const device = await ctx.store.device(id);
   if (!device)
     throw new ProofError('ERR_PROOF_DEVICE_UNKNOWN', 'the proof key is not a registered device');
   if (device.revokedAt !== null) {
     throw new CountersignError('ERR_DEVICE_REVOKED', 'this device has been revoked');
+  }
+  if (device.suspendedAt !== null) {
+    throw new CountersignError(
+      'ERR_DEVICE_SUSPENDED',
+      "this device is suspended because the device that invited it was revoked; another enrolled device or the server's command line can confirm it",
+    );
   }
 
   // The signature, with the registered key (the header's key has the same thumbprint).
@@ -115,7 +121,7 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
     );
   }
   const keepUntil = Math.max(now, payload.iat) + PROOF_JTI_WINDOW_S + CLOCK_SKEW_S;
-  if (!(await ctx.proofJtis.useOnce(`p:${device.id}:${payload.jti}`, keepUntil, now))) {
+  if (!(await ctx.store.useJti(`p:${device.id}:${payload.jti}`, keepUntil, now))) {
     throw new ProofError('ERR_PROOF_REPLAY', 'this proof has been used before');
   }
   return device;

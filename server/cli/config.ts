@@ -2,9 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CountersignError } from '../../protocol/index.js';
+import type { Quotas } from '../context.js';
 import { parseTrustProxy } from '../http/client-address.js';
 import { parsePolicy, type Policy } from '../policy.js';
 import { parsePublicUrl } from '../start.js';
+import { parseRetention, type Retention } from '../store/retention.js';
 
 /** What `serve` runs with. */
 export type ServeConfig = {
@@ -18,6 +20,8 @@ export type ServeConfig = {
   policy: Policy;
   /** Reverse proxies whose `X-Forwarded-For` names the client. */
   trustProxy: string[];
+  retention: Retention;
+  quotas?: Partial<Quotas>;
 };
 
 const FILE_KEYS = new Set([
@@ -29,6 +33,8 @@ const FILE_KEYS = new Set([
   'pushSubject',
   'policy',
   'trustProxy',
+  'retention',
+  'quotas',
 ]);
 
 function configError(message: string): CountersignError {
@@ -121,7 +127,42 @@ export type ServeFlags = {
   'forbid-self-approval'?: boolean;
   'expires-in'?: string;
   'trust-proxy'?: string;
+  'retention-days'?: string;
+  'retention-keep'?: string;
 };
+
+/** `quotas` of the config file: `{blobMiB, proposals, windowMinutes}`. */
+function parseQuotas(value: unknown): Partial<Quotas> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw configError('quotas must be {blobMiB, proposals, windowMinutes}');
+  }
+  const q = value as Record<string, unknown>;
+  const whole = (key: string, max: number): number | undefined => {
+    const n = q[key];
+    if (n === undefined) return undefined;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) {
+      throw configError(`quotas.${key} must be a whole number from 1 to ${max}`);
+    }
+    return n;
+  };
+  for (const key of Object.keys(q)) {
+    if (!['blobMiB', 'proposals', 'windowMinutes'].includes(key)) {
+      throw configError(
+        `quotas.${key} is not a setting (known: blobMiB, proposals, windowMinutes)`,
+      );
+    }
+  }
+  const blobMiB = whole('blobMiB', 1024);
+  const proposals = whole('proposals', 100_000);
+  const windowMinutes = whole('windowMinutes', 24 * 60);
+  return {
+    ...(blobMiB ? { blobBytes: blobMiB * 1048576 } : {}),
+    ...(proposals || windowMinutes
+      ? { proposals: { max: proposals ?? 60, windowMs: (windowMinutes ?? 10) * 60_000 } }
+      : {}),
+  };
+}
 
 /** Resolves the serve configuration: flags over environment over the file over defaults. */
 export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'): ServeConfig {
@@ -181,12 +222,27 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'
   } catch (err) {
     throw configError((err as Error).message);
   }
+  let retention: Retention;
+  try {
+    retention = parseRetention(
+      {
+        ...(flags['retention-days'] !== undefined ? { days: flags['retention-days'] } : {}),
+        ...(flags['retention-keep'] !== undefined ? { keep: flags['retention-keep'] } : {}),
+      },
+      parseRetention(file.retention ?? undefined),
+    );
+  } catch (err) {
+    throw configError((err as Error).message);
+  }
+  const quotas = parseQuotas(file.quotas);
   return {
     dataDir,
     host,
     port,
     policy,
     trustProxy,
+    retention,
+    ...(quotas ? { quotas } : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...(cert && key ? { tls: { cert, key } } : {}),
     ...(name ? { name } : {}),

@@ -2,6 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   isCountersignError,
+  type AuditPageResponse,
+  type DeploymentPageResponse,
   type DeviceView,
   type InvitationResponse,
 } from '../../protocol/index.js';
@@ -37,9 +39,13 @@ Commands:
   serve                 run the approval server
   enroll                make a one-time enrolment link and QR code for a phone
   devices               list enrolled devices with their fingerprints
-  revoke DEVICE         revoke a device (id or fingerprint)
+  revoke DEVICE         revoke a device (id or fingerprint); the devices it invited are suspended
+  confirm DEVICE        confirm a suspended device
   instances add NAME    add a Node-RED instance and print its token (once)
+  history               list deployments, newest first, a page at a time
   audit verify          check the audit log's hash chain
+  audit list            list audit entries, newest first, a page at a time
+  prune                 apply the retention now (snapshots of old decided deployments)
   status                show what the running server holds
 
 Every command takes --data-dir DIR (or COUNTERSIGN_DATA_DIR; default ./.countersign), --json and --help.
@@ -47,14 +53,17 @@ Commands other than serve talk to the running server through its loopback admin 
   serve: `Usage: countersign serve [--host H] [--port P] [--public-url URL] [--tls-cert F --tls-key F]
                         [--name NAME] [--push-subject mailto:...] [--required-approvals N]
                         [--forbid-self-approval] [--expires-in 24h] [--trust-proxy ADDR[,ADDR]]
+                        [--retention-days 90] [--retention-keep 500]
                         [--config FILE] [--data-dir DIR] [--json]
 
 Runs the approval server. Settings come from flags, then the environment (COUNTERSIGN_PORT,
 COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR, COUNTERSIGN_TRUST_PROXY), then the config file
 (<data dir>/config.json or --config), a JSON object with host, port, publicUrl, tls {cert, key}, name,
-pushSubject, policy, trustProxy.
+pushSubject, policy, trustProxy, retention {days, keep}, quotas {blobMiB, proposals, windowMinutes}.
 Behind a reverse proxy, set --public-url to the URL phones open and --trust-proxy to the proxy's
-address, so that X-Forwarded-For names the client (only from that address).`,
+address, so that X-Forwarded-For names the client (only from that address).
+Decided deployments go to <data dir>/history/ (countersign history reads them); their snapshots and
+change lists are kept --retention-days, and for the newest --retention-keep of them only.`,
   enroll: `Usage: countersign enroll --owner NAME --name DEVICE [--data-dir DIR] [--json]
 
 Prints a one-time enrolment URL (valid 10 minutes) and its QR code. Open it on the phone.
@@ -72,8 +81,23 @@ An id or fingerprint that starts with "-" goes after "--": countersign revoke --
 Adds a Node-RED instance and prints its token once ({id, name, token} with --json).
 --rotate issues a new token to an existing instance (the old one stops working).`,
   audit: `Usage: countersign audit verify [--data-dir DIR] [--json]
+       countersign audit list [--before SEQ] [--limit N] [--data-dir DIR] [--json]
 
-Checks every line of the audit log's hash chain. Exits 1 when a line was changed.`,
+verify checks every line of the audit log's hash chain; it exits 1 when a line was changed.
+list prints entries newest first, N at a time (default 50); --before SEQ continues from an earlier page.`,
+  history: `Usage: countersign history [--before CURSOR] [--limit N] [--data-dir DIR] [--json]
+
+Lists deployments newest first, N at a time (default 20): those waiting for a decision or an outcome,
+then the decided ones from the history files. The last line names the cursor of the next page.`,
+  prune: `Usage: countersign prune [--data-dir DIR] [--json]
+
+Applies the retention now (the server also does on its own): the snapshots and change lists of decided
+deployments past it, and any nothing live refers to, are deleted. Their history (<data dir>/history/)
+and the audit log keep everything else.`,
+  confirm: `Usage: countersign confirm DEVICE [--data-dir DIR] [--json]
+
+Confirms a device (id or fingerprint) suspended because the device that invited it was revoked.
+Compare its fingerprint with the phone first.`,
   status: `Usage: countersign status [--data-dir DIR] [--json]
 
 Shows the running server's address, devices, instances and pending deployments.`,
@@ -145,6 +169,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'forbid-self-approval': { type: 'boolean' },
     'expires-in': { type: 'string' },
     'trust-proxy': { type: 'string' },
+    'retention-days': { type: 'string' },
+    'retention-keep': { type: 'string' },
   });
   if (values.help) return help(io, 'serve');
   const config = serveConfig(values as ServeFlags, io.env, io.cwd);
@@ -154,6 +180,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     port: config.port,
     policy: config.policy,
     trustProxy: config.trustProxy,
+    retention: config.retention,
+    ...(config.quotas ? { quotas: config.quotas } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.tls ? { tls: config.tls } : {}),
     ...(config.name ? { name: config.name } : {}),
@@ -250,6 +278,30 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
   if (!wanted) throw new UsageError('revoke needs a device id or fingerprint');
   const server = serverOf(values, io);
   const { devices: list } = await call<{ devices: DeviceView[] }>(server, 'GET', '/devices');
+  const device = matchDevice(list, wanted);
+  const result = await call<{ id: string; revokedAt: string; suspended: string[] }>(
+    server,
+    'POST',
+    `/devices/${encodeURIComponent(device.id)}/revoke`,
+  );
+  const label = (id: string): string => {
+    const d = list.find((x) => x.id === id);
+    return d ? `${d.fingerprint} (${d.owner}: ${d.name})` : id;
+  };
+  print(io, values.json, result, () =>
+    [
+      `Revoked ${label(result.id)} at ${result.revokedAt}`,
+      ...result.suspended.map(
+        (id) =>
+          `Suspended ${label(id)}: it was invited through the revoked device (countersign confirm ${id})`,
+      ),
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** The one device whose id or fingerprint is `wanted`. */
+function matchDevice(list: DeviceView[], wanted: string): DeviceView {
   const compact = wanted.replace(/\s+/g, '');
   const matches = list.filter(
     (d) => d.id === wanted || (compact.length >= 8 && d.id.startsWith(compact)),
@@ -261,17 +313,70 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
         : `${wanted} matches ${matches.length} devices: give the full id`,
     );
   }
-  const result = await call<{ id: string; revokedAt: string }>(
+  return matches[0]!;
+}
+
+async function confirm(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values.help) return help(io, 'confirm');
+  const wanted = positionals.join(' ').trim();
+  if (!wanted) throw new UsageError('confirm needs a device id or fingerprint');
+  const server = serverOf(values, io);
+  const { devices: list } = await call<{ devices: DeviceView[] }>(server, 'GET', '/devices');
+  const device = matchDevice(list, wanted);
+  const result = await call<DeviceView>(
     server,
     'POST',
-    `/devices/${encodeURIComponent(matches[0]!.id)}/revoke`,
+    `/devices/${encodeURIComponent(device.id)}/confirm`,
   );
   print(
     io,
     values.json,
     result,
+    () => `Confirmed ${device.fingerprint} (${device.owner}: ${device.name})`,
+  );
+  return 0;
+}
+
+async function history(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { before: { type: 'string' }, limit: { type: 'string' } });
+  if (values.help) return help(io, 'history');
+  const query = new URLSearchParams();
+  if (values.before !== undefined) query.set('before', values.before);
+  if (values.limit !== undefined) query.set('limit', values.limit);
+  const page = await call<DeploymentPageResponse>(serverOf(values, io), 'GET', `/history?${query}`);
+  print(io, values.json, page, () =>
+    [
+      ...(page.deployments.length === 0 ? ['No deployments.'] : []),
+      ...page.deployments.map((d) =>
+        [
+          d.createdAt,
+          d.id,
+          d.status.padEnd(10),
+          d.instance,
+          `${d.changeCount} changes by ${d.source.user}`,
+        ].join('  '),
+      ),
+      ...(page.next ? [`More: countersign history --before ${page.next}`] : []),
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function prune(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return help(io, 'prune');
+  const report = await call<{
+    pastRetention: number;
+    blobsDeleted: number;
+    changesDeleted: number;
+  }>(serverOf(values, io), 'POST', '/prune');
+  print(
+    io,
+    values.json,
+    report,
     () =>
-      `Revoked ${matches[0]!.fingerprint} (${matches[0]!.owner}: ${matches[0]!.name}) at ${result.revokedAt}`,
+      `${report.pastRetention} decided deployments passed the retention; deleted ${report.blobsDeleted} blobs and ${report.changesDeleted} change lists nothing live refers to (their history stays)`,
   );
   return 0;
 }
@@ -318,9 +423,26 @@ async function instances(args: string[], io: CliIo): Promise<number> {
 }
 
 async function audit(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {});
+  const { values, positionals } = parse(args, {
+    before: { type: 'string' },
+    limit: { type: 'string' },
+  });
   if (values.help) return help(io, 'audit');
-  if (positionals[0] !== 'verify') throw new UsageError('usage: countersign audit verify');
+  if (positionals[0] === 'list') {
+    const query = new URLSearchParams();
+    if (values.before !== undefined) query.set('before', values.before);
+    if (values.limit !== undefined) query.set('limit', values.limit);
+    const page = await call<AuditPageResponse>(serverOf(values, io), 'GET', `/audit?${query}`);
+    print(io, values.json, page, () =>
+      [
+        ...(page.entries.length === 0 ? ['The audit log is empty.'] : []),
+        ...page.entries.map((e) => `#${e.seq}  ${e.at}  ${e.type}  ${auditSummary(e.data)}`),
+        ...(page.next ? [`More: countersign audit list --before ${page.next}`] : []),
+      ].join('\n'),
+    );
+    return 0;
+  }
+  if (positionals[0] !== 'verify') throw new UsageError('usage: countersign audit verify | list');
   const result = await call<{
     ok: boolean;
     entries: number;
@@ -339,19 +461,42 @@ async function status(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'status');
   const s = await call<Record<string, unknown>>(serverOf(values, io), 'GET', '/status');
-  const devicesInfo = s.devices as { active: number; revoked: number; withPush: number };
-  const deps = s.deployments as { total: number; byStatus?: Record<string, number> };
+  const devicesInfo = s.devices as {
+    active: number;
+    suspended?: number;
+    revoked: number;
+    withPush: number;
+  };
+  const deps = s.deployments as {
+    total: number;
+    byStatus?: Record<string, number>;
+    retained?: number;
+  };
   const byStatus = Object.entries(deps.byStatus ?? {}).filter(([, n]) => n > 0);
   print(io, values.json, s, () =>
     [
       `Countersign ${String(s.version)} "${String(s.name)}" (server ${String(s.serverId)}), pid ${String(s.pid)}`,
       `Listening on ${String(s.url)}; phones use ${String(s.publicUrl)}`,
-      `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.revoked} revoked`,
+      `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.suspended ?? 0} suspended, ${devicesInfo.revoked} revoked`,
       `Instances: ${String(s.instances)}; plugin event streams open: ${String(s.eventStreams)}`,
       `Deployments: ${deps.total === 0 ? 'none yet' : `${byStatus.map(([state, n]) => `${n} ${state}`).join(', ')} (${deps.total} in all)`}`,
+      ...(deps.retained !== undefined
+        ? [`Retention: snapshots and change lists kept for the newest ${deps.retained} decided`]
+        : []),
     ].join('\n'),
   );
   return 0;
+}
+
+/** An audit entry's plain fields, `key=value`, long values shortened. */
+function auditSummary(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+    .map(([k, v]) => {
+      const text = String(v);
+      return `${k}=${text.length > 40 ? `${text.slice(0, 16)}…` : text}`;
+    })
+    .join(' ');
 }
 
 function help(io: CliIo, topic: string): number {
@@ -364,8 +509,11 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   enroll,
   devices,
   revoke,
+  confirm,
   instances,
+  history,
   audit,
+  prune,
   status,
 };
 

@@ -8,7 +8,7 @@ import {
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import type { InstanceRecord } from '../store/types.js';
-import { announce, deploymentOf, transition } from './lifecycle.js';
+import { deploymentOf } from './lifecycle.js';
 
 /** Checks an outcome body (5.7). */
 export function parseOutcome(input: unknown): OutcomeRequest {
@@ -38,17 +38,11 @@ export async function reportOutcome(
   body: unknown,
 ): Promise<{ status: Outcome }> {
   const outcome = parseOutcome(body);
-  deploymentOf(ctx, id, instance.id);
-  const d = await ctx.store.update((data) => {
-    void data;
-    const d = deploymentOf(ctx, id, instance.id);
-    if (outcome.status === 'applied' && outcome.rev !== d.target) {
-      throw new ValidationError('an applied deployment must report its target rev');
-    }
-    transition(d, outcome.status);
-    d.outcome = { ...outcome, at: isoOf(ctx.clock) };
-    return d;
-  });
-  await announce(ctx, [d]);
+  const current = await deploymentOf(ctx, id, instance.id);
+  if (outcome.status === 'applied' && outcome.rev !== current.target) {
+    throw new ValidationError('an applied deployment must report its target rev');
+  }
+  await ctx.store.reportOutcome(id, instance.id, outcome, isoOf(ctx.clock));
+  ctx.pruner.afterDecision();
   return { status: outcome.status };
 }

@@ -19,9 +19,8 @@ import {
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { durationSeconds } from '../policy.js';
+import { chargeQuota } from '../instances/quota.js';
 import type { DeploymentRecord, InstanceRecord } from '../store/types.js';
-import { announce, transition } from './lifecycle.js';
-import { eventOf } from './views.js';
 
 const TYPES: ReadonlySet<string> = new Set<DeploymentType>([
   'full',
@@ -89,8 +88,8 @@ export function parseProposal(input: unknown): ProposalRequest {
 }
 
 async function blobText(ctx: Context, rev: string, instanceId: string): Promise<string> {
-  const owners = ctx.store.data.blobOwners[rev];
-  const bytes = owners?.includes(instanceId) ? await ctx.store.blobs.get(rev) : null;
+  const owners = await ctx.store.blobOwners(rev);
+  const bytes = owners.includes(instanceId) ? await ctx.store.blob(rev) : null;
   if (!bytes) {
     throw new CountersignError(
       'ERR_BLOB_MISSING',
@@ -123,9 +122,10 @@ async function changesOf(
 }
 
 /**
- * A plugin's proposal (DESIGN 3 step 3): both blobs must be there; the change list is computed once;
- * older pending deployments of the instance are superseded; every active device gets a push, sent
- * after the answer is decided and never awaited.
+ * A plugin's proposal (DESIGN 3 step 3): within the instance's quota; both blobs must be there; the
+ * change list is computed once; older pending deployments of the instance are superseded (the
+ * store does that, and tells the event stream); every active device gets a push, sent after the
+ * answer and never awaited.
  */
 export async function propose(
   ctx: Context,
@@ -133,44 +133,45 @@ export async function propose(
   body: unknown,
 ): Promise<ProposalResponse> {
   const proposal = parseProposal(body);
+  await chargeQuota(ctx, instance, 'proposal');
   const changes = await changesOf(ctx, proposal, instance.id);
   const now = ctx.clock.now();
   let id = randomBytes(6).toString('hex');
-  while (ctx.store.data.deployments.some((d) => d.id === id)) id = randomBytes(6).toString('hex');
-  await ctx.store.putChanges(id, changes);
-
-  const { record, superseded } = await ctx.store.update((data) => {
-    const current = data.instances.find((i) => i.id === instance.id) ?? instance;
-    const superseded: DeploymentRecord[] = [];
-    for (const d of data.deployments) {
-      if (d.instanceId === instance.id && d.status === 'pending') {
-        transition(d, 'superseded');
-        d.decidedAt = isoOf(ctx.clock, now);
-        superseded.push(d);
-      }
-    }
-    const record: DeploymentRecord = {
-      id,
-      instanceId: instance.id,
-      status: 'pending',
-      createdAt: isoOf(ctx.clock, now),
-      expiresAt: isoOf(ctx.clock, now + durationSeconds(current.policy.expiresIn) * 1000),
-      source: proposal.source,
-      base: proposal.base,
-      target: proposal.target,
-      creds: proposal.creds,
-      credentials: proposal.credentials,
-      type: proposal.type,
-      changeIds: changes.map((c) => c.id),
-      policy: { ...current.policy },
-      approvals: [],
-      outcome: null,
-      decidedAt: null,
-    };
-    data.deployments.push(record);
-    return { record, superseded };
-  });
-
+  while (await ctx.store.deployment(id)) id = randomBytes(6).toString('hex');
+  const record: DeploymentRecord = {
+    id,
+    instanceId: instance.id,
+    instance: instance.name,
+    status: 'pending',
+    createdAt: isoOf(ctx.clock, now),
+    expiresAt: isoOf(ctx.clock, now + durationSeconds(instance.policy.expiresIn) * 1000),
+    source: proposal.source,
+    base: proposal.base,
+    target: proposal.target,
+    creds: proposal.creds,
+    credentials: proposal.credentials,
+    type: proposal.type,
+    changeIds: changes.map((c) => c.id),
+    policy: { ...instance.policy },
+    approvals: [],
+    outcome: null,
+    decidedAt: null,
+  };
+  await ctx.store.propose(record, changes, [
+    {
+      type: 'deployment-proposed',
+      data: {
+        deployment: record.id,
+        instance: instance.name,
+        base: record.base,
+        target: record.target,
+        creds: record.creds,
+        changes: changes.length,
+        type: record.type,
+        source: record.source,
+      },
+    },
+  ]);
   ctx.notifier.notify({
     kind: 'deployment',
     id: record.id,
@@ -184,18 +185,6 @@ export async function propose(
   ctx.log.info(
     `deployment ${record.id} held for ${instance.name}: ${changes.length} changes by ${proposal.source.user}`,
   );
-  await ctx.store.audit.append('deployment-proposed', {
-    deployment: record.id,
-    instance: instance.name,
-    base: record.base,
-    target: record.target,
-    creds: record.creds,
-    changes: changes.length,
-    type: record.type,
-    source: record.source,
-  });
-  await announce(ctx, superseded);
-  ctx.events.publish(instance.id, eventOf(ctx, record));
   return {
     id: record.id,
     status: record.status,

@@ -2,16 +2,11 @@ import type { ApprovalView, DeploymentDetail, DeploymentSummary } from '../../pr
 import type { Context } from '../context.js';
 import type { DeploymentRecord } from '../store/types.js';
 
-/** The name of a deployment's instance (the payloads and summaries show it). */
-export function instanceName(ctx: Context, d: DeploymentRecord): string {
-  return ctx.store.data.instances.find((i) => i.id === d.instanceId)?.name ?? d.instanceId;
-}
-
 /** The inbox entry of 5.7. */
-export function summaryOf(ctx: Context, d: DeploymentRecord): DeploymentSummary {
+export function summaryOf(d: DeploymentRecord): DeploymentSummary {
   return {
     id: d.id,
-    instance: instanceName(ctx, d),
+    instance: d.instance,
     status: d.status,
     createdAt: d.createdAt,
     expiresAt: d.expiresAt,
@@ -37,9 +32,9 @@ export type DeploymentEvent = DeploymentSummary & {
   approvals: ApprovalView[];
 };
 
-export function eventOf(ctx: Context, d: DeploymentRecord): DeploymentEvent {
+export function eventOf(d: DeploymentRecord): DeploymentEvent {
   return {
-    ...summaryOf(ctx, d),
+    ...summaryOf(d),
     base: d.base,
     target: d.target,
     creds: d.creds,
@@ -54,13 +49,13 @@ export async function detailOf(
   withJws: boolean,
 ): Promise<DeploymentDetail> {
   return {
-    ...summaryOf(ctx, d),
+    ...summaryOf(d),
     base: d.base,
     target: d.target,
     creds: d.creds,
     credentials: d.credentials,
     type: d.type,
-    changes: await ctx.store.getChanges(d.id),
+    changes: (await ctx.store.changes(d.id)) ?? [],
     approvals: approvalsOf(d, withJws),
   };
 }

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   ALG,
   CLOCK_SKEW_S,
@@ -21,7 +20,7 @@ import {
 import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
-import type { InvitationRecord } from '../store/types.js';
+import { checkPushEndpoint } from '../push/endpoint-policy.js';
 import { parseLabel } from './invitations.js';
 import { parsePushSubscription } from './push-subscription.js';
 
@@ -52,25 +51,6 @@ function parseEnrollBody(input: unknown): EnrollBody {
   };
 }
 
-/**
- * The unused, unexpired invitation whose hash matches, compared in constant time. An invitation
- * made by a device revoked since then is dead too (T5: a stolen phone's invitations go with it).
- */
-function findInvitation(ctx: Context, code: string): InvitationRecord | undefined {
-  const hash = Buffer.from(sha256HexSync(code), 'hex');
-  const now = ctx.clock.now();
-  const inviterActive = (by: string): boolean =>
-    by === 'admin' || ctx.store.data.devices.some((d) => d.id === by && d.revokedAt === null);
-  let found: InvitationRecord | undefined;
-  for (const inv of ctx.store.data.invitations) {
-    const match = timingSafeEqual(hash, Buffer.from(inv.codeHash, 'hex'));
-    if (match && inv.usedAt === null && Date.parse(inv.expiresAt) > now && inviterActive(inv.by)) {
-      found = inv;
-    }
-  }
-  return found;
-}
-
 function proofError(message: string): CountersignError {
   return new CountersignError('ERR_ENROLL_PROOF', message);
 }
@@ -92,7 +72,7 @@ async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string
   if (headerKeyId !== deviceId) throw proofError('the enrolment proof key is not publicJwk');
   const payload = await verifyCompactJws(body.proof, await deviceVerifyKey(body.publicJwk));
   if (!payload) throw proofError('the enrolment proof signature does not verify');
-  if (payload.aud !== ctx.store.data.serverId)
+  if (payload.aud !== ctx.store.serverId)
     throw proofError('the enrolment proof aud must be this server id');
   const now = secondsOf(ctx.clock);
   if (!isNumericDate(payload.iat) || Math.abs(payload.iat - now) > CLOCK_SKEW_S) {
@@ -103,73 +83,62 @@ async function checkEnrollProof(ctx: Context, body: EnrollBody, deviceId: string
   }
   if (!isShortString(payload.jti)) throw proofError('the enrolment proof needs a jti');
   const until = now + PROOF_JTI_WINDOW_S + CLOCK_SKEW_S;
-  if (!(await ctx.proofJtis.useOnce(`e:${payload.jti}`, until, now))) {
+  if (!(await ctx.store.useJti(`e:${payload.jti}`, until, now))) {
     throw proofError('this enrolment proof has been used before');
   }
 }
 
 /**
- * `POST /devices` (5.5): too many bad codes from one address → 429; then the code (constant time,
- * unused, unexpired), then the proof of possession; the device is registered under its thumbprint.
+ * `POST /devices` (5.5): too many bad codes from one client address → 429; then the code (constant
+ * time, unused, unexpired, its inviter still active), the push endpoint (5.6), then the proof of
+ * possession; the device is registered under its thumbprint, remembering who invited it.
  */
 export async function enroll(
   ctx: Context,
   client: string,
   input: unknown,
 ): Promise<EnrollResponse> {
-  if (ctx.enrollLimiter.blocked(client)) {
+  if (await ctx.enrollLimiter.blocked(client)) {
     throw new CountersignError(
       'ERR_RATE_LIMITED',
       'too many bad invitation codes: try again later',
     );
   }
   const body = parseEnrollBody(input);
-  if (!findInvitation(ctx, body.code)) {
-    ctx.enrollLimiter.fail(client);
+  const codeHash = sha256HexSync(body.code);
+  if (!(await ctx.store.invitation(codeHash))) {
+    await ctx.enrollLimiter.fail(client);
     throw new CountersignError(
       'ERR_INVITATION_INVALID',
       'the invitation code is unknown, used or expired',
     );
   }
+  if (body.push) await checkPushEndpoint(body.push.endpoint, ctx.pushPolicy);
   const id = await deviceIdOf(body.publicJwk);
   await checkEnrollProof(ctx, body, id);
-  const device = await ctx.store.update((data) => {
-    const invitation = findInvitation(ctx, body.code);
-    if (!invitation) {
-      throw new CountersignError(
-        'ERR_INVITATION_INVALID',
-        'the invitation code is unknown, used or expired',
-      );
-    }
-    if (data.devices.some((d) => d.id === id)) {
-      throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
-    }
-    const at = isoOf(ctx.clock);
-    invitation.usedAt = at;
-    const device = {
+  const device = await ctx.store.enrollDevice(
+    {
+      codeHash,
       id,
       jwk: body.publicJwk,
-      owner: invitation.owner,
-      name: body.name ?? invitation.name,
-      createdAt: at,
-      revokedAt: null,
+      name: body.name,
       push: body.push,
-    };
-    data.devices.push(device);
-    return { device, by: invitation.by };
-  });
-  await ctx.store.audit.append('device-enrolled', {
-    device: id,
-    owner: device.device.owner,
-    name: device.device.name,
-    invitedBy: device.by,
-    push: body.push !== null,
-  });
-  ctx.log.info(`device ${fingerprintOf(id)} enrolled for ${device.device.owner}`);
-  return {
-    id,
-    fingerprint: fingerprintOf(id),
-    owner: device.device.owner,
-    name: device.device.name,
-  };
+      at: isoOf(ctx.clock),
+      nowMs: ctx.clock.now(),
+    },
+    (d) => [
+      {
+        type: 'device-enrolled',
+        data: {
+          device: id,
+          owner: d.owner,
+          name: d.name,
+          invitedBy: d.invitedBy,
+          push: d.push !== null,
+        },
+      },
+    ],
+  );
+  ctx.log.info(`device ${fingerprintOf(id)} enrolled for ${device.owner}`);
+  return { id, fingerprint: fingerprintOf(id), owner: device.owner, name: device.name };
 }

@@ -1,38 +1,34 @@
 import type { Clock } from '../clock.js';
+import type { Store } from '../store/types.js';
 
-/** Counts failures per key (a client address) in a sliding window; over the limit means 429. */
+/**
+ * Counts failures per key (a client address) in a sliding window; over the limit means 429. The
+ * counts live in the store (in memory for lowdb; rows with expiry for a shared store).
+ */
 export class FailureLimiter {
-  readonly #failures = new Map<string, number[]>();
+  readonly #store: Store;
   readonly #max: number;
   readonly #windowMs: number;
   readonly #clock: Clock;
+  readonly #prefix: string;
 
-  constructor(max: number, windowMs: number, clock: Clock) {
+  constructor(store: Store, max: number, windowMs: number, clock: Clock, prefix: string) {
+    this.#store = store;
     this.#max = max;
     this.#windowMs = windowMs;
     this.#clock = clock;
-  }
-
-  #recent(key: string): number[] {
-    const since = this.#clock.now() - this.#windowMs;
-    const list = (this.#failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length === 0) this.#failures.delete(key);
-    else this.#failures.set(key, list);
-    return list;
+    this.#prefix = prefix;
   }
 
   /** True when `key` has used up its failures for the window. */
-  blocked(key: string): boolean {
-    return this.#recent(key).length >= this.#max;
+  async blocked(key: string): Promise<boolean> {
+    const since = this.#clock.now() - this.#windowMs;
+    return (await this.#store.countEvents(this.#prefix + key, since, null)) >= this.#max;
   }
 
   /** Records one failure for `key`. */
-  fail(key: string): void {
-    const list = this.#recent(key);
-    list.push(this.#clock.now());
-    this.#failures.set(key, list);
-    if (this.#failures.size > 10_000) {
-      for (const k of this.#failures.keys()) this.#recent(k);
-    }
+  async fail(key: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#store.countEvents(this.#prefix + key, now - this.#windowMs, { at: now });
   }
 }

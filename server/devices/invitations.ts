@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  CountersignError,
   INVITATION_TTL_S,
   ValidationError,
   type InvitationResponse,
@@ -7,6 +8,7 @@ import {
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
+import type { DeviceRecord } from '../store/types.js';
 
 /** True when `text` holds a control character (C0 or DEL). */
 export function hasControl(text: string): boolean {
@@ -38,33 +40,40 @@ export function parseInvitationRequest(input: unknown): { owner: string; name: s
 
 /**
  * A single-use invitation (5.5): 32 random bytes, base64url; only its SHA-256 is stored; it expires
- * after 10 minutes. `by` is `admin` or the inviting device's id.
+ * after 10 minutes. `by` is `admin` (the command line) or the inviting device, which may invite
+ * only for its own owner: a new person is the administrator's act, so nobody can mint the second
+ * approver of a quorum, or a colleague to approve their own deployment.
  */
 export async function createInvitation(
   ctx: Context,
   body: unknown,
-  by: string,
+  by: DeviceRecord | 'admin',
 ): Promise<InvitationResponse> {
   const { owner, name } = parseInvitationRequest(body);
+  if (by !== 'admin' && owner !== by.owner) {
+    throw new CountersignError(
+      'ERR_FORBIDDEN',
+      `a device invites only another device of its own owner (${by.owner}); a new person is invited from the server's command line (countersign enroll)`,
+    );
+  }
+  const byId = by === 'admin' ? 'admin' : by.id;
   const code = randomBytes(32).toString('base64url');
   const now = ctx.clock.now();
   const expiresAt = isoOf(ctx.clock, now + INVITATION_TTL_S * 1000);
-  await ctx.store.update((data) => {
-    // Spent and long-expired invitations are dropped; recent ones stay for the audit trail.
-    data.invitations = data.invitations.filter((i) => Date.parse(i.expiresAt) > now - 86_400_000);
-    data.invitations.push({
+  await ctx.store.addInvitation(
+    {
       codeHash: sha256HexSync(code),
       owner,
       name,
       createdAt: isoOf(ctx.clock, now),
       expiresAt,
       usedAt: null,
-      by,
-    });
-  });
-  await ctx.store.audit.append('invitation-created', { owner, name, by, expiresAt });
+      by: byId,
+    },
+    [{ type: 'invitation-created', data: { owner, name, by: byId, expiresAt } }],
+  );
   ctx.log.info(
-    `invitation for ${owner} (${name}) made by ${by === 'admin' ? 'admin' : by.slice(0, 16)}`,
+    `invitation for ${owner} (${name}) made by ${by === 'admin' ? 'admin' : byId.slice(0, 16)}`,
   );
   return { code, url: `${ctx.config.publicUrl}/#/enroll?code=${code}`, expiresAt };
 }

@@ -1,7 +1,5 @@
 import { ValidationError, type PushSubscriptionJson } from '../../protocol/index.js';
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 function b64urlBytes(value: unknown): number {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+={0,2}$/.test(value) || value.length > 200)
     return -1;
@@ -9,8 +7,8 @@ function b64urlBytes(value: unknown): number {
 }
 
 /**
- * Checks a `PushSubscription.toJSON()` (or null). The endpoint must be https, or http on this
- * machine only (local push receivers): the server posts to it, so it is not an open relay.
+ * Checks the shape of a `PushSubscription.toJSON()` (or null). Where its endpoint may point (https,
+ * public addresses: 5.6) is `checkPushEndpoint`'s to say, with a lookup this parser cannot make.
  */
 export function parsePushSubscription(input: unknown): PushSubscriptionJson | null {
   if (input === null) return null;
@@ -25,8 +23,7 @@ export function parsePushSubscription(input: unknown): PushSubscriptionJson | nu
   } catch {
     throw new ValidationError('push.endpoint must be a URL');
   }
-  const localHttp = url.protocol === 'http:' && LOOPBACK.has(url.hostname);
-  if (url.protocol !== 'https:' && !localHttp) {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ValidationError('push.endpoint must be an https URL');
   }
   if (url.username !== '' || url.password !== '') {

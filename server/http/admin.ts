@@ -1,10 +1,11 @@
 /** The loopback admin API the command line calls (`Authorization: Bearer <admin.token>`). */
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { CountersignError, DEPLOYMENT_STATES, ValidationError } from '../../protocol/index.js';
+import { CountersignError, ValidationError } from '../../protocol/index.js';
 import type { Context } from '../context.js';
-import { listDevices, revokeDevice } from '../devices/devices.js';
+import { confirmDevice, listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
+import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { issueInstance } from '../instances/instances.js';
 import { parsePolicy, type Policy } from '../policy.js';
 import { sha256HexSync } from '../store/files.js';
@@ -36,16 +37,20 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
   r.post('/invitations', async (req, res) => {
     res.status(201).json(await createInvitation(ctx, await json(req), 'admin'));
   });
-  r.get('/devices', (_req, res) => {
-    res.json({ devices: listDevices(ctx, null) });
+  r.get('/devices', async (_req, res) => {
+    res.json({ devices: await listDevices(ctx, null) });
   });
   r.post('/devices/:id/revoke', async (req, res) => {
     req.resume();
     res.json(await revokeDevice(ctx, req.params.id as string, 'admin'));
   });
-  r.get('/instances', (_req, res) => {
+  r.post('/devices/:id/confirm', async (req, res) => {
+    req.resume();
+    res.json(await confirmDevice(ctx, req.params.id as string, 'admin'));
+  });
+  r.get('/instances', async (_req, res) => {
     res.json({
-      instances: ctx.store.data.instances.map((i) => ({
+      instances: (await ctx.store.instances()).map((i) => ({
         id: i.id,
         name: i.name,
         policy: i.policy,
@@ -68,29 +73,52 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
     res.status(201).json(await issueInstance(ctx, body.name, policy, mode));
   });
   r.get('/audit/verify', async (_req, res) => {
-    res.json(await ctx.store.audit.verify());
+    res.json(await ctx.store.verifyAudit());
   });
-  r.get('/status', (_req, res) => {
-    const data = ctx.store.data;
-    const count = (status: string): number =>
-      data.deployments.filter((d) => d.status === status).length;
+  r.get('/audit', async (req, res) => {
+    const after = sequence(req.query.after, 'after');
+    const before = sequence(req.query.before, 'before');
+    const limit = pageSize(req.query.limit, 50);
+    res.json(
+      await auditPage(
+        ctx,
+        after !== undefined
+          ? { after, limit }
+          : { before: before ?? Number.MAX_SAFE_INTEGER, limit },
+      ),
+    );
+  });
+  r.get('/history', async (req, res) => {
+    res.json(
+      await deploymentPage(ctx, {
+        ...(typeof req.query.before === 'string' ? { before: req.query.before } : {}),
+        limit: pageSize(req.query.limit, 20),
+      }),
+    );
+  });
+  r.post('/prune', async (req, res) => {
+    req.resume();
+    res.json(await ctx.pruner.run());
+  });
+  r.get('/status', async (_req, res) => {
+    const stats = await ctx.store.stats();
     res.json({
-      serverId: data.serverId,
+      serverId: ctx.store.serverId,
       name: ctx.config.name,
       version: ctx.config.version,
       publicUrl: ctx.config.publicUrl,
-      devices: {
-        active: data.devices.filter((d) => d.revokedAt === null).length,
-        revoked: data.devices.filter((d) => d.revokedAt !== null).length,
-        withPush: data.devices.filter((d) => d.revokedAt === null && d.push !== null).length,
-      },
-      instances: data.instances.length,
+      devices: stats.devices,
+      instances: stats.instances,
       deployments: {
-        pending: count('pending'),
-        approved: count('approved'),
-        total: data.deployments.length,
-        byStatus: Object.fromEntries(DEPLOYMENT_STATES.map((state) => [state, count(state)])),
+        pending: stats.deployments.pending,
+        approved: stats.deployments.approved,
+        total: stats.deployments.pending + stats.deployments.approved + stats.deployments.decided,
+        byStatus: stats.deployments.byStatus,
+        decided: stats.deployments.decided,
+        retained: stats.deployments.retained,
       },
+      retention: ctx.config.retention,
+      auditEntries: stats.auditEntries,
       ...extras(),
     });
   });

@@ -18,11 +18,14 @@ import { deploymentOf, expireDue } from '../deployments/lifecycle.js';
 import { reportOutcome } from '../deployments/outcome.js';
 import { propose } from '../deployments/propose.js';
 import { detailOf, eventOf, summaryOf } from '../deployments/views.js';
-import { listDevices, revokeDevice, setPush } from '../devices/devices.js';
+import { confirmDevice, listDevices, revokeDevice, setPush } from '../devices/devices.js';
 import { enroll } from '../devices/enroll.js';
 import { createInvitation } from '../devices/invitations.js';
+import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { instanceOfToken } from '../instances/instances.js';
 import { recordDrift } from '../instances/drift.js';
+import { chargeQuota, sizeText } from '../instances/quota.js';
+import { isActive } from '../store/device-rules.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { readJson, readRaw } from './body.js';
@@ -53,13 +56,14 @@ export function apiRouter(ctx: Context): Router {
     readJson(req, limit);
   const device = (req: Request): Promise<DeviceRecord> =>
     verifyDeviceProof(ctx, { proof: req.get('dpop'), method: req.method, path: req.originalUrl });
-  const instance = (req: Request): InstanceRecord => instanceOfToken(ctx, req.get('authorization'));
+  const instance = (req: Request): Promise<InstanceRecord> =>
+    instanceOfToken(ctx, req.get('authorization'));
   /** A plugin when it sends a bearer token, otherwise a device with a proof. */
   const caller = async (
     req: Request,
   ): Promise<{ instance: InstanceRecord } | { device: DeviceRecord }> =>
     req.get('authorization') !== undefined
-      ? { instance: instance(req) }
+      ? { instance: await instance(req) }
       : { device: await device(req) };
 
   r.use((_req, res, next) => {
@@ -70,7 +74,7 @@ export function apiRouter(ctx: Context): Router {
   // anyone
   r.get('/config', (_req, res) => {
     const body: ConfigResponse = {
-      serverId: ctx.store.data.serverId,
+      serverId: ctx.store.serverId,
       name: ctx.config.name,
       vapidPublicKey: ctx.config.vapidPublicKey,
       version: ctx.config.version,
@@ -80,8 +84,9 @@ export function apiRouter(ctx: Context): Router {
 
   // PWA with an invitation (5.5)
   r.post('/devices', async (req, res) => {
+    // The socket's peer, or behind a configured trusted proxy the address it forwarded (5.5).
     const client = clientAddress(req, ctx.config.trustProxy);
-    if (ctx.enrollLimiter.blocked(client)) {
+    if (await ctx.enrollLimiter.blocked(client)) {
       req.resume();
       throw new CountersignError(
         'ERR_RATE_LIMITED',
@@ -94,7 +99,7 @@ export function apiRouter(ctx: Context): Router {
   // devices (5.3 proof on every request)
   r.get('/devices', async (req, res) => {
     const self = await device(req);
-    res.json({ devices: listDevices(ctx, self.id) });
+    res.json({ devices: await listDevices(ctx, self.id) });
   });
   r.put('/devices/self/push', async (req, res) => {
     const self = await device(req);
@@ -106,31 +111,43 @@ export function apiRouter(ctx: Context): Router {
     req.resume();
     res.json(await revokeDevice(ctx, req.params.id as string, self));
   });
+  r.post('/devices/:id/confirm', async (req, res) => {
+    const self = await device(req);
+    req.resume();
+    res.json(await confirmDevice(ctx, req.params.id as string, self));
+  });
   r.post('/invitations', async (req, res) => {
     const self = await device(req);
-    res.status(201).json(await createInvitation(ctx, await json(req), self.id));
+    res.status(201).json(await createInvitation(ctx, await json(req), self));
   });
   r.get('/deployments', async (req, res) => {
     await device(req);
-    onlyQuery(req, ['status']);
+    onlyQuery(req, ['status', 'before', 'limit']);
     const status = req.query.status;
     if (status !== undefined && !(DEPLOYMENT_STATES as readonly unknown[]).includes(status)) {
       throw new ValidationError(`status must be one of ${DEPLOYMENT_STATES.join(', ')}`);
     }
     await expireDue(ctx);
-    const list = ctx.store.data.deployments
-      .filter((d) => status === undefined || d.status === (status as DeploymentStatus))
-      .slice(-500)
-      .reverse()
-      .map((d) => summaryOf(ctx, d));
-    res.json({ deployments: list });
+    if (status !== undefined) {
+      // The live deployments in one state (the inbox asks for `pending`).
+      const list = await ctx.store.deployments({ status: status as DeploymentStatus });
+      res.json({ deployments: list.slice(0, 500).map(summaryOf) });
+      return;
+    }
+    // Every deployment, newest first, a page at a time (the History screen).
+    res.json(
+      await deploymentPage(ctx, {
+        ...(typeof req.query.before === 'string' ? { before: req.query.before } : {}),
+        limit: pageSize(req.query.limit, 50),
+      }),
+    );
   });
   r.get('/deployments/:id', async (req, res) => {
     const who = await caller(req);
     await expireDue(ctx);
     const own = 'instance' in who ? who.instance.id : undefined;
     res.json(
-      await detailOf(ctx, deploymentOf(ctx, req.params.id as string, own), own !== undefined),
+      await detailOf(ctx, await deploymentOf(ctx, req.params.id as string, own), own !== undefined),
     );
   });
   r.post('/deployments/:id/decision', async (req, res) => {
@@ -140,11 +157,23 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/audit', async (req, res) => {
     await device(req);
-    onlyQuery(req, ['after']);
-    const after = req.query.after === undefined ? 0 : Number(req.query.after);
-    if (!Number.isSafeInteger(after) || after < 0)
-      throw new ValidationError('after must be a sequence number');
-    res.json({ entries: await ctx.store.audit.read(after, 1000) });
+    onlyQuery(req, ['after', 'before', 'limit', 'deployment']);
+    if (req.query.deployment !== undefined) {
+      // The lines about one deployment (its History entry), however long the log is.
+      const id = String(req.query.deployment);
+      if (!/^[0-9a-f]{1,64}$/.test(id)) throw new ValidationError('deployment must be an id');
+      res.json({ entries: await ctx.store.deploymentAudit(id), next: null });
+      return;
+    }
+    const after = sequence(req.query.after, 'after');
+    const before = sequence(req.query.before, 'before');
+    const limit = pageSize(req.query.limit, before !== undefined ? 100 : 1000);
+    res.json(
+      await auditPage(
+        ctx,
+        before !== undefined ? { before, after, limit } : { after: after ?? 0, limit },
+      ),
+    );
   });
 
   // blobs: plugins upload, plugins and devices read
@@ -152,14 +181,14 @@ export function apiRouter(ctx: Context): Router {
     const who = await caller(req);
     const rev = req.params.rev as string;
     if (!isSha256Hex(rev)) throw new ValidationError('a rev is 64 lowercase hex digits');
-    const owners = ctx.store.data.blobOwners[rev] ?? [];
+    const owners = await ctx.store.blobOwners(rev);
     const visible = 'device' in who ? owners.length > 0 : owners.includes(who.instance.id);
-    const bytes = visible ? await ctx.store.blobs.get(rev) : null;
+    const bytes = visible ? await ctx.store.blob(rev) : null;
     if (!bytes) throw new CountersignError('ERR_NOT_FOUND', `no blob ${rev.slice(0, 12)}`);
     res.type('application/json').send(Buffer.from(bytes));
   });
   r.put('/blobs/:rev', async (req, res) => {
-    const inst = instance(req);
+    const inst = await instance(req);
     const rev = req.params.rev as string;
     if (!isSha256Hex(rev)) throw new ValidationError('a rev is 64 lowercase hex digits');
     if (!isBlobType(req)) {
@@ -169,7 +198,18 @@ export function apiRouter(ctx: Context): Router {
         'a blob is application/json (or application/octet-stream)',
       );
     }
-    const raw = await readRaw(req, ctx.config.limits.blobBytes);
+    try {
+      await chargeQuota(ctx, inst, 'upload');
+    } catch (err) {
+      req.resume();
+      throw err;
+    }
+    const max = ctx.config.quotas.blobBytes;
+    const raw = await readRaw(
+      req,
+      max,
+      `a snapshot may be at most ${sizeText(max)} (the server's blob quota)`,
+    );
     if (sha256HexSync(raw) !== rev) {
       throw new CountersignError(
         'ERR_BLOB_MISMATCH',
@@ -191,42 +231,39 @@ export function apiRouter(ctx: Context): Router {
     else parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
-    await ctx.store.blobs.put(rev, bytes);
-    await ctx.store.update((data) => {
-      const owners = (data.blobOwners[rev] ??= []);
-      if (!owners.includes(inst.id)) owners.push(inst.id);
-    });
+    await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
     res.status(201).json({ rev });
   });
 
   // plugins (bearer instance token)
   r.post('/deployments', async (req, res) => {
-    const inst = instance(req);
+    const inst = await instance(req);
     res.status(201).json(await propose(ctx, inst, await json(req)));
   });
   r.post('/deployments/:id/outcome', async (req, res) => {
-    const inst = instance(req);
+    const inst = await instance(req);
     res.json(await reportOutcome(ctx, inst, req.params.id as string, await json(req)));
   });
-  r.get('/keys', (req, res) => {
-    instance(req);
+  r.get('/keys', async (req, res) => {
+    await instance(req);
+    // Active devices only: a revoked or suspended device's approvals must not count at the plugin.
     const body: KeysResponse = {
-      keys: ctx.store.data.devices
-        .filter((d) => d.revokedAt === null)
+      keys: (await ctx.store.devices())
+        .filter(isActive)
         .map((d) => ({ ...d.jwk, kid: d.id, owner: d.owner, alg: 'ES256', use: 'sig' })),
     };
     res.json(body);
   });
   r.get('/instance/events', async (req, res: Response) => {
-    const inst = instance(req);
+    const inst = await instance(req);
     await expireDue(ctx);
-    const waiting = ctx.store.data.deployments
-      .filter((d) => d.instanceId === inst.id && d.status === 'approved')
-      .map((d) => eventOf(ctx, d));
+    const waiting = (await ctx.store.deployments({ instanceId: inst.id, status: 'approved' }))
+      .reverse()
+      .map(eventOf);
     ctx.events.open(inst.id, res, waiting);
   });
   r.post('/instance/drift', async (req, res) => {
-    const inst = instance(req);
+    const inst = await instance(req);
     await recordDrift(ctx, inst, await json(req));
     res.status(202).json({ ok: true });
   });

@@ -4,14 +4,13 @@ import { CountersignError } from '../../protocol/index.js';
 
 const MAX_DEPTH = 32;
 
-/** Reads the raw body up to `limit` bytes; 413 past it. */
-export function readRaw(req: Request, limit: number): Promise<Buffer> {
+/** Reads the raw body up to `limit` bytes; 413 past it, with `tooLarge` as the message when given. */
+export function readRaw(req: Request, limit: number, tooLarge?: string): Promise<Buffer> {
+  const message = tooLarge ?? `the body is larger than ${limit} bytes`;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(
-      new CountersignError('ERR_BODY_TOO_LARGE', `the body is larger than ${limit} bytes`),
-    );
+    return Promise.reject(new CountersignError('ERR_BODY_TOO_LARGE', message));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -23,9 +22,7 @@ export function readRaw(req: Request, limit: number): Promise<Buffer> {
       if (size > limit) {
         done = true;
         req.resume();
-        reject(
-          new CountersignError('ERR_BODY_TOO_LARGE', `the body is larger than ${limit} bytes`),
-        );
+        reject(new CountersignError('ERR_BODY_TOO_LARGE', message));
         return;
       }
       chunks.push(chunk);

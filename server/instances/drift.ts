@@ -19,7 +19,9 @@ export async function recordDrift(
   if (message !== undefined && (typeof message !== 'string' || message.length > 500)) {
     throw new ValidationError('message must be a string of at most 500 characters');
   }
-  await ctx.store.audit.append('drift', { instance: instance.name, rev, message: message ?? '' });
+  await ctx.store.appendAudit([
+    { type: 'drift', data: { instance: instance.name, rev, message: message ?? '' } },
+  ]);
   ctx.log.warn(`instance ${instance.name}: flows drifted to ${rev.slice(0, 12)}`);
   ctx.notifier.notify({
     kind: 'drift',

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CountersignError, ValidationError } from '../../protocol/index.js';
 import { isoOf } from '../clock.js';
 import { hasControl } from '../devices/invitations.js';
@@ -35,47 +35,37 @@ export async function issueInstance(
 ): Promise<IssuedInstance> {
   const name = parseInstanceName(nameInput);
   const token = newToken();
-  const tokenHash = sha256HexSync(token);
-  const result = await ctx.store.update((data) => {
-    let instance = data.instances.find((i) => i.name === name);
-    if (instance && mode === 'create') {
-      throw new CountersignError('ERR_BAD_REQUEST', `an instance named "${name}" exists already`);
-    }
-    const policy = parsePolicy(policyInput, instance?.policy ?? ctx.config.policy);
-    if (instance) {
-      instance.tokenHash = tokenHash;
-      instance.policy = policy;
-      return { instance, created: false };
-    }
-    instance = {
-      id: randomBytes(8).toString('hex'),
+  const existing = await ctx.store.instanceByName(name);
+  const policy = parsePolicy(policyInput, existing?.policy ?? ctx.config.policy);
+  const { instance, created } = await ctx.store.saveInstance(
+    {
       name,
-      tokenHash,
+      id: randomBytes(8).toString('hex'),
+      tokenHash: sha256HexSync(token),
       policy,
-      createdAt: isoOf(ctx.clock),
-    };
-    data.instances.push(instance);
-    return { instance, created: true };
-  });
-  await ctx.store.audit.append(result.created ? 'instance-added' : 'instance-token', {
-    instance: result.instance.id,
-    name,
-    policy: result.instance.policy,
-  });
-  ctx.log.info(`instance ${name}: ${result.created ? 'added' : 'new token issued'}`);
-  return { id: result.instance.id, name, token };
+      at: isoOf(ctx.clock),
+    },
+    mode,
+    (r) => [
+      {
+        type: r.created ? 'instance-added' : 'instance-token',
+        data: { instance: r.instance.id, name, policy: r.instance.policy },
+      },
+    ],
+  );
+  ctx.log.info(`instance ${name}: ${created ? 'added' : 'new token issued'}`);
+  return { id: instance.id, name, token };
 }
 
 /** The instance whose token is `bearer`; ERR_UNAUTHORIZED otherwise. */
-export function instanceOfToken(ctx: Context, authorization: string | undefined): InstanceRecord {
+export async function instanceOfToken(
+  ctx: Context,
+  authorization: string | undefined,
+): Promise<InstanceRecord> {
   const match = /^Bearer ([A-Za-z0-9_.~+/=-]{1,512})$/.exec(authorization ?? '');
   if (!match)
     throw new CountersignError('ERR_UNAUTHORIZED', 'this request needs an instance token');
-  const hash = Buffer.from(sha256HexSync(match[1]!), 'hex');
-  let found: InstanceRecord | undefined;
-  for (const instance of ctx.store.data.instances) {
-    if (timingSafeEqual(hash, Buffer.from(instance.tokenHash, 'hex'))) found = instance;
-  }
+  const found = await ctx.store.instanceByTokenHash(sha256HexSync(match[1]!));
   if (!found) throw new CountersignError('ERR_UNAUTHORIZED', 'unknown instance token');
   return found;
 }

@@ -6,7 +6,9 @@ import {
 } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Log } from '../log.js';
-import type { DeviceRecord, Store } from '../store/types.js';
+import { isActive } from '../store/device-rules.js';
+import type { Store } from '../store/types.js';
+import { PUSH_REFUSED } from './endpoint-policy.js';
 import type { PushRequest, PushSender } from './sender.js';
 
 /** What to tell the devices: the payload of 5.6 without `v`, plus delivery options. */
@@ -56,9 +58,11 @@ export function payloadOf(notice: Notice): string {
 }
 
 /**
- * Fans a notice out to devices, one independent delivery each: never awaited by the request that
- * caused it. 404/410 drop the subscription (the device stays); 429/5xx/network errors are retried
- * with doubling backoff; each device gets at most `perDevice.max` pushes per window.
+ * Fans a notice out to devices, one independent delivery each, after the request that caused it:
+ * `notify` only queues, and each device's encryption and send starts in its own turn of the event
+ * loop, so neither the proposal's answer nor other requests wait for a fan-out to many devices.
+ * 404/410 drop the subscription (the device stays); 429/5xx/network errors are retried with
+ * doubling backoff; each device gets at most `perDevice.max` pushes per window.
  */
 export class Notifier {
   readonly #store: Store;
@@ -69,6 +73,8 @@ export class Notifier {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #sent = new Map<string, number[]>();
   readonly #deferred = new Map<string, { notice: Notice; timer: ReturnType<typeof setTimeout> }>();
+  readonly #queued: Array<{ notice: Notice; except: string | undefined }> = [];
+  #draining: Promise<void> | null = null;
   #closed = false;
 
   constructor(deps: {
@@ -85,23 +91,48 @@ export class Notifier {
     this.#options = { ...DEFAULT_NOTIFIER_OPTIONS, ...deps.options };
   }
 
-  /** Sends `notice` to every unrevoked device with a subscription, except `except`. Returns at once. */
+  /**
+   * Sends `notice` to every active device with a subscription, except `except`. Returns at once:
+   * nothing is encrypted or sent before the caller's current turn of the event loop ends.
+   */
   notify(notice: Notice, except?: string): void {
     if (this.#closed) return;
-    for (const device of this.#store.data.devices) {
-      if (device.revokedAt !== null || device.push === null || device.id === except) continue;
-      this.#toDevice(device.id, notice);
+    this.#queued.push({ notice, except });
+    this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+  }
+
+  async #drain(): Promise<void> {
+    for (let next = this.#queued.shift(); next; next = this.#queued.shift()) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      let devices;
+      try {
+        devices = await this.#store.devices();
+      } catch (err) {
+        this.#log.warn(`push ${next.notice.kind} not sent: ${(err as Error).message}`);
+        continue;
+      }
+      for (const device of devices) {
+        if (this.#closed) return;
+        if (!isActive(device) || device.push === null || device.id === next.except) continue;
+        this.#toDevice(device.id, next.notice);
+        // One device's encryption per turn: requests waiting meanwhile are answered in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
 
-  /** Resolves when every delivery started so far has finished (tests, shutdown). */
+  /** Resolves when every delivery queued or started so far has finished (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#draining || this.#inFlight.size > 0) {
+      await this.#draining;
+      await Promise.allSettled([...this.#inFlight]);
+    }
   }
 
   /** Stops: deferred pushes are dropped; deliveries in flight get up to `waitMs` to finish. */
   async close(waitMs = 2000): Promise<void> {
     this.#closed = true;
+    this.#queued.length = 0;
     for (const { timer } of this.#deferred.values()) clearTimeout(timer);
     this.#deferred.clear();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -149,8 +180,8 @@ export class Notifier {
     const payload = payloadOf(notice);
     const ttl = Math.max(0, Math.min(DAY_S, Math.floor(notice.ttl)));
     for (let attempt = 0; ; attempt++) {
-      const device = this.#device(deviceId);
-      if (!device || device.push === null || device.revokedAt !== null) return;
+      const device = await this.#store.device(deviceId);
+      if (!device || device.push === null || !isActive(device)) return;
       const request: PushRequest = {
         subscription: device.push,
         payload,
@@ -163,8 +194,10 @@ export class Notifier {
       try {
         ({ status, retryAfterS } = await this.#sender.send(request));
       } catch (err) {
-        status = 0;
         this.#log.warn(`push to ${fingerprintOf(deviceId)}: ${(err as Error).message}`);
+        // 5.6: an endpoint that is not https on a public address is never sent to, nor retried.
+        if ((err as NodeJS.ErrnoException).code === PUSH_REFUSED) return;
+        status = 0;
       }
       if (status >= 200 && status < 300) return;
       if (status === 404 || status === 410) {
@@ -187,17 +220,12 @@ export class Notifier {
     }
   }
 
-  #device(id: string): DeviceRecord | undefined {
-    return this.#store.data.devices.find((d) => d.id === id);
-  }
-
   async #drop(deviceId: string, endpoint: string, status: number): Promise<void> {
-    await this.#store.update((data) => {
-      const device = data.devices.find((d) => d.id === deviceId);
-      if (device?.push?.endpoint === endpoint) device.push = null;
-    });
-    await this.#store.audit.append('push-dropped', { device: deviceId, status });
-    this.#log.info(`push subscription of ${fingerprintOf(deviceId)} dropped (${status})`);
+    const dropped = await this.#store.dropPush(deviceId, endpoint, [
+      { type: 'push-dropped', data: { device: deviceId, status } },
+    ]);
+    if (dropped)
+      this.#log.info(`push subscription of ${fingerprintOf(deviceId)} dropped (${status})`);
   }
 }
 

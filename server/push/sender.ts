@@ -3,6 +3,7 @@ import https from 'node:https';
 import webpush from 'web-push';
 import type { PushSubscriptionJson } from '../../protocol/index.js';
 import type { VapidKeys } from '../secrets.js';
+import { checkSendTarget, guardedLookup, type PushPolicy } from './endpoint-policy.js';
 
 /** One push message to one subscription (DESIGN 5.6). */
 export type PushRequest = {
@@ -24,13 +25,16 @@ export type PushSender = { send(request: PushRequest): Promise<PushResult> };
 
 /**
  * The real sender: web-push builds the encrypted (RFC 8291 aes128gcm) request with a VAPID
- * (RFC 8292) header, and we send it ourselves, over https or, for local receivers, http.
+ * (RFC 8292) header, and we send it ourselves over https, connecting only to public addresses
+ * (5.6; the one test origin of `policy` aside, which may be a local http receiver).
  */
 export function webPushSender(options: {
   vapid: VapidKeys;
   subject: string;
+  policy: PushPolicy;
   timeoutMs?: number;
 }): PushSender {
+  const lookup = guardedLookup(options.policy);
   const vapidDetails = {
     subject: options.subject,
     publicKey: options.vapid.publicKey,
@@ -38,13 +42,19 @@ export function webPushSender(options: {
   };
   return {
     send(request) {
+      let url: URL;
+      try {
+        url = checkSendTarget(request.subscription.endpoint, options.policy);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
       const details = webpush.generateRequestDetails(request.subscription, request.payload, {
         vapidDetails,
         TTL: request.ttl,
         urgency: request.urgency,
         topic: request.topic,
       });
-      const url = new URL(details.endpoint);
+      const exempt = url.origin === options.policy.testOrigin;
       const client = url.protocol === 'https:' ? https : http;
       return new Promise<PushResult>((resolve, reject) => {
         const req = client.request(
@@ -53,6 +63,7 @@ export function webPushSender(options: {
             method: details.method,
             headers: details.headers as http.OutgoingHttpHeaders,
             timeout: options.timeoutMs ?? 10_000,
+            ...(exempt ? {} : { lookup }),
           },
           (res) => {
             res.resume();

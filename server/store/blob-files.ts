@@ -1,11 +1,10 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, isSha256Hex } from '../../protocol/index.js';
-import { sha256HexSync, writeFileAtomic } from './files.js';
-import type { BlobStore } from './types.js';
+import { deleteFile, namesOlderThan, sha256HexSync, writeFileAtomic } from './files.js';
 
 /** Blobs as files `blobs/<rev>.json`; every read re-hashes the bytes (DESIGN 6). */
-export class BlobFiles implements BlobStore {
+export class BlobFiles {
   readonly #dir: string;
 
   constructor(dir: string) {
@@ -22,6 +21,7 @@ export class BlobFiles implements BlobStore {
     return join(this.#dir, `${rev}.json`);
   }
 
+  /** Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there. */
   async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     const path = this.#path(rev);
     if (await this.has(rev)) return;
@@ -36,6 +36,7 @@ export class BlobFiles implements BlobStore {
     }
   }
 
+  /** The bytes of `rev`, or null when absent; throws when the stored bytes no longer hash to `rev`. */
   async get(rev: string): Promise<Uint8Array<ArrayBuffer> | null> {
     let buffer: Buffer;
     try {
@@ -53,5 +54,14 @@ export class BlobFiles implements BlobStore {
     const bytes = new Uint8Array(new ArrayBuffer(buffer.length));
     bytes.set(buffer);
     return bytes;
+  }
+
+  async delete(rev: string): Promise<boolean> {
+    return deleteFile(this.#path(rev));
+  }
+
+  /** Revs of the blobs on disk last written before `beforeMs`. */
+  async revsOlderThan(beforeMs: number): Promise<string[]> {
+    return (await namesOlderThan(this.#dir, beforeMs)).filter((name) => isSha256Hex(name));
   }
 }

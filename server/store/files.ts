@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Lowercase hex SHA-256 (node:crypto: the server's hot paths). */
@@ -27,4 +27,49 @@ export async function writeFileAtomic(
     await unlink(temp).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The values of the complete lines of a JSON-lines file (none when it does not exist). A line
+ * that does not parse — the last one, torn by a crash — is skipped: nothing relied on it yet.
+ */
+export async function readJsonLines(path: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: unknown[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // empty, or torn
+    }
+  }
+  return out;
+}
+
+/** Deletes a file; false when it was not there. */
+export async function deleteFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** The names (without `.json`) of the `.json` files in `dir` last written before `beforeMs`. */
+export async function namesOlderThan(dir: string, beforeMs: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.json')) continue;
+    const info = await stat(join(dir, file)).catch(() => null);
+    if (info && info.mtimeMs < beforeMs) out.push(file.slice(0, -'.json'.length));
+  }
+  return out;
 }

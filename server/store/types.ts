@@ -1,4 +1,10 @@
-/** What the server keeps (DESIGN 6), and the small interface any store implements. */
+/**
+ * What the server keeps (DESIGN 6), and the store interface every store implements: queries that
+ * answer questions and commands that change state. Each command is one transaction: it checks its
+ * own invariants (single use of codes and jtis, one decision per device, transitions of 5.8),
+ * writes the audit lines it is given together with the change, and tells subscribers afterwards.
+ * Nothing outside `server/store/` sees how a store keeps its data.
+ */
 import type {
   AuditEntry,
   Change,
@@ -11,9 +17,7 @@ import type {
   Verdict,
 } from '../../protocol/index.js';
 import type { Policy } from '../policy.js';
-
-/** The document's schema version; a newer one is refused, never rewritten. */
-export const SCHEMA_VERSION = 1;
+import type { Retention } from './retention.js';
 
 /** A Node-RED instance allowed to propose deployments. */
 export type InstanceRecord = {
@@ -34,6 +38,12 @@ export type DeviceRecord = {
   createdAt: string;
   revokedAt: string | null;
   push: PushSubscriptionJson | null;
+  /** `admin` or the inviting device's id; null for devices enrolled before this was kept. */
+  invitedBy: string | null;
+  /** Set while the device is suspended (5.5: its inviter was revoked) until someone confirms it. */
+  suspendedAt: string | null;
+  /** The revoked device whose revocation suspended this one. */
+  suspendedBy: string | null;
 };
 
 /** An invitation: only the SHA-256 of its code is kept. */
@@ -57,10 +67,12 @@ export type ApprovalRecord = {
   changes: Record<string, Verdict>;
 };
 
-/** A deployment; its change list lives beside the document (it can be big). */
+/** A deployment; its change list lives beside it (it can be big). */
 export type DeploymentRecord = {
   id: string;
   instanceId: string;
+  /** The instance's name when it proposed (names do not change). */
+  instance: string;
   status: DeploymentStatus;
   createdAt: string;
   expiresAt: string;
@@ -75,59 +87,193 @@ export type DeploymentRecord = {
   approvals: ApprovalRecord[];
   outcome: { status: string; rev: string; message?: string; at: string } | null;
   decidedAt: string | null;
+  /** The audit lines about it (proposal, decisions, status changes), by sequence number. */
+  auditSeqs?: number[];
 };
 
-/** The lowdb document. */
-export type StoreData = {
-  schema: number;
-  serverId: string;
-  instances: InstanceRecord[];
-  devices: DeviceRecord[];
-  invitations: InvitationRecord[];
-  deployments: DeploymentRecord[];
-  /** Approval `jti`s, kept forever: `j:<jti>` → deployment id. */
-  approvalJtis: Record<string, string>;
-  /** Proof and enrolment `jti`s for their window: jti → expiry (Unix seconds). */
-  proofJtis: Record<string, number>;
-  /** Which instances uploaded which blob: rev → instance ids. */
-  blobOwners: Record<string, string[]>;
+/** An audit line to write with a command: the store adds `seq`, `at`, `prev` and `hash`. */
+export type AuditDraft = { type: string; data: Record<string, unknown> };
+
+/** A page of deployments, newest first; `next` continues it (null at the oldest). */
+export type DeploymentPage = { deployments: DeploymentRecord[]; next: string | null };
+
+/** What `prune` did. */
+export type PruneReport = {
+  /** Decided deployments that passed the retention (their files went, their history stays). */
+  pastRetention: number;
+  blobsDeleted: number;
+  changesDeleted: number;
 };
 
-/** Content-addressed snapshots (DESIGN 6): `blobs/<rev>.json`, re-hashed on every read. */
-export interface BlobStore {
-  /** Stores bytes whose SHA-256 is `rev` (the caller has checked it). */
-  put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void>;
-  /** The bytes of `rev`, or null when absent; throws when the stored bytes no longer hash to `rev`. */
-  get(rev: string): Promise<Uint8Array<ArrayBuffer> | null>;
-  has(rev: string): Promise<boolean>;
-}
+/** Counts for `countersign status`. */
+export type StoreStats = {
+  devices: { active: number; suspended: number; revoked: number; withPush: number };
+  instances: number;
+  /** `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept. */
+  deployments: {
+    pending: number;
+    approved: number;
+    decided: number;
+    retained: number;
+    byStatus: Record<DeploymentStatus, number>;
+  };
+  auditEntries: number;
+};
 
-/** The hash-chained audit log (DESIGN 6). */
-export interface AuditLog {
-  /** Appends an entry (fsynced) and returns it. */
-  append(type: string, data: Record<string, unknown>): Promise<AuditEntry>;
-  /** Entries with `seq > after`, at most `limit`. */
-  read(after: number, limit: number): Promise<AuditEntry[]>;
-  /** Re-checks the whole chain. */
-  verify(): Promise<AuditVerification>;
-}
+/** A change to a deployment, told to subscribers after it is stored (the plugins' event stream). */
+export type DeploymentEvent = { deployment: DeploymentRecord };
 
 /** The result of `audit verify`. */
 export type AuditVerification =
   { ok: true; entries: number } | { ok: false; entries: number; badSeq: number; reason: string };
 
+/** What a revocation did: `changed` is false when the device was revoked already. */
+export type RevocationResult = {
+  device: DeviceRecord;
+  changed: boolean;
+  /** Active devices it invited, and theirs, now suspended. */
+  suspended: DeviceRecord[];
+};
+
+/** The decision command's input: an approval that passed the checks of 5.4 against a recent read. */
+export type DecisionInput = {
+  deploymentId: string;
+  deviceId: string;
+  verdict: Verdict;
+  jws: string;
+  /** The decision map the JWS's `decisions` claim digests. */
+  changes: Record<string, Verdict>;
+  jti: string;
+  /** Unix seconds until which the jti must stay unusable (the approval's `exp` plus skew). */
+  jtiUntil: number;
+  at: string;
+  nowMs: number;
+  /**
+   * The deployment's status once this approval is added (pure; run inside the transaction):
+   * `devices` holds the current records of every device that decided it.
+   */
+  settle(d: DeploymentRecord, devices: ReadonlyMap<string, DeviceRecord>): DeploymentStatus;
+};
+
 /**
- * The store: one document changed only through `update` (serialised: one writer, no lost write),
- * the change lists, blobs and the audit log. A PostgreSQL store would implement the same.
+ * The store (DESIGN 6). lowdb in the data directory is the default; every method is async. Every
+ * status change of a deployment is audited by the store itself as `deployment-<status>`
+ * `{deployment, instance}`; other audit lines come with the command that causes them.
  */
 export interface Store {
-  /** The current document; read-only by convention outside `update`. */
-  readonly data: Readonly<StoreData>;
-  /** Runs `fn` alone (no other update interleaves), then persists; resolves once written. */
-  update<T>(fn: (data: StoreData) => T | Promise<T>): Promise<T>;
-  putChanges(deploymentId: string, changes: Change[]): Promise<void>;
-  getChanges(deploymentId: string): Promise<Change[]>;
-  readonly blobs: BlobStore;
-  readonly audit: AuditLog;
+  /** This server's id (the approvals' audience), fixed when the store was made. */
+  readonly serverId: string;
+
+  // Queries
+  instances(): Promise<InstanceRecord[]>;
+  instanceByName(name: string): Promise<InstanceRecord | null>;
+  /** The instance whose token hashes to `tokenHash`. */
+  instanceByTokenHash(tokenHash: string): Promise<InstanceRecord | null>;
+  devices(): Promise<DeviceRecord[]>;
+  device(id: string): Promise<DeviceRecord | null>;
+  /** The usable invitation (unused, unexpired, its inviter active) whose code hashes to `codeHash`. */
+  invitation(codeHash: string): Promise<InvitationRecord | null>;
+  /** A live or decided deployment. */
+  deployment(id: string): Promise<DeploymentRecord | null>;
+  /** Live deployments (pending and approved), newest first. */
+  deployments(query: {
+    status?: DeploymentStatus;
+    instanceId?: string;
+  }): Promise<DeploymentRecord[]>;
+  /** Every deployment, live then decided, newest first, `limit` at a time; cost independent of history. */
+  history(query: { before?: string | null; limit: number }): Promise<DeploymentPage>;
+  /** A deployment's change list (past the retention, each change without its content). */
+  changes(id: string): Promise<Change[] | null>;
+  /** The bytes of `rev`; throws ERR_BLOB_MISMATCH when they no longer hash to it. */
+  blob(rev: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** The instances that uploaded `rev`. */
+  blobOwners(rev: string): Promise<string[]>;
+  approvalJtiUsed(jti: string, nowS: number): Promise<boolean>;
+  /**
+   * Audit entries: with `after`, those with `seq > after`, oldest first; with `before`, those with
+   * `seq < before`, newest first. Cost independent of the log's length.
+   */
+  audit(query: { after?: number; before?: number; limit: number }): Promise<AuditEntry[]>;
+  /** The audit lines about one deployment, oldest first (cost independent of the log's length). */
+  deploymentAudit(id: string): Promise<AuditEntry[]>;
+  verifyAudit(): Promise<AuditVerification>;
+  stats(): Promise<StoreStats>;
+
+  // Commands
+  /** Adds an instance, or (mode `ensure`) gives an existing one a new token hash and policy. */
+  saveInstance(
+    input: { name: string; id: string; tokenHash: string; policy: Policy; at: string },
+    mode: 'create' | 'ensure',
+    audit: (result: { instance: InstanceRecord; created: boolean }) => AuditDraft[],
+  ): Promise<{ instance: InstanceRecord; created: boolean }>;
+  addInvitation(record: InvitationRecord, audit: AuditDraft[]): Promise<void>;
+  /**
+   * Uses the invitation `codeHash` (unused, unexpired, its inviter active: else ERR_INVITATION_INVALID)
+   * and registers the device under it (ERR_DEVICE_EXISTS when the key is registered).
+   */
+  enrollDevice(
+    input: {
+      codeHash: string;
+      id: string;
+      jwk: DeviceJwk;
+      name: string | null;
+      push: PushSubscriptionJson | null;
+      at: string;
+      nowMs: number;
+    },
+    audit: (device: DeviceRecord) => AuditDraft[],
+  ): Promise<DeviceRecord>;
+  /** Revokes a device and suspends every active device it invited, and theirs (5.5). */
+  revokeDevice(
+    id: string,
+    at: string,
+    audit: (result: RevocationResult) => AuditDraft[],
+  ): Promise<RevocationResult>;
+  /** Lifts a suspension; `by` is `admin` or an active device other than it (else ERR_FORBIDDEN). */
+  confirmDevice(id: string, by: string, audit: AuditDraft[]): Promise<DeviceRecord>;
+  /** Sets an active device's push subscription; false when the device is not active. */
+  setPush(
+    deviceId: string,
+    push: PushSubscriptionJson | null,
+    audit: AuditDraft[],
+  ): Promise<boolean>;
+  /** Drops a subscription the push service called gone, unless the device changed it since. */
+  dropPush(deviceId: string, endpoint: string, audit: AuditDraft[]): Promise<boolean>;
+  putBlob(
+    rev: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    instanceId: string,
+    at: string,
+  ): Promise<void>;
+  /** Stores a new pending deployment and its changes; the instance's older pending ones are superseded. */
+  propose(
+    record: DeploymentRecord,
+    changes: Change[],
+    audit: AuditDraft[],
+  ): Promise<{ superseded: DeploymentRecord[] }>;
+  /** Records an approval (jti unused, deployment pending, device active and undecided) and settles the status. */
+  decide(
+    input: DecisionInput,
+    audit: AuditDraft[],
+  ): Promise<{ deployment: DeploymentRecord; changed: boolean }>;
+  /** Marks every pending deployment past its expiry `expired`. */
+  expireDue(nowMs: number): Promise<DeploymentRecord[]>;
+  /** Records what the plugin did with an approved deployment of its own instance. */
+  reportOutcome(
+    id: string,
+    instanceId: string,
+    outcome: { status: 'applied' | 'stale' | 'failed'; rev: string; message?: string },
+    at: string,
+  ): Promise<DeploymentRecord>;
+  /** Marks `key` used until `untilS`; false when it is in use already (5.3 proofs, 5.5 enrolment proofs). */
+  useJti(key: string, untilS: number, nowS: number): Promise<boolean>;
+  /** Counts an event for `key` (when `record`) and answers how many happened since `sinceMs`. */
+  countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number>;
+  /** Audit lines that belong to no other command (server start and stop, drift reports). */
+  appendAudit(entries: AuditDraft[]): Promise<void>;
+  /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */
+  prune(retention: Retention, nowMs: number): Promise<PruneReport>;
+  /** Calls `listener` after every stored change of a deployment; returns the unsubscribe function. */
+  subscribe(listener: (event: DeploymentEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -333,6 +333,7 @@ describe('devices and invitations (5.7)', () => {
       name: 'phone',
       createdAt: expect.any(String),
       revokedAt: null,
+      suspendedAt: null,
       push: false,
       self: true,
     });
@@ -351,7 +352,10 @@ describe('devices and invitations (5.7)', () => {
   });
 
   it('issues an invitation that enrols a new device once', async () => {
-    const reply = await alice.request(t, 'POST', '/invitations', { owner: 'zoe', name: 'tablet' });
+    const reply = await alice.request(t, 'POST', '/invitations', {
+      owner: 'alice',
+      name: 'tablet',
+    });
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({
       code: expect.any(String),
@@ -359,11 +363,19 @@ describe('devices and invitations (5.7)', () => {
       expiresAt: expect.any(String),
     });
     expect(reply.body.url).toBe(`${t.server.publicUrl}/#/enroll?code=${reply.body.code}`);
-    const zoe = await Device.create(nowS);
-    const enrolledReply = await zoe.enroll(t, reply.body.code);
+    const tablet = await Device.create(nowS);
+    const enrolledReply = await tablet.enroll(t, reply.body.code);
     expect(enrolledReply.status).toBe(201);
-    expect(enrolledReply.body.owner).toBe('zoe');
+    expect(enrolledReply.body.owner).toBe('alice');
     expectError(await alice.request(t, 'POST', '/invitations', { owner: 5 }), 400);
+  });
+
+  it('refuses a device an invitation for another owner: new people come from the command line', async () => {
+    expectError(
+      await alice.request(t, 'POST', '/invitations', { owner: 'zoe', name: 'tablet' }),
+      403,
+      'ERR_FORBIDDEN',
+    );
   });
 
   it('answers 404 when revoking an unknown device', async () => {
@@ -378,10 +390,10 @@ describe('devices and invitations (5.7)', () => {
     const victim = await enrolled(t, { owner: 'mallory', now: nowS });
     const reply = await alice.request(t, 'POST', `/devices/${victim.id}/revoke`);
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ id: victim.id, revokedAt: expect.any(String) });
+    expect(reply.body).toEqual({ id: victim.id, revokedAt: expect.any(String), suspended: [] });
     expectError(await victim.request(t, 'GET', '/devices'), 403, 'ERR_DEVICE_REVOKED');
     expectError(
-      await victim.request(t, 'POST', '/invitations', { owner: 'm', name: 'n' }),
+      await victim.request(t, 'POST', '/invitations', { owner: 'mallory', name: 'n' }),
       403,
       'ERR_DEVICE_REVOKED',
     );
@@ -392,7 +404,10 @@ describe('devices and invitations (5.7)', () => {
 
   it('kills the unused invitations a device made when it is revoked', async () => {
     const thief = await enrolled(t, { owner: 'lost-phone', now: nowS });
-    const invitation = await thief.request(t, 'POST', '/invitations', { owner: 'x', name: 'y' });
+    const invitation = await thief.request(t, 'POST', '/invitations', {
+      owner: 'lost-phone',
+      name: 'y',
+    });
     expect(invitation.status).toBe(201);
     expect((await alice.request(t, 'POST', `/devices/${thief.id}/revoke`)).status).toBe(200);
     const newcomer = await Device.create(nowS);

@@ -63,7 +63,7 @@ describe('behind a reverse proxy (5.7)', () => {
   });
 
   it('builds invitation URLs on the public URL', async () => {
-    const reply = await alice.request(t, 'POST', '/invitations', { owner: 'bob', name: 'phone' });
+    const reply = await alice.request(t, 'POST', '/invitations', { owner: 'alice', name: 'phone' });
     expect(reply.status).toBe(201);
     expect(reply.body.url.startsWith(`${PUBLIC}/#/enroll?code=`)).toBe(true);
     const left = Date.parse(reply.body.expiresAt) - Date.now();

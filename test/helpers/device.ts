@@ -197,6 +197,20 @@ export class TestDevice {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
+  /**
+   * `POST /invitations` as this device (5.5: for its own owner, unless a test says otherwise); a
+   * refusal answers `{code, message}`.
+   */
+  invite(
+    serverUrl: string,
+    request: { owner?: string; name: string },
+  ): Promise<DeviceAnswer<{ code: string; url: string; expiresAt: string; message?: string }>> {
+    return this.call(serverUrl, 'POST', `${API_PREFIX}/invitations`, {
+      owner: request.owner ?? this.owner,
+      name: request.name,
+    });
+  }
+
   /** `GET /deployments/:id`. */
   async deployment(serverUrl: string, id: string): Promise<DeploymentDetail> {
     const answer = await this.call<DeploymentDetail>(

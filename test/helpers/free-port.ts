@@ -1,8 +1,10 @@
 /** A free TCP port, for a child process that must be told its port up front (port 0 cannot be). */
 import { createServer } from 'node:net';
 
-/** A port on 127.0.0.1 that was free a moment ago: bound to port 0, read, released. */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: the system may offer a just-released port again. */
+const handedOut = new Set<number>();
+
+function bindAndRelease(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -11,4 +13,18 @@ export function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * A port on 127.0.0.1 that was free a moment ago (bound to port 0, read, released), and never one
+ * this process was given before, so two calls in a row name two different ports.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await bindAndRelease();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }

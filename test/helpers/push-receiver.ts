@@ -7,7 +7,7 @@
  * 404, 410, 429, 500, or 0 to drop the connection) to exercise pruning and retries.
  *
  * ```ts
- * const receiver = await startPushReceiver();
+ * const receiver = await startPushReceiver(); // sets COUNTERSIGN_TEST_PUSH_ORIGIN to its origin
  * const push = receiver.createPushSubscription(); // PushSubscription.toJSON() shape
  * await device.enroll(server.url, code, push);
  * const [msg] = await receiver.waitForMessages(1);
@@ -141,7 +141,12 @@ export function decryptAes128gcm(
   return padded.subarray(0, end);
 }
 
-/** Starts a push receiver on 127.0.0.1, port 0. */
+/**
+ * Starts a push receiver on 127.0.0.1, port 0. A server refuses push endpoints that are not https
+ * on a public address (5.6); this receiver is neither, so its origin becomes the one exempted
+ * origin, `COUNTERSIGN_TEST_PUSH_ORIGIN`, for servers started in this process from now on (and
+ * for child processes given this environment).
+ */
 export async function startPushReceiver(): Promise<PushReceiver> {
   const subs = new Map<string, Subscription>();
   const queues = new Map<string, number[]>();
@@ -209,6 +214,7 @@ export async function startPushReceiver(): Promise<PushReceiver> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.COUNTERSIGN_TEST_PUSH_ORIGIN = origin;
 
   const waitFor = (
     pick: () => ReceivedPush[],

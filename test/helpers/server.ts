@@ -73,6 +73,15 @@ export type TestServerOptions = {
   notifier?: StartOptions['notifier'];
   enrollFailures?: StartOptions['enrollFailures'];
   heartbeatMs?: number;
+  trustProxy?: string[];
+  retention?: StartOptions['retention'];
+  quotas?: StartOptions['quotas'];
+  pruneIntervalMs?: number;
+  /** Default: `COUNTERSIGN_TEST_PUSH_ORIGIN` (a started push receiver sets it). */
+  testPushOrigin?: string | null;
+  pushResolver?: StartOptions['pushResolver'];
+  /** Default 0 (any free port). */
+  port?: number;
 };
 
 /** What `startTestServer` gives. */
@@ -125,7 +134,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   try {
     running = await startServer({
       dataDir,
-      port: 0,
+      port: options.port ?? 0,
       log: options.log ?? silentLog,
       appDir: options.appDir ?? null,
       notifier: { backoffMs: 20, ...options.notifier },
@@ -136,6 +145,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.enrollFailures ? { enrollFailures: options.enrollFailures } : {}),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+      ...(options.retention ? { retention: options.retention } : {}),
+      ...(options.quotas ? { quotas: options.quotas } : {}),
+      ...(options.pruneIntervalMs ? { pruneIntervalMs: options.pruneIntervalMs } : {}),
+      ...(options.testPushOrigin !== undefined ? { testPushOrigin: options.testPushOrigin } : {}),
+      ...(options.pushResolver ? { pushResolver: options.pushResolver } : {}),
     });
   } catch (err) {
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
@@ -219,4 +234,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     pluginFetch,
     pushesSettled: () => running.handle.ctx.notifier.idle(),
   };
+}
+
+/** Runs `fn` with a test server started with `options`, and closes it afterwards. */
+export async function withTestServer(
+  options: TestServerOptions,
+  fn: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startTestServer(options);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
 }

@@ -70,6 +70,8 @@ async function pendingIds(device: TestDevice): Promise<string[]> {
 beforeAll(async () => {
   ensurePwaBuilt();
   const hash = (password: string): string => bcrypt.hashSync(password, 8);
+  // First: its origin is the one push origin the embedded server exempts (5.6).
+  receiver = await startPushReceiver();
   nr = await startNodeRed({
     flows: [],
     countersign: { port: 0, forbidSelfApproval: true },
@@ -85,7 +87,6 @@ beforeAll(async () => {
     },
   });
   expect(nr.startError).toBeNull();
-  receiver = await startPushReceiver();
   alicePhone = await nr.enrollDevice({ owner: 'alice' });
   ({ browser, page } = await openPwaBrowser(receiver, new URL(nr.approvalUrl).origin));
   const invitation = await nr.invite({ owner: 'bob', name: "Bob's phone" });

@@ -1,6 +1,7 @@
 /**
  * Devices in the real PWA: the list with this phone marked, revoking another device or this one,
- * inviting a new device with a QR code, and what a revoked phone shows.
+ * inviting a new device with a QR code, what a revoked phone shows, and a device suspended because
+ * its inviter was revoked: told why on the phone, confirmed from another phone's Devices screen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -26,11 +27,19 @@ afterAll(async () => {
 async function enrolPhone(owner: string): Promise<string> {
   const invitation = await server.invite({ owner, name: 'phone' });
   await enrollThroughUi(page, invitation.url, `${owner}'s Pixel`);
-  return server.ctx.store.data.devices.find((d) => d.name === `${owner}'s Pixel`)!.id;
+  return (await server.ctx.store.devices()).find((d) => d.name === `${owner}'s Pixel`)!.id;
 }
 
-function revokedAt(id: string): string | null | undefined {
-  return server.ctx.store.data.devices.find((d) => d.id === id)?.revokedAt;
+async function admin(method: string, path: string): Promise<void> {
+  const res = await fetch(`${server.adminUrl}${API_PREFIX}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+}
+
+async function revokedAt(id: string): Promise<string | null | undefined> {
+  return (await server.ctx.store.device(id))?.revokedAt;
 }
 
 describe('devices in the real browser', { timeout: 120_000 }, () => {
@@ -49,8 +58,8 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
     await page.getByRole('dialog').getByText(`Revoke Bob's phone?`).waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.locator('cs-devices li.device.revoked').waitFor();
-    expect(revokedAt(bob.id)).toEqual(expect.any(String));
-    expect(revokedAt(mine)).toBeNull();
+    expect(await revokedAt(bob.id)).toEqual(expect.any(String));
+    expect(await revokedAt(mine)).toBeNull();
   });
 
   it('invites a new device with a QR code of a working enrolment link', async () => {
@@ -90,11 +99,11 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
     } finally {
       await other.close();
     }
-    expect(server.ctx.store.data.devices.map((d) => d.name)).toContain("Marta's phone");
+    expect((await server.ctx.store.devices()).map((d) => d.name)).toContain("Marta's phone");
   });
 
   it('shows a revoked phone a clear message, not a broken page, and lets it start over', async () => {
-    const mine = server.ctx.store.data.devices.find((d) => d.name === "alice's Pixel")!.id;
+    const mine = (await server.ctx.store.devices()).find((d) => d.name === "alice's Pixel")!.id;
     const other = await server.enrollDevice({ owner: 'dave' });
     const res = await other.fetch(server.url, 'POST', `${API_PREFIX}/devices/${mine}/revoke`);
     expect(res.status).toBe(200);
@@ -108,6 +117,53 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Open the invitation' }).waitFor();
   });
 
+  it("tells a phone suspended by its inviter's revocation why, and works again once confirmed", async () => {
+    const inviter = await server.enrollDevice({ owner: 'gus' });
+    const invitation = await inviter.invite(server.url, { owner: 'gus', name: "Gus's Pixel" });
+    await enrollThroughUi(page, invitation.body.url, "Gus's Pixel");
+    const helper = await server.enrollDevice({ owner: 'hal' });
+    await helper.fetch(server.url, 'POST', `${API_PREFIX}/devices/${inviter.id}/revoke`);
+
+    await page.goto(`${server.url}/#/inbox`);
+    await page.getByText('This phone is suspended').waitFor();
+    expect(await page.getByText('This phone is suspended').innerText()).toMatch(
+      /phone that invited it was revoked/,
+    );
+    const mine = (await server.ctx.store.devices()).find((d) => d.name === "Gus's Pixel")!.id;
+    const confirmed = await helper.fetch(
+      server.url,
+      'POST',
+      `${API_PREFIX}/devices/${mine}/confirm`,
+    );
+    expect(confirmed.status).toBe(200);
+    await page.reload();
+    await page
+      .locator('cs-inbox')
+      .getByText('This phone is suspended')
+      .waitFor({ state: 'detached' });
+    expect((await server.ctx.store.device(mine))?.suspendedAt).toBeNull();
+  });
+
+  it('shows a suspended device with the reason, and confirms it after a look at its fingerprint', async () => {
+    const inviter = await server.enrollDevice({ owner: 'ivy' });
+    const answer = await inviter.invite(server.url, {
+      owner: 'ivy',
+      name: "Ivy's tablet",
+    });
+    const tablet = await TestDevice.create({ owner: 'ivy', name: "Ivy's tablet" });
+    await tablet.enroll(server.url, answer.body.code);
+    await admin('POST', `/devices/${inviter.id}/revoke`);
+
+    await page.goto(`${server.url}/#/devices`);
+    const row = page.locator('cs-devices li.device', { hasText: "Ivy's tablet" });
+    await row.getByText('Suspended').waitFor();
+    expect(await row.innerText()).toContain(tablet.fingerprint);
+    expect(await row.innerText()).toMatch(/phone that invited it was revoked/);
+    await row.getByRole('button', { name: 'Confirm' }).click();
+    await row.getByText('Suspended').waitFor({ state: 'detached' });
+    expect((await server.ctx.store.device(tablet.id))?.suspendedAt).toBeNull();
+  });
+
   it('revokes this phone from its own Devices screen', async () => {
     const mine = await enrolPhone('erin');
     await page.goto(`${server.url}/#/devices`);
@@ -115,6 +171,6 @@ describe('devices in the real browser', { timeout: 120_000 }, () => {
     await self.getByRole('button', { name: 'Revoke this phone' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('heading', { name: 'This phone was revoked' }).waitFor();
-    expect(revokedAt(mine)).toEqual(expect.any(String));
+    expect(await revokedAt(mine)).toEqual(expect.any(String));
   });
 });

@@ -52,7 +52,7 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
     const invitation = await server.invite({ owner: 'alice', name: "Alice's phone" });
     const { fingerprint } = await enrollThroughUi(page, invitation.url, 'Pixel 8');
 
-    const devices = server.ctx.store.data.devices;
+    const devices = await server.ctx.store.devices();
     expect(devices).toHaveLength(1);
     const [device] = devices;
     expect(fingerprint).toBe(fingerprintOf(device!.id));
@@ -195,8 +195,8 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       const invitation = await server.invite({ owner: 'carol', name: 'Carol' });
       await enrollThroughUi(p, invitation.url, 'Carol laptop');
       expect(await p.locator('cs-enroll .note').innerText()).toMatch(/Notifications are off/);
-      const carol = () => server.ctx.store.data.devices.find((d) => d.owner === 'carol');
-      expect(carol()?.push).toBeNull();
+      const carol = async () => (await server.ctx.store.devices()).find((d) => d.owner === 'carol');
+      expect((await carol())?.push).toBeNull();
 
       // From Devices, without a push service: it says at once what it waits for, then what failed.
       await p.goto(`${server.url}/#/devices`);
@@ -219,7 +219,7 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       await p.reload();
       await p.getByRole('button', { name: 'Turn on notifications' }).click();
       await p.getByText('Notifications are on.').waitFor();
-      expect(carol()?.push?.endpoint).toBe(later.endpoint);
+      expect((await carol())?.push?.endpoint).toBe(later.endpoint);
     } finally {
       await plain.close();
     }

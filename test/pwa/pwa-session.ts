@@ -12,7 +12,7 @@
 import type { Page } from 'playwright-core';
 import type { PushSubscriptionJson } from '../../protocol/index.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
 import {
   allowNotifications,
   enrollThroughUi,
@@ -54,6 +54,8 @@ export type PwaSessionOptions = {
   browser?: BrowserOptions;
   /** Enrol alice's phone under this name through the real UI; no enrolment when absent. */
   enrolAs?: string;
+  /** More settings of the test server. */
+  server?: TestServerOptions;
 };
 
 /** A running push receiver, server and browser; `close()` stops all three. */
@@ -67,6 +69,7 @@ export type PwaSession = PwaBrowser & {
 export async function startPwaSession(options: PwaSessionOptions = {}): Promise<PwaSession> {
   const receiver = await startPushReceiver();
   const server = await startTestServer({
+    ...options.server,
     appDir: options.appDir ?? ensurePwaBuilt(),
     ...(options.serverName !== undefined ? { name: options.serverName } : {}),
   });

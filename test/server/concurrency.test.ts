@@ -40,11 +40,22 @@ describe('concurrent writes', () => {
 
     await server.close();
     server = await startTestServer({ dataDir });
-    const data = server.ctx.store.data;
-    const mine = data.deployments.filter((d) => ids.includes(d.id));
+    const store = server.ctx.store;
+    const mine = (await store.deployments({})).filter((d) => ids.includes(d.id));
     expect(mine).toHaveLength(100);
     expect(mine.every((d) => d.status === 'approved' && d.approvals.length === 1)).toBe(true);
-    expect(Object.values(data.approvalJtis).filter((id) => ids.includes(id))).toHaveLength(100);
+    // Every approval's jti stays used across the restart.
+    const now = Math.floor(Date.now() / 1000);
+    const jtis = mine.map(
+      (d) =>
+        (
+          JSON.parse(Buffer.from(d.approvals[0]!.jws.split('.')[1]!, 'base64url').toString()) as {
+            jti: string;
+          }
+        ).jti,
+    );
+    const used = await Promise.all(jtis.map((jti) => store.approvalJtiUsed(jti, now)));
+    expect(used).toEqual(Array(100).fill(true));
   });
 
   it('supersedes so that exactly one proposal of an instance stays pending under concurrency', async () => {
@@ -53,11 +64,9 @@ describe('concurrent writes', () => {
       target.map((n) => (n.type === 'switch' ? { ...n, name: `v${i}` } : n)),
     );
     const results = await Promise.all(variants.map((v) => server.propose(token, base, v)));
-    const ours = server.ctx.store.data.deployments.filter((d) =>
-      results.some((r) => r.id === d.id),
-    );
-    expect(ours.filter((d) => d.status === 'pending')).toHaveLength(1);
-    expect(ours.filter((d) => d.status === 'superseded')).toHaveLength(19);
+    const ours = await Promise.all(results.map((r) => server.ctx.store.deployment(r.id)));
+    expect(ours.filter((d) => d?.status === 'pending')).toHaveLength(1);
+    expect(ours.filter((d) => d?.status === 'superseded')).toHaveLength(19);
   });
 
   it('accepts one of ten concurrent posts of the same approval and answers the rest as replays', async () => {

@@ -152,7 +152,7 @@ describe('the decision map beside the JWS', () => {
       }),
     ]);
     expect(audit[0]!.data.note).toBeNull();
-    expect((await server.ctx.store.audit.verify()).ok).toBe(true);
+    expect((await server.ctx.store.verifyAudit()).ok).toBe(true);
   });
 });
 

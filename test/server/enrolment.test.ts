@@ -156,19 +156,19 @@ describe('5.5 enrolment', () => {
 });
 
 describe('invitations from an enrolled device', () => {
-  it('lets an enrolled device invite another', async () => {
+  it("lets an enrolled device invite its owner's next device", async () => {
     const alice = await server.enrollDevice({ owner: 'alice' });
     const answer = await alice.call<{ code: string; url: string; expiresAt: string }>(
       server.url,
       'POST',
       `${API_PREFIX}/invitations`,
-      { owner: 'bob', name: "Bob's phone" },
+      { owner: 'alice', name: "Alice's tablet" },
     );
     expect(answer.status).toBe(201);
     expect(answer.body.url).toBe(`${server.url}/#/enroll?code=${answer.body.code}`);
-    const bob = await TestDevice.create({ owner: 'bob', clock });
-    const enrolled = await bob.enroll(server.url, answer.body.code);
-    expect(enrolled).toMatchObject({ owner: 'bob', id: bob.id });
+    const tablet = await TestDevice.create({ owner: 'alice', clock });
+    const enrolled = await tablet.enroll(server.url, answer.body.code);
+    expect(enrolled).toMatchObject({ owner: 'alice', id: tablet.id });
   });
   it('rejects a malformed invitation request', async () => {
     const alice = await server.enrollDevice({ owner: 'alice' });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PREFIX, type DeviceView, type Flows } from '../../protocol/index.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
-import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { TestClock, startTestServer, withTestServer, type TestServer } from '../helpers/server.js';
 import type { PushSender } from '../../server/index.js';
 
 let receiver: PushReceiver;
@@ -18,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver?.close();
 });
-
-async function withServer(
-  options: Parameters<typeof startTestServer>[0],
-  fn: (server: TestServer) => Promise<void>,
-): Promise<void> {
-  const server = await startTestServer(options);
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-  }
-}
 
 async function devicePush(
   server: TestServer,
@@ -47,7 +35,7 @@ async function devicePush(
 describe('5.6 push messages', () => {
   it('sends a VAPID-signed, aes128gcm-encrypted payload of at most 1 KiB with no flow content', async () => {
     const clock = new TestClock();
-    await withServer(
+    await withTestServer(
       { clock, policy: { expiresIn: '1h' }, name: 'Plant approvals' },
       async (server) => {
         const sub = receiver.createPushSubscription();
@@ -79,7 +67,7 @@ describe('5.6 push messages', () => {
   });
 
   it('caps TTL at 24 hours for longer expiries', async () => {
-    await withServer({ policy: { expiresIn: '7d' } }, async (server) => {
+    await withTestServer({ policy: { expiresIn: '7d' } }, async (server) => {
       const sub = receiver.createPushSubscription();
       await server.enrollDevice({ push: sub });
       const { token } = await server.addInstance('long');
@@ -90,7 +78,7 @@ describe('5.6 push messages', () => {
   });
 
   it('tells every device when a deployment is decided, and on drift', async () => {
-    await withServer({}, async (server) => {
+    await withTestServer({}, async (server) => {
       const a = receiver.createPushSubscription();
       const b = receiver.createPushSubscription();
       const alice = await server.enrollDevice({ owner: 'alice', push: a });
@@ -115,7 +103,7 @@ describe('5.6 push messages', () => {
 
 describe('5.6 delivery failures', () => {
   it('drops a subscription the push service answers 410 for, keeping the device', async () => {
-    await withServer({}, async (server) => {
+    await withTestServer({}, async (server) => {
       const gone = receiver.createPushSubscription();
       const device = await server.enrollDevice({ push: gone });
       receiver.respondWith([410], gone.endpoint);
@@ -132,7 +120,7 @@ describe('5.6 delivery failures', () => {
   });
 
   it('drops a subscription on 404 as well', async () => {
-    await withServer({}, async (server) => {
+    await withTestServer({}, async (server) => {
       const gone = receiver.createPushSubscription();
       const device = await server.enrollDevice({ push: gone });
       receiver.respondWith([404], gone.endpoint);
@@ -145,7 +133,7 @@ describe('5.6 delivery failures', () => {
   });
 
   it('retries 429, 5xx and dropped connections with backoff, then delivers', async () => {
-    await withServer({}, async (server) => {
+    await withTestServer({}, async (server) => {
       const flaky = receiver.createPushSubscription();
       const device = await server.enrollDevice({ push: flaky });
       receiver.respondWith([429, 503, 0], flaky.endpoint);
@@ -159,7 +147,7 @@ describe('5.6 delivery failures', () => {
   });
 
   it('gives up after 3 retries and keeps the subscription', async () => {
-    await withServer({}, async (server) => {
+    await withTestServer({}, async (server) => {
       const down = receiver.createPushSubscription();
       const device = await server.enrollDevice({ push: down });
       receiver.respondWith([500, 500, 500, 500, 500], down.endpoint);
@@ -195,27 +183,33 @@ describe('5.6 delivery failures', () => {
   });
 
   it('sends the newest held-back push once the rate window has passed', async () => {
-    await withServer({ notifier: { perDevice: { max: 1, windowMs: 1500 } } }, async (server) => {
-      const sub = receiver.createPushSubscription();
-      await server.enrollDevice({ push: sub });
-      const { token } = await server.addInstance('window');
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++)
-        ids.push((await server.propose(token, base, target.slice(0, target.length - i))).id);
-      const delivered = await receiver.waitForMessages(2, { endpoint: sub.endpoint });
-      expect(delivered.map((m) => (m.payload as { id: string }).id)).toEqual([ids[0], ids[2]]);
-    });
+    await withTestServer(
+      { notifier: { perDevice: { max: 1, windowMs: 1500 } } },
+      async (server) => {
+        const sub = receiver.createPushSubscription();
+        await server.enrollDevice({ push: sub });
+        const { token } = await server.addInstance('window');
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++)
+          ids.push((await server.propose(token, base, target.slice(0, target.length - i))).id);
+        const delivered = await receiver.waitForMessages(2, { endpoint: sub.endpoint });
+        expect(delivered.map((m) => (m.payload as { id: string }).id)).toEqual([ids[0], ids[2]]);
+      },
+    );
   });
 
   it('limits pushes per device (T7): over the limit only the newest waits for the window', async () => {
-    await withServer({ notifier: { perDevice: { max: 2, windowMs: 60_000 } } }, async (server) => {
-      const sub = receiver.createPushSubscription();
-      await server.enrollDevice({ push: sub });
-      const { token } = await server.addInstance('flood');
-      for (let i = 0; i < 5; i++)
-        await server.propose(token, base, target.slice(0, target.length - i));
-      await server.pushesSettled();
-      expect(receiver.attempts.filter((a) => a.endpoint === sub.endpoint)).toHaveLength(2);
-    });
+    await withTestServer(
+      { notifier: { perDevice: { max: 2, windowMs: 60_000 } } },
+      async (server) => {
+        const sub = receiver.createPushSubscription();
+        await server.enrollDevice({ push: sub });
+        const { token } = await server.addInstance('flood');
+        for (let i = 0; i < 5; i++)
+          await server.propose(token, base, target.slice(0, target.length - i));
+        await server.pushesSettled();
+        expect(receiver.attempts.filter((a) => a.endpoint === sub.endpoint)).toHaveLength(2);
+      },
+    );
   });
 });

@@ -12,8 +12,9 @@ import { errorAlert } from '../error-alert.js';
 import './cs-invite.js';
 
 /**
- * The enrolled devices, this one marked; revoke another or this one (with a confirmation), invite
- * a new one, and turn notifications on for this phone if they are off.
+ * The enrolled devices, this one marked; revoke another or this one (with a confirmation), confirm
+ * a device suspended because its inviter was revoked (5.5), invite another device of this owner,
+ * and turn notifications on for this phone if they are off.
  *
  * @fires device-gone - detail `{error}`: this phone revoked itself.
  */
@@ -113,6 +114,15 @@ export class CsDevices extends LitElement {
       .tag.off {
         background: var(--reject-bg);
         color: var(--reject);
+      }
+      .tag.held {
+        background: var(--amber-bg);
+        color: var(--amber);
+      }
+      .why {
+        grid-column: 1 / span 2;
+        font-size: 13.5px;
+        margin: 6px 0 0;
       }
       .fp {
         font-family: var(--mono);
@@ -220,13 +230,27 @@ export class CsDevices extends LitElement {
     }
   }
 
+  private async confirm(device: DeviceView): Promise<void> {
+    this._busy = true;
+    try {
+      await this.session.api.json('POST', `/devices/${encodeURIComponent(device.id)}/confirm`);
+      await this.load();
+    } catch (error) {
+      this._error = messageOf(error);
+    } finally {
+      this._busy = false;
+    }
+  }
+
   private renderDevice(d: DeviceView) {
     const revoked = d.revokedAt !== null;
-    return html`<li class="device ${revoked ? 'revoked' : ''}">
+    const suspended = !revoked && d.suspendedAt !== null;
+    return html`<li class="device ${revoked ? 'revoked' : ''} ${suspended ? 'suspended' : ''}">
       <span class="icon">${devicesIcon}</span>
       <span class="name"
         >${d.name} ${d.self ? html`<span class="tag">This device</span>` : nothing}
-        ${revoked ? html`<span class="tag off">Revoked</span>` : nothing}</span
+        ${revoked ? html`<span class="tag off">Revoked</span>` : nothing}
+        ${suspended ? html`<span class="tag held">Suspended</span>` : nothing}</span
       >
       <span class="fp" aria-label="Fingerprint">${d.fingerprint}</span>
       <span class="meta"
@@ -234,9 +258,28 @@ export class CsDevices extends LitElement {
         ${d.push ? 'notifications on' : 'no notifications'}</span
       >
       ${
+        suspended
+          ? html`<p class="why">
+              The phone that invited it was revoked. Compare the fingerprint with the phone, then
+              confirm it, or revoke it.
+            </p>`
+          : nothing
+      }
+      ${
         revoked
           ? nothing
           : html`<div class="actions">
+              ${
+                suspended && !d.self
+                  ? html`<button
+                      class="ghost"
+                      ?disabled=${this._busy}
+                      @click=${() => void this.confirm(d)}
+                    >
+                      Confirm
+                    </button>`
+                  : nothing
+              }
               ${
                 d.self && !d.push
                   ? html`<button

@@ -6,7 +6,7 @@ import {
   type DeviceView,
   type Verdict,
 } from '../lib/protocol.js';
-import { readAudit } from '../lib/audit.js';
+import { readDeploymentAudit } from '../lib/audit.js';
 import { historyOf, type Decision, type DeploymentHistory } from '../lib/decisions.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
@@ -226,7 +226,7 @@ export class CsHistoryEntry extends LitElement {
       const [detail, devices, audit] = await Promise.all([
         this.session.api.json<DeploymentDetail>('GET', `/deployments/${encodeURIComponent(id)}`),
         this.session.api.json<{ devices: DeviceView[] }>('GET', '/devices'),
-        readAudit(this.session.api),
+        readDeploymentAudit(this.session.api, id),
       ]);
       if (id !== this.deploymentId) return;
       this.index = new NodeIndex(detail.changes);

@@ -1,19 +1,24 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type { AuditEntry, DeploymentSummary } from '../lib/protocol.js';
+import type {
+  AuditEntry,
+  AuditPageResponse,
+  DeploymentPageResponse,
+  DeploymentSummary,
+} from '../lib/protocol.js';
 import { messageOf } from '../lib/messages.js';
 import type { Session } from '../lib/session.js';
 import { agoText, dateText } from '../lib/time.js';
 import { buttons, view } from '../styles/shared.js';
 import { errorAlert } from '../error-alert.js';
-import { readAudit } from '../lib/audit.js';
 import { statusBadge, statusBadgeStyles } from '../status-badge.js';
 import './cs-history-entry.js';
 
 type Tab = 'deployments' | 'audit';
 
-const SHOWN = 100;
+/** Entries asked for at a time: the server reads a page at the same cost however long the history is. */
+const PAGE = 50;
 
-/** Decided deployments, newest first, and the server's audit log. */
+/** Deployments and the server's audit log, newest first, a page at a time. */
 export class CsHistory extends LitElement {
   static override properties = {
     session: { attribute: false },
@@ -23,7 +28,7 @@ export class CsHistory extends LitElement {
     _deployments: { state: true },
     _audit: { state: true },
     _error: { state: true },
-    _shown: { state: true },
+    _busy: { state: true },
   };
 
   declare session: Session;
@@ -34,7 +39,10 @@ export class CsHistory extends LitElement {
   declare _deployments: DeploymentSummary[] | null;
   declare _audit: AuditEntry[] | null;
   declare _error: string;
-  declare _shown: number;
+  declare _busy: boolean;
+  /** Where the next older page starts (null: nothing older). */
+  private deploymentsNext: string | null = null;
+  private auditNext: number | null = null;
 
   constructor() {
     super();
@@ -44,7 +52,7 @@ export class CsHistory extends LitElement {
     this._deployments = null;
     this._audit = null;
     this._error = '';
-    this._shown = SHOWN;
+    this._busy = false;
   }
 
   static override styles = [
@@ -144,36 +152,66 @@ export class CsHistory extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const body = await this.session.api.json<{ deployments: DeploymentSummary[] }>(
-        'GET',
-        '/deployments',
-      );
-      this._deployments = body.deployments;
-      if (this._tab === 'audit') await this.loadAudit();
+      this._deployments = null;
+      this._audit = null;
+      await (this._tab === 'audit' ? this.moreAudit() : this.moreDeployments());
       this._error = '';
     } catch (error) {
       this._error = messageOf(error);
     }
   }
 
-  private async loadAudit(): Promise<void> {
-    this._audit = (await readAudit(this.session.api)).reverse();
+  /** The next older page of deployments (the first when none is loaded). */
+  private async moreDeployments(): Promise<void> {
+    const before =
+      this._deployments === null ? '' : `&before=${encodeURIComponent(this.deploymentsNext ?? '')}`;
+    const page = await this.session.api.json<DeploymentPageResponse>(
+      'GET',
+      `/deployments?limit=${PAGE}${before}`,
+    );
+    const seen = new Set((this._deployments ?? []).map((d) => d.id));
+    this._deployments = [
+      ...(this._deployments ?? []),
+      ...page.deployments.filter((d) => !seen.has(d.id)),
+    ];
+    this.deploymentsNext = page.next;
+  }
+
+  /** The next older page of the audit log (the newest when none is loaded). */
+  private async moreAudit(): Promise<void> {
+    const before = this._audit === null ? Number.MAX_SAFE_INTEGER : (this.auditNext ?? 1);
+    const page = await this.session.api.json<AuditPageResponse>(
+      'GET',
+      `/audit?before=${before}&limit=${PAGE}`,
+    );
+    this._audit = [...(this._audit ?? []), ...page.entries];
+    this.auditNext = page.next;
+  }
+
+  private async more(): Promise<void> {
+    this._busy = true;
+    try {
+      await (this._tab === 'audit' ? this.moreAudit() : this.moreDeployments());
+      this._error = '';
+    } catch (error) {
+      this._error = messageOf(error);
+    } finally {
+      this._busy = false;
+    }
   }
 
   private select(tab: Tab): void {
     this._tab = tab;
-    this._shown = SHOWN;
-    if (tab === 'audit' && this._audit === null) {
-      void this.loadAudit().catch((error: unknown) => (this._error = messageOf(error)));
-    }
+    const empty = tab === 'audit' ? this._audit === null : this._deployments === null;
+    if (empty) void this.more();
   }
 
   private renderDeployments() {
     const list = this._deployments;
     if (list === null) return html`<p class="muted" aria-busy="true">Loading…</p>`;
     if (list.length === 0) return html`<p class="muted">No deployments yet.</p>`;
-    return html`<ul aria-label="Deployments">
-        ${list.slice(0, this._shown).map((d) => {
+    return html`<ul aria-label="Deployments, newest first">
+        ${list.map((d) => {
           const body = html`<b>${d.instance}</b>
             ${statusBadge(d.status)}
             <span class="sub"
@@ -188,12 +226,16 @@ export class CsHistory extends LitElement {
           return html`<li><a class="dep" href=${href}>${body}</a></li>`;
         })}
       </ul>
-      ${list.length > this._shown ? this.renderMore() : nothing}`;
+      ${this.deploymentsNext !== null ? this.renderMore() : nothing}`;
   }
 
   private renderMore() {
-    return html`<button class="ghost wide more" @click=${() => (this._shown += SHOWN)}>
-      Show more
+    return html`<button
+      class="ghost wide more"
+      ?disabled=${this._busy}
+      @click=${() => void this.more()}
+    >
+      ${this._busy ? 'Loading…' : 'Show older'}
     </button>`;
   }
 
@@ -202,7 +244,7 @@ export class CsHistory extends LitElement {
     if (list === null) return html`<p class="muted" aria-busy="true">Loading the audit log…</p>`;
     if (list.length === 0) return html`<p class="muted">The audit log is empty.</p>`;
     return html`<ul class="audit" aria-label="Audit log, newest first">
-        ${list.slice(0, this._shown).map(
+        ${list.map(
           (e) =>
             html`<li>
               <span class="when">${dateText(e.at)}</span>
@@ -211,7 +253,7 @@ export class CsHistory extends LitElement {
             </li>`,
         )}
       </ul>
-      ${list.length > this._shown ? this.renderMore() : nothing}`;
+      ${this.auditNext !== null ? this.renderMore() : nothing}`;
   }
 
   override render() {

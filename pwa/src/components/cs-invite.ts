@@ -171,7 +171,7 @@ export class CsInvite extends LitElement {
       this.known = new Set((await this.devices()).map((d) => d.id));
       this._enrolled = null;
       this._invitation = await this.session.api.json<InvitationResponse>('POST', '/invitations', {
-        owner: this._owner.trim(),
+        owner: this._owner,
         name: this._name.trim(),
       });
       this.startWatching();
@@ -239,21 +239,18 @@ export class CsInvite extends LitElement {
         </div>
       </section>`;
     }
-    const ready = this._owner.trim() !== '' && this._name.trim() !== '';
+    const ready = this._name.trim() !== '';
     return html`<section class="panel">
-      <b>Invite a device</b>
-      <label for="owner">Owner</label>
-      <input
-        id="owner"
-        autocomplete="off"
-        .value=${this._owner}
-        @input=${(e: Event) => (this._owner = (e.target as HTMLInputElement).value)}
-      />
+      <b>Invite another device of yours</b>
+      <p class="muted">
+        It will belong to ${this._owner}, as this one does. A new person is invited on the approval
+        server: <code>countersign enroll --owner NAME --name DEVICE</code>.
+      </p>
       <label for="dname">Device name</label>
       <input
         id="dname"
         autocomplete="off"
-        placeholder="Bob's phone"
+        placeholder="My tablet"
         .value=${this._name}
         @input=${(e: Event) => (this._name = (e.target as HTMLInputElement).value)}
       />

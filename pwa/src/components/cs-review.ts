@@ -85,6 +85,8 @@ export class CsReview extends LitElement {
   /** The deck's cards by card id: a change of its own, or a group (DESIGN 8). */
   private deck = new Map<string, ReviewCard>();
   private verifying: Promise<VerifyResult | null> | null = null;
+  /** What must have happened before a person can approve (marked for the bench): card and check. */
+  private readonly ready = new Set<'card' | 'check'>();
   private drag: Drag | null = null;
   private animating = false;
   private loadedFor = '';
@@ -429,6 +431,7 @@ export class CsReview extends LitElement {
       await this.renderRoot.querySelector<LitElement>('cs-change-card, cs-group-card')
         ?.updateComplete;
       performance.mark('countersign:first-card');
+      this.markReady('card');
     } catch (error) {
       this._error = messageOf(error);
       this._phase = codeOf(error) === 'ERR_NOT_FOUND' ? 'closed' : 'error';
@@ -447,6 +450,7 @@ export class CsReview extends LitElement {
         this._check = 'ok';
         this._flows = { base: result.base, target: result.target };
         this.index = new NodeIndex(detail.changes, result.base, result.target);
+        void this.updateComplete.then(() => this.markReady('check'));
       } else {
         this._check = 'failed';
         this._checkMessage = `${result.message} `;
@@ -466,6 +470,13 @@ export class CsReview extends LitElement {
       }
       return null;
     }
+  }
+
+  /** `countersign:approve-ready` once the first card shows and the snapshot check passed (T8). */
+  private markReady(part: 'card' | 'check'): void {
+    if (this.ready.size === 2) return;
+    this.ready.add(part);
+    if (this.ready.size === 2) performance.mark('countersign:approve-ready');
   }
 
   private retryCheck(): void {

@@ -4,6 +4,8 @@ import { isCountersignError } from './protocol.js';
 const TEXT: Record<string, string> = {
   ERR_DEVICE_REVOKED:
     'This phone was revoked. It can no longer review or sign deployments. Enrol it again with a new invitation.',
+  ERR_DEVICE_SUSPENDED:
+    "This phone is suspended: the phone that invited it was revoked. Ask someone to confirm it from another enrolled phone (Devices) or on the approval server (countersign confirm), after comparing this phone's fingerprint.",
   ERR_PROOF_DEVICE_UNKNOWN:
     'The approval server does not know this phone any more. Enrol it again with a new invitation.',
   ERR_DEPLOYMENT_NOT_PENDING:

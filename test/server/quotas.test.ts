@@ -1,0 +1,107 @@
+/**
+ * Quotas (issue: 150 held deployments of 200 KB flows grew a data directory by 90 MB in 3 seconds):
+ * a size limit per blob, and a rate limit on proposals (and blob uploads) per instance, each with a
+ * clear error, and nothing kept of what was refused.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  API_PREFIX,
+  credentialFieldsOf,
+  revOf,
+  snapshotBytes,
+  type Flows,
+} from '../../protocol/index.js';
+import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
+import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let clock: TestClock;
+let base: Flows;
+
+beforeAll(async () => {
+  clock = new TestClock();
+  server = await startTestServer({
+    clock,
+    quotas: { blobBytes: 64 * 1024, proposals: { max: 3, windowMs: 60_000 } },
+  });
+  base = loadFlows(exampleFiles().find(([n]) => n.startsWith('network__http__01'))![1]);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function variant(i: number): Flows {
+  return base.map((n) => (n.type === 'http in' ? { ...n, url: `/v${i}` } : n));
+}
+
+describe('quotas', () => {
+  it('refuses a blob over the size limit with 413 and a message naming the limit, keeping nothing', async () => {
+    const { token } = await server.addInstance('big');
+    const big = [...base, { id: 'pad', type: 'comment', info: 'x'.repeat(70 * 1024) }];
+    const rev = await revOf(big);
+    const res = await server.pluginFetch(
+      token,
+      'PUT',
+      `${API_PREFIX}/blobs/${rev}`,
+      snapshotBytes(big),
+    );
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe('ERR_BODY_TOO_LARGE');
+    expect(body.message).toContain('at most 64 KiB');
+    expect(readdirSync(join(server.dataDir, 'blobs'))).not.toContain(`${rev}.json`);
+  });
+
+  it('limits proposals per instance with 429 and a clear message; other instances and a later window go on', async () => {
+    const { token } = await server.addInstance('busy');
+    const { token: other } = await server.addInstance('quiet');
+    for (let i = 0; i < 3; i++) await server.propose(token, base, variant(i));
+    const [baseRev, targetRev] = [
+      await server.uploadBlob(token, base),
+      await server.uploadBlob(token, variant(9)),
+    ];
+    const proposal = {
+      base: baseRev,
+      target: targetRev,
+      creds: null,
+      credentials: credentialFieldsOf({}),
+      type: 'full',
+      source: { user: 'admin', via: 'editor' },
+    };
+    const res = await server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe('ERR_RATE_LIMITED');
+    expect(body.message).toContain('instance busy made 3 proposals in the last minute');
+    expect(
+      (await server.ctx.store.history({ limit: 100 })).deployments.filter(
+        (d) => d.instance === 'busy',
+      ),
+    ).toHaveLength(3);
+
+    await server.propose(other, base, variant(1));
+    clock.advance(61_000);
+    expect(
+      (await server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal)).status,
+    ).toBe(201);
+  });
+
+  it('limits blob uploads per instance too', async () => {
+    const { token } = await server.addInstance('uploader');
+    const statuses: number[] = [];
+    for (let i = 0; i < 13; i++) {
+      const flows = variant(100 + i);
+      const res = await server.pluginFetch(
+        token,
+        'PUT',
+        `${API_PREFIX}/blobs/${await revOf(flows)}`,
+        snapshotBytes(flows),
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 12)).toEqual(Array(12).fill(201));
+    expect(statuses[12]).toBe(429);
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * The lowdb store's files after a crash at any point: audit lines committed with the document are
+ * finished at the next start, a torn last line is cut off, the line index is rebuilt, an archive
+ * interrupted half way is not duplicated, used jtis stay used, and an older document is upgraded.
+ */
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../protocol/index.js';
+import { AuditFile } from '../../server/audit/audit-file.js';
+import { HistoryFiles, type ArchivedDeployment } from '../../server/store/history-files.js';
+import { LowdbStore } from '../../server/store/lowdb-store.js';
+import type { DeploymentRecord } from '../../server/store/types.js';
+import { TestClock } from '../helpers/server.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function withStore<T>(dir: string, fn: (store: LowdbStore) => Promise<T>): Promise<T> {
+  const store = await LowdbStore.open(dir, new TestClock());
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function invite(store: LowdbStore, owner: string): Promise<void> {
+  const at = new Date().toISOString();
+  await store.addInvitation(
+    {
+      codeHash: 'ab'.repeat(32),
+      owner,
+      name: 'phone',
+      createdAt: at,
+      expiresAt: at,
+      usedAt: null,
+      by: 'admin',
+    },
+    [{ type: 'invitation-created', data: { owner } }],
+  );
+}
+
+async function everything(store: LowdbStore): Promise<AuditEntry[]> {
+  return store.audit({ after: 0, limit: 1000 });
+}
+
+describe('the audit log after a crash', () => {
+  it('appends at start the lines committed with the document that the log did not get', async () => {
+    const dir = tempDir();
+    const written = await withStore(dir, async (store) => {
+      for (let i = 0; i < 3; i++) await invite(store, `o${i}`);
+      return everything(store);
+    });
+    // A crash after the document was written and before its audit line reached the log.
+    const path = join(dir, 'audit.jsonl');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, lines.slice(0, -2).join('\n') + '\n');
+    await withStore(dir, async (store) => {
+      expect(await everything(store)).toEqual(written);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 3 });
+    });
+  });
+
+  it('cuts off a last line torn by a crash, and goes on from the line before', async () => {
+    const dir = tempDir();
+    await withStore(dir, (store) => invite(store, 'a'));
+    appendFileSync(join(dir, 'audit.jsonl'), '{"seq":2,"at":"2026-');
+    await withStore(dir, async (store) => {
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 1 });
+      await invite(store, 'b');
+      expect((await everything(store)).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 2 });
+    });
+  });
+
+  it('rebuilds a missing or short line index from the log', async () => {
+    const dir = tempDir();
+    const written = await withStore(dir, async (store) => {
+      for (let i = 0; i < 9; i++) await invite(store, `o${i}`);
+      return everything(store);
+    });
+    const index = join(dir, 'audit.idx');
+    expect(statSync(index).size).toBe(9 * 8);
+    truncateSync(index, 4 * 8 + 3);
+    await withStore(dir, async (store) => {
+      expect(await everything(store)).toEqual(written);
+      expect(await store.audit({ before: 7, limit: 3 })).toEqual([
+        written[5],
+        written[4],
+        written[3],
+      ]);
+    });
+    unlinkSync(index);
+    await withStore(dir, async (store) => {
+      expect(await store.audit({ after: 6, limit: 10 })).toEqual(written.slice(6));
+    });
+    expect(statSync(index).size).toBe(9 * 8);
+  });
+});
+
+function sampleRecord(id: string, decidedAt: string): DeploymentRecord {
+  return {
+    id,
+    instanceId: 'i',
+    instance: 'line-1',
+    status: 'rejected',
+    createdAt: decidedAt,
+    expiresAt: decidedAt,
+    source: { user: 'u', via: 'editor' },
+    base: 'a'.repeat(64),
+    target: 'b'.repeat(64),
+    creds: null,
+    credentials: {},
+    type: 'full',
+    changeIds: [],
+    policy: { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' },
+    approvals: [],
+    outcome: null,
+    decidedAt,
+  };
+}
+
+describe('the history files', () => {
+  const archived = (id: string, decidedAt: string): ArchivedDeployment => ({
+    ...sampleRecord(id, decidedAt),
+    changes: [],
+  });
+
+  it('holds a deployment once when an interrupted append runs again, across months', async () => {
+    const dir = tempDir();
+    const history = await HistoryFiles.open(dir);
+    const batch = [
+      archived('aaa1', '2026-10-31T23:59:00Z'),
+      archived('aaa2', '2026-11-01T00:01:00Z'),
+    ];
+    await history.append(batch);
+    await history.append([...batch, archived('aaa3', '2026-11-02T00:00:00Z')]);
+    const again = await HistoryFiles.open(dir);
+    expect(again.size).toBe(3);
+    expect((await again.slice(0, 3)).map((d) => d.id)).toEqual(['aaa3', 'aaa2', 'aaa1']);
+    expect((await again.get('aaa1'))?.decidedAt).toBe('2026-10-31T23:59:00Z');
+    expect(readFileSync(join(dir, '2026-11.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('ignores a line the index never named, and an index line torn by a crash', async () => {
+    const dir = tempDir();
+    const history = await HistoryFiles.open(dir);
+    await history.append([archived('bbb1', '2026-11-01T00:00:00Z')]);
+    appendFileSync(
+      join(dir, '2026-11.jsonl'),
+      JSON.stringify(archived('bbb2', '2026-11-02T00:00:00Z')) + '\n',
+    );
+    appendFileSync(join(dir, 'index.jsonl'), '["bbb2","2026-11",');
+    const again = await HistoryFiles.open(dir);
+    expect(again.size).toBe(1);
+    expect(again.has('bbb2')).toBe(false);
+    await again.append([archived('bbb2', '2026-11-02T00:00:00Z')]);
+    expect((await (await HistoryFiles.open(dir)).get('bbb2'))?.id).toBe('bbb2');
+  });
+});
+
+describe('decided deployments after a crash', () => {
+  it('reach the history files at the next start when the crash came before the append', async () => {
+    const dir = tempDir();
+    const clock = new TestClock(Date.parse('2026-11-29T10:00:00Z'));
+    const store = await LowdbStore.open(dir, clock);
+    const record = {
+      ...sampleRecord('ccc1', '2026-11-29T10:00:00.000Z'),
+      status: 'pending' as const,
+      decidedAt: null,
+      expiresAt: '2026-11-29T10:05:00.000Z',
+    };
+    await store.propose(record, [], []);
+    expect(await store.expireDue(Date.parse('2026-11-29T10:06:00Z'))).toHaveLength(1);
+    await store.close();
+    // As if the process died before the history append: only the document holds the decision.
+    rmSync(join(dir, 'history'), { recursive: true });
+    await withStore(dir, async (again) => {
+      expect(await again.history({ limit: 10 })).toMatchObject({
+        deployments: [{ id: 'ccc1', status: 'expired' }],
+        next: null,
+      });
+      expect((await again.stats()).deployments.decided).toBe(1);
+    });
+    expect((await HistoryFiles.open(join(dir, 'history'))).has('ccc1')).toBe(true);
+  });
+});
+
+describe('short-lived jtis', () => {
+  it('stay used across a restart, until they expire, without rewriting the document', async () => {
+    const dir = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const documentPath = join(dir, 'countersign.json');
+    await withStore(dir, async (store) => {
+      const before = readFileSync(documentPath, 'utf8');
+      expect(await store.useJti('p:dev:1', now + 300, now)).toBe(true);
+      expect(await store.useJti('p:dev:1', now + 300, now)).toBe(false);
+      expect(await store.useJti('p:dev:old', now - 1, now - 400)).toBe(true);
+      expect(readFileSync(documentPath, 'utf8')).toBe(before);
+    });
+    await withStore(dir, async (store) => {
+      expect(await store.useJti('p:dev:1', now + 300, now)).toBe(false);
+      expect(await store.useJti('p:dev:old', now + 300, now)).toBe(true);
+    });
+  });
+});
+
+describe('a document of schema 1', () => {
+  it('is upgraded: jtis, blob owners, instance names and inviters move to their new places', async () => {
+    const dir = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const at = '2026-01-01T00:00:00.000Z';
+    const log = new AuditFile(join(dir, 'audit.jsonl'));
+    await log.init();
+    await log.appendNumbered([
+      { seq: 1, at, type: 'device-enrolled', data: { device: 'd1', invitedBy: 'admin' } },
+      { seq: 2, at, type: 'device-enrolled', data: { device: 'd2', invitedBy: 'd1' } },
+    ]);
+    await log.close();
+    const policy = { requiredApprovals: 1, forbidSelfApproval: false, expiresIn: '24h' };
+    // Schema 1 records had no instance name.
+    const old = (id: string, status: string): Record<string, unknown> => {
+      const record: Record<string, unknown> = { ...sampleRecord(id, at), instanceId: 'i1', status };
+      delete record.instance;
+      return record;
+    };
+    const device = (id: string) => ({
+      id,
+      jwk: {},
+      owner: 'alice',
+      name: id,
+      createdAt: at,
+      revokedAt: null,
+      push: null,
+    });
+    writeFileSync(
+      join(dir, 'countersign.json'),
+      JSON.stringify({
+        schema: 1,
+        serverId: 'server-1',
+        instances: [{ id: 'i1', name: 'line-1', tokenHash: 'c'.repeat(64), policy, createdAt: at }],
+        devices: [device('d1'), device('d2')],
+        invitations: [],
+        deployments: [old('ddd1', 'rejected'), old('ddd2', 'pending')],
+        approvalJtis: { 'j:x': 'dep1' },
+        proofJtis: { 'p:d1:old': now + 200 },
+        blobOwners: { ['e'.repeat(64)]: ['i1'] },
+      }),
+    );
+    await withStore(dir, async (store) => {
+      expect(store.serverId).toBe('server-1');
+      expect((await store.devices()).map((d) => [d.id, d.invitedBy, d.suspendedAt])).toEqual([
+        ['d1', 'admin', null],
+        ['d2', 'd1', null],
+      ]);
+      expect(await store.blobOwners('e'.repeat(64))).toEqual(['i1']);
+      expect(await store.useJti('p:d1:old', now + 300, now)).toBe(false);
+      expect(await store.approvalJtiUsed('x', now)).toBe(true);
+      expect(await store.revokeDevice('d1', new Date().toISOString(), () => [])).toMatchObject({
+        suspended: [{ id: 'd2' }],
+      });
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 2 });
+      // Decided deployments go to the history files; the live one stays, with its instance's name.
+      expect((await store.deployments({})).map((d) => [d.id, d.instance])).toEqual([
+        ['ddd2', 'line-1'],
+      ]);
+      expect((await store.deployment('ddd1'))?.status).toBe('rejected');
+      expect((await store.stats()).deployments).toMatchObject({ decided: 1, retained: 1 });
+    });
+    const upgraded = JSON.parse(readFileSync(join(dir, 'countersign.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(upgraded.schema).toBe(2);
+    expect(upgraded.proofJtis).toBeUndefined();
+    expect(upgraded.blobOwners).toBeUndefined();
+  });
+});
