@@ -183,10 +183,18 @@ export class CsFlowSketch extends LitElement {
   }
 
   private open(): void {
-    this._large = this.enlarge?.() ?? null;
-    void this.updateComplete.then(() =>
-      this.renderRoot.querySelector<HTMLDialogElement>('dialog.large')?.showModal(),
-    );
+    const large = this.enlarge?.() ?? null;
+    this._large = large;
+    void this.updateComplete.then(() => {
+      this.renderRoot.querySelector<HTMLDialogElement>('dialog.large')?.showModal();
+      // The node the card is about in the middle of the view (a unit is a pixel here).
+      const scroller = this.renderRoot.querySelector<HTMLElement>('.scroll');
+      const subject = large?.boxes.find((b) => b.subject);
+      if (scroller !== null && subject !== undefined) {
+        scroller.scrollLeft = subject.x + subject.w / 2 - scroller.clientWidth / 2;
+        scroller.scrollTop = subject.y + subject.h / 2 - scroller.clientHeight / 2;
+      }
+    });
   }
 
   private close(): void {
