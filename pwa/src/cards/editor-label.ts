@@ -33,6 +33,7 @@ function injectLabel(n: Obj): string {
     n.crontab
   )
     suffix = '\t↻';
+  if (s(n.name) !== '') return s(n.name) + suffix;
   let payload = '';
   let payloadType = 'str';
   let topic = '';
@@ -100,21 +101,25 @@ function httpRoot(path: string): string {
 
 function fileName(n: Obj): string {
   const type = s(n.filenameType);
-  if (type !== '' && type !== 'str' && type !== 'env') return '';
+  if (type !== 'str' && type !== 'env') return '';
   return type === 'env' ? `env.${s(n.filename)}` : s(n.filename);
 }
 
+/** Finds another node by id (a websocket node's server, say). */
+export type NodeLookup = (id: string) => FlowNode | undefined;
+
 /** The label a type's `label` function gives an unnamed node, or undefined for types not known here. */
-function typeLabel(n: Obj, type: string): string | undefined {
+function typeLabel(n: Obj, type: string, lookup: NodeLookup): string | undefined {
   switch (type) {
     case 'inject':
       return injectLabel(n);
     case 'debug': {
       const suffix = n.console === true || n.console === 'true' ? '\t⇲' : '';
-      if (n.targetType === 'jsonata') return `JSONata${suffix}`;
-      if (n.complete === true || n.complete === 'true') return `msg${suffix}`;
+      const name = s(n.name);
+      if (n.targetType === 'jsonata') return `${name || 'JSONata'}${suffix}`;
+      if (n.complete === true || n.complete === 'true') return `${name || 'msg'}${suffix}`;
       const complete = !n.complete || n.complete === 'false' ? 'payload' : s(n.complete);
-      return `msg.${complete}${suffix}`;
+      return `${name || `msg.${complete}`}${suffix}`;
     }
     case 'complete':
       return `complete: ${Array.isArray(n.scope) ? n.scope.length : 0}`;
@@ -168,13 +173,28 @@ function typeLabel(n: Obj, type: string): string | undefined {
     case 'mqtt out':
       return n.topicType !== 'dynamic' && n.topic ? s(n.topic) : 'mqtt';
     case 'websocket in':
-    case 'websocket out':
-      return 'websocket';
+    case 'websocket out': {
+      const config = lookup(s(n.client) || s(n.server));
+      return config !== undefined ? `[ws] ${editorLabel(config, undefined, lookup)}` : 'websocket';
+    }
+    case 'websocket-listener':
+      return httpRoot(s(n.path));
+    case 'websocket-client':
+      return s(n.path);
+    case 'mqtt-broker': {
+      const broker = s(n.broker) || 'undefined';
+      const label = `${n.clientid ? `${s(n.clientid)}@` : ''}${broker}`;
+      return broker.includes('://') ? label : `${label}:${s(n.port) || '1883'}`;
+    }
+    case 'tls-config':
+      return 'TLS configuration';
+    case 'http proxy':
+      return s(n.url) || `http proxy:${s(n.id)}`;
     case 'tcp in':
     case 'tcp out':
       return `tcp:${n.host ? `${s(n.host)}:` : ''}${s(n.port)}`;
     case 'tcp request':
-      return 'tcp request';
+      return `tcp:${n.server ? `${s(n.server)}:` : ''}${s(n.port)}`;
     case 'udp in':
       return n.multicast === 'false' || n.multicast === undefined
         ? `udp ${s(n.port)}`
@@ -190,12 +210,18 @@ function typeLabel(n: Obj, type: string): string | undefined {
       return s(n.tag) || 'html';
     case 'split':
       return 'split';
-    case 'join':
-      return 'join';
+    case 'join': {
+      let name = s(n.name) || 'join';
+      if (n.mode === 'custom' && !Number.isNaN(Number(n.count))) {
+        name += ` ${s(n.count)}`;
+        if (n.accumulate === true) name += '+';
+      }
+      return name;
+    }
     case 'sort':
       return 'sort';
     case 'batch': {
-      let name = 'batch';
+      let name = s(n.name) || 'batch';
       if (n.mode === 'count' && !Number.isNaN(Number(n.count))) name += ` ${s(n.count)}`;
       if (n.mode === 'interval' && !Number.isNaN(Number(n.interval))) name += ` ${s(n.interval)}s`;
       return name;
@@ -213,14 +239,23 @@ function typeLabel(n: Obj, type: string): string | undefined {
   }
 }
 
+/** Types whose label is more than their name when they have one. */
+const NAME_AND_MORE: ReadonlySet<string> = new Set(['inject', 'debug', 'join', 'batch']);
+
 /**
  * The editor's label for `node`: its name, else its type's label. `subflowName` names a subflow
- * instance's definition.
+ * instance's definition; `lookup` finds the config nodes some labels name.
  */
-export function editorLabel(node: FlowNode, subflowName?: string): string {
+export function editorLabel(
+  node: FlowNode,
+  subflowName?: string,
+  lookup: NodeLookup = () => undefined,
+): string {
+  // A few types add to the name (an inject that repeats shows ↻ after it); they say so themselves.
+  if (NAME_AND_MORE.has(node.type)) return typeLabel(node, node.type, lookup)!;
   const own = node.type === 'tab' ? node.label : node.name;
   if (typeof own === 'string' && own.trim() !== '') return own;
-  const computed = typeLabel(node, node.type);
+  const computed = typeLabel(node, node.type, lookup);
   if (computed !== undefined && computed.trim() !== '') return computed;
   if (node.type.startsWith('subflow:')) return subflowName ?? 'subflow';
   // Dashboard widgets show their label; other types their type name.

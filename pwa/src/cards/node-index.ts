@@ -71,7 +71,7 @@ export class NodeIndex {
       ? this.node(node.type.slice('subflow:'.length))
       : undefined;
     const subflowName = typeof definition?.name === 'string' ? definition.name : undefined;
-    return visibleText(editorLabel(node, subflowName)).trim() + suffix;
+    return visibleText(editorLabel(node, subflowName, (other) => this.node(other))).trim() + suffix;
   }
 
   /** How many output ports a node has (from its wires), when known. */
