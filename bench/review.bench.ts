@@ -12,12 +12,12 @@
  *   It runs in its own process (Node-RED's modules are singletons) and hands its counts back.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Flows } from '../protocol/index.js';
-import { FIXTURES_DIR, loadFlows } from '../test/helpers/fixtures.js';
+import { historyVersion } from '../test/helpers/fixtures.js';
 import { startPushReceiver } from '../test/helpers/push-receiver.js';
 import { startTestServer } from '../test/helpers/server.js';
 import {
@@ -31,15 +31,7 @@ import { median, type BenchRow } from './row.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function version(n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', 'Hackuarium__bioreactor-docker');
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-docker', n);
 
 /**
  * The first card's mark, once the card is drawn and Approve is there and enabled (searched through

@@ -4,12 +4,12 @@
  * change inside a line, a long-string change, and the sketch (on a card and enlarged). Run
  * `npm run build` first, then `npx tsx pwa/scripts/screenshots-review.ts [out-dir]`.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { Flows } from '../../protocol/index.js';
-import { FIXTURES_DIR, loadFlows } from '../../test/helpers/fixtures.js';
+import { historyVersion } from '../../test/helpers/fixtures.js';
 import { startTestServer } from '../../test/helpers/server.js';
 import { enrollThroughUi, ensurePwaBuilt, launchBrowser } from '../../test/pwa/browser.js';
 import { shrink } from './shrink.js';
@@ -18,15 +18,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] ?? join(here, '../../docs/screenshots'));
 mkdirSync(out, { recursive: true });
 
-function version(n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', 'Hackuarium__bioreactor-docker');
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-docker', n);
 
 const server = await startTestServer({ appDir: ensurePwaBuilt(), name: 'Plant approvals' });
 try {

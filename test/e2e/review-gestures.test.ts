@@ -13,28 +13,19 @@
  * The counts are printed (`review-gestures …`); with `COUNTERSIGN_GESTURES_OUT` set they are also
  * written there as JSON, which is how `npm run bench` reports its `review-gestures` rows.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeChanges, revOf, type Change, type Flows } from '../../protocol/index.js';
 import { reviewCards } from '../../pwa/src/cards/grouping.js';
-import { FIXTURES_DIR, loadFlows } from '../helpers/fixtures.js';
+import { historyVersion } from '../helpers/fixtures.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { enrollThroughUi, ensurePwaBuilt, type Browser } from '../pwa/browser.js';
 import { openPwaBrowser } from '../pwa/pwa-session.js';
 import { currentCard, swipe } from '../pwa/review-cards.js';
 
-function version(n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', 'Hackuarium__bioreactor-docker');
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-docker', n);
 
 let nr: RunningNodeRed;
 let receiver: PushReceiver;

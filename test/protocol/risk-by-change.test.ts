@@ -2,8 +2,6 @@
  * Risk by what changed (DESIGN 5.2), pinned on real deployments from the shared histories: each
  * rule with a change someone really made, its rating and the reason the badge shows.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   assessChange,
@@ -12,15 +10,10 @@ import {
   type Flows,
   type Risk,
 } from '../../protocol/index.js';
-import { FIXTURES_DIR, loadFlows } from '../helpers/fixtures.js';
+import { historyVersion } from '../helpers/fixtures.js';
 
 /** Version `n` (two digits) of one real history. */
-function version(repo: string, n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', repo);
-  const file = readdirSync(dir).find((f) => f.startsWith(`${n}-`));
-  if (file === undefined) throw new Error(`no version ${n} of ${repo}`);
-  return loadFlows(join(dir, file));
-}
+const version = historyVersion;
 
 /** The change `id` of the real deployment `from → to` of `repo`. */
 function realChange(repo: string, from: string, to: string, id: string): Change {

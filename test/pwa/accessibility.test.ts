@@ -4,13 +4,12 @@
  * the sketch enlarged, the summary and its confirmation), devices and history screens, in the light
  * and the dark theme: no serious or critical violation. And the cards work from the keyboard alone.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeChanges, type Flows } from '../../protocol/index.js';
-import { FIXTURES_DIR, loadFlows } from '../helpers/fixtures.js';
+import { historyVersion } from '../helpers/fixtures.js';
 import { enrollThroughUi } from './browser.js';
 import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { currentCard, nextCard } from './review-cards.js';
@@ -18,15 +17,7 @@ import { bioreactorScenario } from './scenario.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-function version(n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', 'Hackuarium__bioreactor-docker');
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-docker', n);
 
 let session: PwaSession;
 let page: Page;

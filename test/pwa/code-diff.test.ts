@@ -4,24 +4,14 @@
  * string literal is never cut), code added where there was none shown only as added, line numbers
  * of the code that will run, and a very long line collapsed around what changed.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeChanges, type Change, type Flows } from '../../protocol/index.js';
+import { computeChanges, type Change } from '../../protocol/index.js';
 import { collapsed, runsOf, tokensOf, LONG_LINE } from '../../pwa/src/cards/code-line.js';
 import { deltaRows } from '../../pwa/src/cards/delta-rows.js';
 import { lineDiff, linesOf, tokenParts } from '../../pwa/src/cards/line-diff.js';
-import { FIXTURES_DIR, historyPairs, loadFlows } from '../helpers/fixtures.js';
+import { historyVersion, historyPairs, loadFlows } from '../helpers/fixtures.js';
 
-function version(repo: string, n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', repo);
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = historyVersion;
 
 function realChange(repo: string, from: string, to: string, id: string): Change {
   return computeChanges(version(repo, from), version(repo, to)).find((c) => c.id === id)!;

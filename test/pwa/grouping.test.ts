@@ -4,10 +4,8 @@
  * exactly one card; one verdict per change in the decision map; and completeness kept — a group
  * opened shows every difference.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeChanges, type Change, type Flows } from '../../protocol/index.js';
+import { computeChanges, type Change } from '../../protocol/index.js';
 import { cardText } from '../../pwa/src/cards/card-view.js';
 import { unshownDifferences } from '../../pwa/src/cards/completeness.js';
 import {
@@ -20,19 +18,11 @@ import { reviewCards, type ReviewCard } from '../../pwa/src/cards/grouping.js';
 import { NodeIndex } from '../../pwa/src/cards/node-index.js';
 import { ReviewState } from '../../pwa/src/lib/review-state.js';
 import { differingChanges } from '../../pwa/src/lib/verify.js';
-import { FIXTURES_DIR, historyPairs, loadFlows } from '../helpers/fixtures.js';
+import { historyVersion, historyPairs, loadFlows } from '../helpers/fixtures.js';
 
 const HACKUARIUM = 'Hackuarium__bioreactor-docker';
 
-function version(repo: string, n: string): Flows {
-  const dir = join(FIXTURES_DIR, 'real-history', repo);
-  return loadFlows(
-    join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(`${n}-`))!,
-    ),
-  );
-}
+const version = historyVersion;
 
 type Group = Exclude<ReviewCard, { kind: 'single' }>;
 

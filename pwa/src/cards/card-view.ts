@@ -37,8 +37,8 @@ export type Section =
   | { kind: 'libs'; heading: string; rows: LibRowView[] }
   | { kind: 'explain'; text: string };
 
-/** A card, as shown. */
-export type CardView = {
+/** The head every card shows: what happened, to what, where, how risky and why. */
+export type CardHead = {
   id: string;
   op: string;
   kind: string;
@@ -47,9 +47,13 @@ export type CardView = {
   /** Why it is rated so, on the badge: "runs code", "sends data out"… */
   why: string;
   title: string;
+  flow: string;
+};
+
+/** A card, as shown. */
+export type CardView = CardHead & {
   /** The node's type, shown beside the flow (absent for tabs, layout and orphan credentials). */
   type?: string;
-  flow: string;
   /** Plain warnings above the body (hidden characters, whitespace-only changes). */
   warnings: string[];
   sections: Section[];

@@ -8,7 +8,7 @@
 import { assessChange } from '../../../protocol/risk.js';
 import { visibleText } from '../../../protocol/text.js';
 import type { Change, Risk } from '../lib/protocol.js';
-import { cardText, cardView, type CardView } from './card-view.js';
+import { cardText, cardView, type CardHead, type CardView } from './card-view.js';
 import { RISK_TEXT, flowText, titleOf } from './describe.js';
 import type { ReviewCard } from './grouping.js';
 import { libRows, libText } from './libs.js';
@@ -45,16 +45,7 @@ export type MemberRow = {
 };
 
 /** A group card, as shown. */
-export type GroupView = {
-  id: string;
-  op: string;
-  kind: string;
-  risk: Risk;
-  riskText: string;
-  /** Why the group is as risky as it is: the reasons of its riskiest changes. */
-  why: string;
-  title: string;
-  flow: string;
+export type GroupView = CardHead & {
   /** "42 changes: 12 high risk, 20 medium, 10 low". */
   counts: string;
   /** What matters, for a whole flow; empty for a low-risk group. */

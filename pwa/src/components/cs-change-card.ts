@@ -6,7 +6,7 @@ import type { NodeIndex } from '../cards/node-index.js';
 import type { Shown } from '../cards/shown-value.js';
 import { minimapOf, sketchAround, type Sketch, type SketchSize } from '../cards/sketch.js';
 import { alertIcon, flowIcon, lockIcon } from '../icons.js';
-import { cardChips } from '../styles/card-chips.js';
+import { cardChips, cardHead } from '../styles/card-chips.js';
 import { srOnly, warningBox } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
@@ -46,38 +46,11 @@ export class CsChangeCard extends LitElement {
   static override styles = css`
     ${srOnly}
     ${cardChips}
+    ${cardHead}
     ${warningBox}
-    :host {
-      display: block;
-      color: var(--text);
-    }
-    header {
-      padding: 2px 0 10px;
-    }
     :host([nested]) h2 {
       font-size: 17px;
       margin-top: 6px;
-    }
-    h2 {
-      font-size: 22px;
-      line-height: 1.2;
-      font-weight: 750;
-      letter-spacing: -0.01em;
-      margin: 10px 0 4px;
-      overflow-wrap: anywhere;
-    }
-    .sub {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
-      margin: 0;
-      color: var(--muted);
-      font-size: 14px;
-    }
-    .sub svg {
-      width: 16px;
-      height: 16px;
     }
     .type {
       font-family: var(--mono);
@@ -87,27 +60,12 @@ export class CsChangeCard extends LitElement {
       border-radius: 6px;
       padding: 1px 6px;
     }
-    figure {
-      margin: 16px 0 4px;
-      padding: 10px 8px;
-      border-radius: var(--radius-sm);
-      background: var(--surface-2);
-      border: 1px solid var(--border);
-    }
     figure.pending {
       height: 64px;
       display: grid;
       place-items: center;
       color: var(--faint);
       font-size: 13px;
-    }
-    h3 {
-      font-size: 13px;
-      font-weight: 700;
-      text-transform: uppercase;
-      letter-spacing: 0.05em;
-      color: var(--muted);
-      margin: 16px 0 8px;
     }
     .rows {
       display: flex;

@@ -5,7 +5,7 @@ import type { ReviewCard } from '../cards/grouping.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import { minimapOf } from '../cards/sketch.js';
 import { flowIcon } from '../icons.js';
-import { cardChips } from '../styles/card-chips.js';
+import { cardChips, cardHead } from '../styles/card-chips.js';
 import { srOnly } from '../styles/shared.js';
 import './cs-change-card.js';
 import './cs-flow-sketch.js';
@@ -45,47 +45,12 @@ export class CsGroupCard extends LitElement {
   static override styles = css`
     ${srOnly}
     ${cardChips}
-    :host {
-      display: block;
-      color: var(--text);
-    }
-    header {
-      padding: 2px 0 10px;
-    }
-    h2 {
-      font-size: 22px;
-      line-height: 1.2;
-      font-weight: 750;
-      letter-spacing: -0.01em;
-      margin: 10px 0 4px;
-      overflow-wrap: anywhere;
-    }
-    .sub {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
-      margin: 0;
-      color: var(--muted);
-      font-size: 14px;
-    }
-    .sub svg {
-      width: 16px;
-      height: 16px;
-    }
+    ${cardHead}
     .counts {
       margin: 6px 0 0;
       font-size: 14px;
       color: var(--text);
       font-weight: 600;
-    }
-    h3 {
-      font-size: 13px;
-      font-weight: 700;
-      text-transform: uppercase;
-      letter-spacing: 0.05em;
-      color: var(--muted);
-      margin: 16px 0 8px;
     }
     section.matters {
       margin-top: 6px;
@@ -97,14 +62,6 @@ export class CsGroupCard extends LitElement {
     section.matters h3 {
       color: var(--reject);
       margin-top: 10px;
-    }
-    section.matters ul {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 6px;
     }
     section.matters li {
       font-size: 14.5px;
@@ -141,14 +98,6 @@ export class CsGroupCard extends LitElement {
     summary:focus-visible {
       outline: 3px solid var(--primary);
       outline-offset: 2px;
-    }
-    ul.members {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 6px;
     }
     details {
       border-radius: 10px;
@@ -218,13 +167,6 @@ export class CsGroupCard extends LitElement {
       padding: 4px 10px 12px;
       border-top: 1px solid var(--border);
     }
-    figure {
-      margin: 16px 0 4px;
-      padding: 10px 8px;
-      border-radius: var(--radius-sm);
-      background: var(--surface-2);
-      border: 1px solid var(--border);
-    }
   `;
 
   protected override willUpdate(): void {
@@ -249,7 +191,7 @@ export class CsGroupCard extends LitElement {
 
   private renderTopic(topic: Topic) {
     return html`<h3>${topic.heading}</h3>
-      <ul>
+      <ul class="plain">
         ${topic.items.map(
           (item) =>
             html`<li><strong>${item.name}</strong><span class="detail">${item.detail}</span></li>`,
@@ -301,7 +243,7 @@ export class CsGroupCard extends LitElement {
           ${allOpen ? 'Close all' : 'Open all'}
         </button>
       </div>
-      <ul class="members" aria-labelledby="list">
+      <ul class="members plain" aria-labelledby="list">
         ${view.members.map((row) => {
           const open = this._open.has(row.id);
           const change = this.byId.get(row.id);
