@@ -83,6 +83,17 @@ function merged(segments: Segment[]): Segment[] {
 }
 
 /**
+ * `parts` with an empty mark where the other side inserted text, when nothing of its own is marked:
+ * the place a long line folds around.
+ */
+function pointed(parts: Segment[], other: Segment[]): Segment[] {
+  if (parts.some((p) => p.mark) || !other.some((p) => p.mark)) return parts;
+  const text = parts.map((p) => p.text).join('');
+  const at = other[0]?.mark ? 0 : (other[0]?.text.length ?? 0);
+  return [{ text: text.slice(0, at) }, { text: '', mark: true }, { text: text.slice(at) }];
+}
+
+/**
  * What changed between two shown lines, token by token: kept tokens unmarked, the others marked;
  * where one token replaced one token, only the characters that differ within it.
  */
@@ -98,8 +109,8 @@ export function tokenParts(before: string, after: string): [Segment[], Segment[]
     const next = steps[k + 1];
     if (step.removed && next?.added && step.value.length === 1 && next.value.length === 1) {
       const [x, y] = changedParts(step.value[0]!, next.value[0]!);
-      a.push(...x);
-      b.push(...y);
+      a.push(...pointed(x, y));
+      b.push(...pointed(y, x));
       k++;
     } else if (step.removed) {
       a.push({ text: step.value.join(''), mark: true });
