@@ -45,6 +45,58 @@ export default tseslint.config(
     },
   },
   {
+    // Layering: the server, the plugin and the PWA import protocol/ and not each other.
+    files: ['server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/plugin/**', '**/pwa/**'],
+              message: 'server/ imports protocol/, not the plugin or the PWA.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['pwa/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/plugin/**'],
+              message: 'the PWA imports protocol/, not the server or the plugin.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The plugin embeds the server in two places only: its settings and its connection.
+    files: ['plugin/**/*.ts'],
+    ignores: ['plugin/settings.ts', 'plugin/link/connect.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/pwa/**'],
+              message:
+                'the plugin imports protocol/, not the server (it embeds it only in settings.ts and link/connect.ts) or the PWA.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

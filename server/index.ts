@@ -16,6 +16,7 @@ export {
   type PushResult,
 } from './push/sender.js';
 export { LowdbStore } from './store/lowdb-store.js';
+export { PostgresStore } from './store/postgres/postgres-store.js';
 export type { Store } from './store/types.js';
 export type { ServerConfig, Context } from './context.js';
 export { CONTENT_SECURITY_POLICY } from './http/headers.js';

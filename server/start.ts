@@ -22,10 +22,11 @@ import {
 } from './push/endpoint-policy.js';
 import type { NotifierOptions } from './push/notifier.js';
 import { webPushSender, type PushSender } from './push/sender.js';
-import { loadAdminToken, loadVapidKeys } from './secrets.js';
+import { loadAdminToken, loadVapidKeys, type VapidKeys } from './secrets.js';
 import { isActive } from './store/device-rules.js';
 import { writeFileAtomic } from './store/files.js';
 import { LowdbStore } from './store/lowdb-store.js';
+import { PostgresStore, isPostgresUrl } from './store/postgres/postgres-store.js';
 import { parseRetention, type Retention } from './store/retention.js';
 import type { InvitationResponse } from '../protocol/index.js';
 
@@ -70,6 +71,12 @@ export type StartOptions = {
   testPushOrigin?: string | null;
   /** Resolves push hosts (default: the system resolver). */
   pushResolver?: HostResolver;
+  /**
+   * The store: a `postgres://` URL for PostgreSQL (several replicas may share it; each keeps only
+   * `server.json` and a copy of the shared `admin.token` in its data directory); default lowdb in
+   * the data directory.
+   */
+  store?: string;
 };
 
 /** A running approval server. */
@@ -204,11 +211,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await claimDataDir(dataDir);
-  let store: LowdbStore | null = null;
+  const storeUrl = options.store !== undefined ? parseStoreUrl(options.store) : null;
+  let store: LowdbStore | PostgresStore | null = null;
   try {
-    store = await LowdbStore.open(dataDir, clock);
-    const vapid = await loadVapidKeys(dataDir);
-    const adminToken = await loadAdminToken(dataDir);
+    let vapid: VapidKeys;
+    let adminToken: string;
+    if (storeUrl !== null) {
+      // Replicas share the database's secrets; the command line reads the token from here.
+      const shared = await PostgresStore.open(storeUrl, clock);
+      store = shared;
+      ({ vapid, adminToken } = shared.secrets);
+      await writeFileAtomic(join(dataDir, 'admin.token'), adminToken + '\n', 0o600);
+    } else {
+      store = await LowdbStore.open(dataDir, clock);
+      vapid = await loadVapidKeys(dataDir);
+      adminToken = await loadAdminToken(dataDir);
+    }
 
     const tls = options.tls ? { cert: pem(options.tls.cert), key: pem(options.tls.key) } : null;
     const main = tls ? https.createServer(tls) : http.createServer();
@@ -310,6 +328,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store?.close().catch(() => {});
     throw err;
   }
+}
+
+/** Checks a store setting: a `postgres://` URL (lowdb needs none). */
+export function parseStoreUrl(value: string): string {
+  if (!isPostgresUrl(value)) {
+    throw new CountersignError(
+      'ERR_CONFIG',
+      'store must be a postgres:// URL (without one, the store is lowdb in the data directory)',
+    );
+  }
+  return value;
 }
 
 /** Checks `trustProxy` (ERR_CONFIG naming the bad entry). */

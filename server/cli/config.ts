@@ -5,7 +5,7 @@ import { CountersignError } from '../../protocol/index.js';
 import type { Quotas } from '../context.js';
 import { parseTrustProxy } from '../http/client-address.js';
 import { parsePolicy, type Policy } from '../policy.js';
-import { parsePublicUrl } from '../start.js';
+import { parsePublicUrl, parseStoreUrl } from '../start.js';
 import { parseRetention, type Retention } from '../store/retention.js';
 
 /** What `serve` runs with. */
@@ -22,6 +22,8 @@ export type ServeConfig = {
   trustProxy: string[];
   retention: Retention;
   quotas?: Partial<Quotas>;
+  /** A `postgres://` URL; without one, lowdb in the data directory. */
+  store?: string;
 };
 
 const FILE_KEYS = new Set([
@@ -35,6 +37,7 @@ const FILE_KEYS = new Set([
   'trustProxy',
   'retention',
   'quotas',
+  'store',
 ]);
 
 function configError(message: string): CountersignError {
@@ -129,6 +132,7 @@ export type ServeFlags = {
   'trust-proxy'?: string;
   'retention-days'?: string;
   'retention-keep'?: string;
+  store?: string;
 };
 
 /** `quotas` of the config file: `{blobMiB, proposals, windowMinutes}`. */
@@ -235,6 +239,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'
     throw configError((err as Error).message);
   }
   const quotas = parseQuotas(file.quotas);
+  const storeRaw = optionalString(flags.store ?? env.COUNTERSIGN_STORE ?? file.store, 'store');
+  const store = storeRaw === undefined ? undefined : parseStoreUrl(storeRaw);
   return {
     dataDir,
     host,
@@ -243,6 +249,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, cwd = '.'
     trustProxy,
     retention,
     ...(quotas ? { quotas } : {}),
+    ...(store ? { store } : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...(cert && key ? { tls: { cert, key } } : {}),
     ...(name ? { name } : {}),

@@ -53,13 +53,17 @@ Commands other than serve talk to the running server through its loopback admin 
   serve: `Usage: countersign serve [--host H] [--port P] [--public-url URL] [--tls-cert F --tls-key F]
                         [--name NAME] [--push-subject mailto:...] [--required-approvals N]
                         [--forbid-self-approval] [--expires-in 24h] [--trust-proxy ADDR[,ADDR]]
-                        [--retention-days 90] [--retention-keep 500]
+                        [--retention-days 90] [--retention-keep 500] [--store postgres://...]
                         [--config FILE] [--data-dir DIR] [--json]
 
 Runs the approval server. Settings come from flags, then the environment (COUNTERSIGN_PORT,
-COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR, COUNTERSIGN_TRUST_PROXY), then the config file
-(<data dir>/config.json or --config), a JSON object with host, port, publicUrl, tls {cert, key}, name,
-pushSubject, policy, trustProxy, retention {days, keep}, quotas {blobMiB, proposals, windowMinutes}.
+COUNTERSIGN_PUBLIC_URL, COUNTERSIGN_DATA_DIR, COUNTERSIGN_TRUST_PROXY, COUNTERSIGN_STORE), then the
+config file (<data dir>/config.json or --config), a JSON object with host, port, publicUrl,
+tls {cert, key}, name, pushSubject, policy, trustProxy, retention {days, keep},
+quotas {blobMiB, proposals, windowMinutes}, store.
+The store is lowdb in the data directory unless --store names a PostgreSQL database
+(postgres://user@host/db); several replicas may serve one database, each with its own data directory
+(where only server.json and a copy of the shared admin.token are kept).
 Behind a reverse proxy, set --public-url to the URL phones open and --trust-proxy to the proxy's
 address, so that X-Forwarded-For names the client (only from that address).
 Decided deployments go to <data dir>/history/ (countersign history reads them); their snapshots and
@@ -171,6 +175,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     'trust-proxy': { type: 'string' },
     'retention-days': { type: 'string' },
     'retention-keep': { type: 'string' },
+    store: { type: 'string' },
   });
   if (values.help) return help(io, 'serve');
   const config = serveConfig(values as ServeFlags, io.env, io.cwd);
@@ -182,6 +187,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     trustProxy: config.trustProxy,
     retention: config.retention,
     ...(config.quotas ? { quotas: config.quotas } : {}),
+    ...(config.store ? { store: config.store } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.tls ? { tls: config.tls } : {}),
     ...(config.name ? { name: config.name } : {}),

@@ -45,15 +45,7 @@ export class BlobFiles {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    if (sha256HexSync(buffer) !== rev) {
-      throw new CountersignError(
-        'ERR_BLOB_MISMATCH',
-        `the stored blob ${rev.slice(0, 12)} no longer hashes to its rev`,
-      );
-    }
-    const bytes = new Uint8Array(new ArrayBuffer(buffer.length));
-    bytes.set(buffer);
-    return bytes;
+    return verifiedBlob(rev, buffer);
   }
 
   async delete(rev: string): Promise<boolean> {
@@ -64,4 +56,17 @@ export class BlobFiles {
   async revsOlderThan(beforeMs: number): Promise<string[]> {
     return (await namesOlderThan(this.#dir, beforeMs)).filter((name) => isSha256Hex(name));
   }
+}
+
+/** Stored bytes of `rev` as a fresh array; throws ERR_BLOB_MISMATCH when they no longer hash to it. */
+export function verifiedBlob(rev: string, buffer: Buffer): Uint8Array<ArrayBuffer> {
+  if (sha256HexSync(buffer) !== rev) {
+    throw new CountersignError(
+      'ERR_BLOB_MISMATCH',
+      `the stored blob ${rev.slice(0, 12)} no longer hashes to its rev`,
+    );
+  }
+  const bytes = new Uint8Array(new ArrayBuffer(buffer.length));
+  bytes.set(buffer);
+  return bytes;
 }

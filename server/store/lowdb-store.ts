@@ -3,10 +3,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import {
-  ApprovalError,
   CountersignError,
   DEPLOYMENT_STATES,
-  canTransition,
   type AuditEntry,
   type Change,
   type DeploymentStatus,
@@ -16,7 +14,8 @@ import { AuditFile, type NumberedDraft } from '../audit/audit-file.js';
 import type { Clock } from '../clock.js';
 import { BlobFiles } from './blob-files.js';
 import { ChangeFiles } from './change-files.js';
-import { invitedBy, isActive, usableInvitation } from './device-rules.js';
+import { decideOn, notFound, notLive, transition } from './deployment-rules.js';
+import { confirmIn, enrolUnder, isActive, revokeIn, usableInvitation } from './device-rules.js';
 import { EventCounter } from './event-counter.js';
 import { FileRefs } from './file-refs.js';
 import { writeFileAtomic } from './files.js';
@@ -26,6 +25,7 @@ import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './liv
 import { isDecided, splitRetained, type RecentDecision, type Retention } from './retention.js';
 import type {
   AuditDraft,
+  EnrolmentInput,
   AuditVerification,
   DecisionInput,
   DeploymentEvent,
@@ -89,21 +89,6 @@ class Transaction {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
-}
-
-function notFound(what: string): CountersignError {
-  return new CountersignError('ERR_NOT_FOUND', what);
-}
-
-/** Moves `d` to `to`, only along the transitions of 5.8. */
-function transition(d: DeploymentRecord, to: DeploymentStatus): void {
-  if (!canTransition(d.status, to)) {
-    throw new CountersignError(
-      'ERR_INVALID_TRANSITION',
-      `deployment ${d.id} cannot go from ${d.status} to ${to}`,
-    );
-  }
-  d.status = to;
 }
 
 /**
@@ -562,46 +547,11 @@ export class LowdbStore implements Store {
   }
 
   enrollDevice(
-    input: {
-      codeHash: string;
-      id: string;
-      jwk: DeviceRecord['jwk'];
-      name: string | null;
-      push: PushSubscriptionJson | null;
-      at: string;
-      nowMs: number;
-    },
+    input: EnrolmentInput,
     audit: (device: DeviceRecord) => AuditDraft[],
   ): Promise<DeviceRecord> {
     return this.#commit((doc, tx) => {
-      const invitation = usableInvitation(
-        doc.invitations,
-        doc.devices,
-        input.codeHash,
-        input.nowMs,
-      );
-      if (!invitation) {
-        throw new CountersignError(
-          'ERR_INVITATION_INVALID',
-          'the invitation code is unknown, used or expired',
-        );
-      }
-      if (doc.devices.some((d) => d.id === input.id)) {
-        throw new CountersignError('ERR_DEVICE_EXISTS', 'this key is already registered');
-      }
-      invitation.usedAt = input.at;
-      const device: DeviceRecord = {
-        id: input.id,
-        jwk: input.jwk,
-        owner: invitation.owner,
-        name: input.name ?? invitation.name,
-        createdAt: input.at,
-        revokedAt: null,
-        push: input.push,
-        invitedBy: invitation.by,
-        suspendedAt: null,
-        suspendedBy: null,
-      };
+      const { device } = enrolUnder(doc.invitations, doc.devices, input);
       doc.devices.push(device);
       tx.audit(...audit(clone(device)));
       return clone(device);
@@ -614,44 +564,17 @@ export class LowdbStore implements Store {
     audit: (result: RevocationResult) => AuditDraft[],
   ): Promise<RevocationResult> {
     return this.#commit((doc, tx) => {
-      const device = doc.devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) {
-        return { device: clone(device), changed: false, suspended: [] };
-      }
-      device.revokedAt = at;
-      device.push = null;
-      const suspended = invitedBy(doc.devices, id).filter((d) => d.suspendedAt === null);
-      for (const d of suspended) {
-        d.suspendedAt = at;
-        d.suspendedBy = id;
-      }
-      const result = { device: clone(device), changed: true, suspended: clone(suspended) };
-      tx.audit(...audit(result));
+      const { device, suspended, changed } = revokeIn(doc.devices, id, at);
+      const result = { device: clone(device), changed, suspended: clone(suspended) };
+      if (changed) tx.audit(...audit(result));
       return result;
     });
   }
 
   confirmDevice(id: string, by: string, audit: AuditDraft[]): Promise<DeviceRecord> {
     return this.#commit((doc, tx) => {
-      const device = doc.devices.find((d) => d.id === id);
-      if (!device) throw notFound('no such device');
-      if (device.revokedAt !== null) {
-        throw new CountersignError('ERR_DEVICE_REVOKED', 'a revoked device cannot be confirmed');
-      }
-      if (by !== 'admin') {
-        const confirmer = doc.devices.find((d) => d.id === by);
-        if (by === id || !confirmer || !isActive(confirmer)) {
-          throw new CountersignError(
-            'ERR_FORBIDDEN',
-            'a suspended device is confirmed by another active device or the command line',
-          );
-        }
-      }
-      if (device.suspendedAt === null) return clone(device);
-      device.suspendedAt = null;
-      device.suspendedBy = null;
-      tx.audit(...audit);
+      const { device, changed } = confirmIn(doc.devices, id, by);
+      if (changed) tx.audit(...audit);
       return clone(device);
     });
   }
@@ -729,58 +652,31 @@ export class LowdbStore implements Store {
   ): Promise<{ deployment: DeploymentRecord; changed: boolean }> {
     return this.#commit((doc, tx) => {
       const d = doc.deployments.find((x) => x.id === input.deploymentId);
-      if (!d) {
-        if (this.#isDecided(input.deploymentId)) {
-          throw new ApprovalError(
-            'ERR_DEPLOYMENT_NOT_PENDING',
-            `deployment ${input.deploymentId} is not pending`,
-          );
-        }
-        throw notFound(`no deployment ${input.deploymentId.slice(0, 64)}`);
-      }
+      if (!d) throw notLive(input.deploymentId, this.#isDecided(input.deploymentId));
       // The state-dependent rows of 5.4, held here where no other command interleaves.
-      const device = doc.devices.find((x) => x.id === input.deviceId);
-      if (!device) throw new ApprovalError('ERR_DEVICE_UNKNOWN', 'no such device');
-      if (device.revokedAt !== null)
-        throw new ApprovalError('ERR_DEVICE_REVOKED', 'this device has been revoked');
-      if (device.suspendedAt !== null)
-        throw new ApprovalError('ERR_DEVICE_SUSPENDED', 'this device is suspended');
       const key = jtiKey(input.jti);
       const used = doc.approvalJtis[key];
-      if (used !== undefined && used >= Math.floor(input.nowMs / 1000)) {
-        throw new ApprovalError('ERR_APPROVAL_REPLAY', 'this approval jti has been used before');
-      }
-      if (d.status !== 'pending' || Date.parse(d.expiresAt) <= input.nowMs) {
-        throw new ApprovalError('ERR_DEPLOYMENT_NOT_PENDING', `deployment ${d.id} is not pending`);
-      }
-      if (d.approvals.some((a) => a.device === input.deviceId)) {
-        throw new ApprovalError(
-          'ERR_APPROVAL_DUPLICATE',
-          'this device has already decided this deployment',
-        );
-      }
-      const next: DeploymentRecord = clone(d);
-      next.approvals.push({
-        device: input.deviceId,
-        verdict: input.verdict,
-        at: input.at,
-        jws: input.jws,
-        changes: input.changes,
-      });
-      const deciders = new Map<string, DeviceRecord>();
-      for (const a of next.approvals) {
-        const x = doc.devices.find((y) => y.id === a.device);
-        if (x) deciders.set(x.id, clone(x));
-      }
-      const status = input.settle(next, deciders);
-      if (status !== d.status) transition(next, status);
+      const device = doc.devices.find((x) => x.id === input.deviceId) ?? null;
+      const { next, changed } = decideOn(
+        d,
+        device,
+        used !== undefined && used >= Math.floor(input.nowMs / 1000),
+        input,
+        (n) => {
+          const deciders = new Map<string, DeviceRecord>();
+          for (const a of n.approvals) {
+            const x = doc.devices.find((y) => y.id === a.device);
+            if (x) deciders.set(x.id, clone(x));
+          }
+          return deciders;
+        },
+      );
       // Nothing above changed the document; from here on nothing throws.
       doc.approvalJtis[key] = input.jtiUntil;
       d.approvals = next.approvals;
-      const changed = next.status !== d.status;
       if (changed) {
         d.status = next.status;
-        d.decidedAt = input.at;
+        d.decidedAt = next.decidedAt;
       }
       tx.audit(...audit);
       if (changed && isDecided(d.status)) this.#decided(doc, tx, d);

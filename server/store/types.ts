@@ -135,6 +135,17 @@ export type RevocationResult = {
   suspended: DeviceRecord[];
 };
 
+/** The enrolment command's input: the invitation's code hash and the new device. */
+export type EnrolmentInput = {
+  codeHash: string;
+  id: string;
+  jwk: DeviceJwk;
+  name: string | null;
+  push: PushSubscriptionJson | null;
+  at: string;
+  nowMs: number;
+};
+
 /** The decision command's input: an approval that passed the checks of 5.4 against a recent read. */
 export type DecisionInput = {
   deploymentId: string;
@@ -212,15 +223,7 @@ export interface Store {
    * and registers the device under it (ERR_DEVICE_EXISTS when the key is registered).
    */
   enrollDevice(
-    input: {
-      codeHash: string;
-      id: string;
-      jwk: DeviceJwk;
-      name: string | null;
-      push: PushSubscriptionJson | null;
-      at: string;
-      nowMs: number;
-    },
+    input: EnrolmentInput,
     audit: (device: DeviceRecord) => AuditDraft[],
   ): Promise<DeviceRecord>;
   /** Revokes a device and suspends every active device it invited, and theirs (5.5). */

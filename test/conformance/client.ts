@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import { silentLog, startServer, type RunningServer } from '../../server/index.js';
+import { testStoreFor } from '../helpers/test-store.js';
 
 export const API = '/api/v1';
 
@@ -407,8 +408,10 @@ export async function startTarget(
 ): Promise<Target> {
   const dataDir =
     options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-conformance-'));
+  const store = await testStoreFor(dataDir);
   const server = await startServer({
     dataDir,
+    ...(store ? { store } : {}),
     port: options.port ?? 0,
     appDir: null,
     log: silentLog,

@@ -21,6 +21,7 @@ import {
   type Plugin,
   type Target,
 } from './client.js';
+import { storedText } from '../helpers/stored.js';
 import { expectError } from './expect-error.js';
 
 const PUBLIC = 'https://approvals.example.com';
@@ -133,7 +134,7 @@ describe('header extensions and keys', () => {
     expect(reply.status).toBeGreaterThanOrEqual(400);
     expect(reply.status).toBeLessThan(500);
     expect(reply.body.code).toMatch(/^ERR_/);
-    const stored = fs.readFileSync(path.join(t.dataDir, 'countersign.json'), 'utf8');
+    const stored = await storedText(t.dataDir);
     expect(stored).not.toContain(withD.d);
     const p384 = { kty: 'EC', crv: 'P-384', x: 'AAAA', y: 'AAAA' };
     const { code: code2 } = await t.server.invite({ owner: 'x', name: 'phone' });

@@ -3,8 +3,6 @@
  * bearer tokens, blobs (re-hashed on write and read), proposals, superseding, expiry, outcomes,
  * the event stream, the JWKS and the audit log.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +21,7 @@ import {
   type Plugin,
   type Target,
 } from './client.js';
+import { overwriteBlob, storedBlob } from '../helpers/stored.js';
 import { expectError } from './expect-error.js';
 
 // `canonicalize` is CommonJS whose declaration claims an ES default export.
@@ -163,17 +162,20 @@ describe('blobs', () => {
 
   it('re-hashes a stored blob on read: one changed on disk is ERR_BLOB_MISMATCH, never the bytes', async () => {
     const d = await propose();
-    const file = path.join(t.dataDir, 'blobs', `${d.target}.json`);
-    expect(fs.existsSync(file)).toBe(true);
-    const original = fs.readFileSync(file);
-    fs.writeFileSync(file, original.toString().replace('t' + round, 'tampered'));
+    const original = await storedBlob(t.dataDir, d.target);
+    expect(original).not.toBeNull();
+    await overwriteBlob(
+      t.dataDir,
+      d.target,
+      Buffer.from(original!.toString().replace('t' + round, 'tampered')),
+    );
     try {
       const byDevice = await alice.request(t, 'GET', `/blobs/${d.target}`);
       expectError(byDevice, 422, 'ERR_BLOB_MISMATCH');
       expect(byDevice.text).not.toContain('tampered');
       expectError(await line1.request('GET', `/blobs/${d.target}`), 422, 'ERR_BLOB_MISMATCH');
     } finally {
-      fs.writeFileSync(file, original);
+      await overwriteBlob(t.dataDir, d.target, original!);
     }
     expect((await alice.request(t, 'GET', `/blobs/${d.target}`)).status).toBe(200);
   });

@@ -40,6 +40,7 @@ import {
 } from '../../server/index.js';
 import type { Context } from '../../server/context.js';
 import { TestDevice } from './device.js';
+import { testStoreFor } from './test-store.js';
 
 /** A clock tests move by hand. Starts at the real now unless told otherwise. */
 export class TestClock implements Clock {
@@ -132,8 +133,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'countersign-server-'));
   let running: RunningServer;
   try {
+    const store = await testStoreFor(dataDir);
     running = await startServer({
       dataDir,
+      ...(store ? { store } : {}),
       port: options.port ?? 0,
       log: options.log ?? silentLog,
       appDir: options.appDir ?? null,

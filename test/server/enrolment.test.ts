@@ -1,6 +1,4 @@
 /** Enrolment (DESIGN 5.5), invitations, the device list, revocation and push subscriptions. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_PREFIX,
@@ -11,6 +9,7 @@ import {
   type DeviceView,
 } from '../../protocol/index.js';
 import { TestDevice } from '../helpers/device.js';
+import { storedText } from '../helpers/stored.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -74,7 +73,7 @@ describe('5.5 enrolment', () => {
   });
   it('keeps only the SHA-256 of an invitation code', async () => {
     const { code } = await server.invite({ owner: 'zoe', name: 'tablet' });
-    const text = readFileSync(join(server.dataDir, 'countersign.json'), 'utf8');
+    const text = await storedText(server.dataDir);
     expect(text).not.toContain(code);
     expect(text).toContain('zoe');
   });

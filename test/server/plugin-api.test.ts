@@ -1,7 +1,5 @@
 /** The plugin-facing API of DESIGN 5.7: blobs, proposals, the event stream, outcomes, keys and drift. */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_PREFIX,
@@ -12,6 +10,7 @@ import {
 } from '../../protocol/index.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { overwriteBlob } from '../helpers/stored.js';
 import type { TestDevice } from '../helpers/device.js';
 
 const clock = new TestClock(Date.UTC(2026, 10, 27, 12, 0, 0));
@@ -130,7 +129,7 @@ describe('blobs', () => {
   it('answers a blob edited on disk with ERR_BLOB_MISMATCH, never the bytes', async () => {
     const token = await instance();
     const rev = await server.uploadBlob(token, target.slice(2));
-    writeFileSync(join(server.dataDir, 'blobs', `${rev}.json`), '[]');
+    await overwriteBlob(server.dataDir, rev, Buffer.from('[]'));
     const res = await alice.call(server.url, 'GET', `${API_PREFIX}/blobs/${rev}`);
     expect(res.body).toMatchObject({ code: 'ERR_BLOB_MISMATCH' });
   });

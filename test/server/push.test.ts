@@ -1,5 +1,5 @@
 /** Web Push (DESIGN 5.6) through the real web-push sender to a local receiver that checks VAPID and decrypts. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_PREFIX, type DeviceView, type Flows } from '../../protocol/index.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
@@ -175,7 +175,8 @@ describe('5.6 delivery failures', () => {
       const { token } = await server.addInstance('hang');
       const proposal = await server.propose(token, base, target);
       expect(proposal.status).toBe('pending');
-      expect(calls).toBe(1);
+      // Answered while the push hangs (it starts right after the answer, after a store read).
+      await vi.waitFor(() => expect(calls).toBe(1), { timeout: 10_000 });
     } finally {
       // The hanging delivery never settles; close gives it a bounded wait.
       await server.close();

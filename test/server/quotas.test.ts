@@ -3,8 +3,6 @@
  * a size limit per blob, and a rate limit on proposals (and blob uploads) per instance, each with a
  * clear error, and nothing kept of what was refused.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_PREFIX,
@@ -15,6 +13,7 @@ import {
 } from '../../protocol/index.js';
 import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
 import { TestClock, startTestServer, type TestServer } from '../helpers/server.js';
+import { storedBlob } from '../helpers/stored.js';
 
 let server: TestServer;
 let clock: TestClock;
@@ -51,7 +50,7 @@ describe('quotas', () => {
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe('ERR_BODY_TOO_LARGE');
     expect(body.message).toContain('at most 64 KiB');
-    expect(readdirSync(join(server.dataDir, 'blobs'))).not.toContain(`${rev}.json`);
+    expect(await storedBlob(server.dataDir, rev)).toBeNull();
   });
 
   it('limits proposals per instance with 429 and a clear message; other instances and a later window go on', async () => {
