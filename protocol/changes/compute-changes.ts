@@ -1,12 +1,12 @@
 import { canonicalJson } from '../canonical.js';
 import type { CredentialFields } from '../credentials.js';
 import type { FlowNode, Flows } from '../flows.js';
-import { riskOfChange } from '../risk.js';
+import { assessChange } from '../risk.js';
 import { deepEqual } from './deep-equal.js';
 import { diffEdges, edgesOf, edgeViewOf, sortEdges } from './edges.js';
 import { diffValues } from './json-delta.js';
 import { behaviourOf, layoutOf } from './properties.js';
-import type { Change, ChangeKind, Edge, FlowRef } from './types.js';
+import type { Change, ChangeKind, FlowRef } from './types.js';
 
 /** The group key of changes outside any tab or subflow. */
 const GLOBAL = '\u0000global';
@@ -149,18 +149,16 @@ export function computeChanges(
 
     if (old === undefined) {
       const edges = sortEdges(edgesOf(node));
-      const after = behaviourOf(node);
       push(
         node,
-        {
+        rated({
           id: `${kind}:${id}`,
           kind,
           op: 'added',
           ...common,
-          after,
+          after: behaviourOf(node),
           ...(edges.length > 0 ? { edges: { added: edges, removed: [] } } : {}),
-          risk: riskOfChange(kind, node.type, [id, after, idsOf(edges)]),
-        },
+        }),
         'nodes',
       );
     } else {
@@ -178,9 +176,11 @@ export function computeChanges(
         const edgesChanged = edges.added.length > 0 || edges.removed.length > 0;
         if (behaviourChanged || copiesDiffer) {
           const delta = diffValues(oldBehaviour, newBehaviour);
+          // Copies of one id that differ, with no delta, are rated high: which one runs depends
+          // on array order. Otherwise the rating reads what the card shows: the delta and the name.
           push(
             node,
-            {
+            rated({
               id: `${kind}:${id}`,
               kind,
               op: 'changed',
@@ -188,27 +188,14 @@ export function computeChanges(
               before: oldBehaviour,
               after: newBehaviour,
               ...(delta !== undefined ? { delta } : {}),
-              // Copies of one id that differ are ambiguous: which one runs depends on array order.
-              // The card shows the changed paths (the delta) and the node's name, nothing else.
-              risk:
-                copiesDiffer && !behaviourChanged
-                  ? 'high'
-                  : riskOfChange(kind, node.type, [common.node, delta]),
-            },
+            }),
             'nodes',
           );
         }
         if (edgesChanged) {
           push(
             node,
-            {
-              id: `wiring:${id}`,
-              kind: 'wiring',
-              op: 'changed',
-              ...common,
-              edges,
-              risk: riskOfChange('wiring', node.type, [id, idsOf(edges.added, edges.removed)]),
-            },
+            rated({ id: `wiring:${id}`, kind: 'wiring', op: 'changed', ...common, edges }),
             'nodes',
           );
         }
@@ -239,19 +226,17 @@ export function computeChanges(
     const id = node.id;
     const kind = kindOf(node);
     const edges = sortEdges(edgesOf(node));
-    const props = behaviourOf(node);
     push(
       node,
-      {
+      rated({
         id: `${kind}:${id}`,
         kind,
         op: 'removed',
         flow: flowOf(node),
         node: nodeRef(node),
-        before: props,
+        before: behaviourOf(node),
         ...(edges.length > 0 ? { edges: { added: [], removed: edges } } : {}),
-        risk: riskOfChange(kind, node.type, [id, props, idsOf(edges)]),
-      },
+      }),
       'removed',
     );
   }
@@ -273,19 +258,18 @@ function credentialsChange(
   fields: string[],
   common: { flow: FlowRef | null; node?: { id: string; type: string; name?: string } },
 ): Change {
-  return {
+  return rated({
     id: `credentials:${id}`,
     kind: 'credentials',
     op,
     ...common,
     fields: [...new Set(fields)].sort(),
-    risk: riskOfChange('credentials', common.node?.type ?? 'credentials', [id, fields]),
-  };
+  });
 }
 
-/** The node ids at both ends of some edges (a card names them). */
-function idsOf(...lists: Edge[][]): string[] {
-  return lists.flatMap((edges) => edges.flatMap((e) => [e.from, e.to]));
+/** A change with its risk (5.2), rated by what it changed. */
+function rated(change: Omit<Change, 'risk'>): Change {
+  return { ...change, risk: assessChange(change).risk };
 }
 
 /** Target tabs, target subflows, global config, then containers only the base had, then the rest. */

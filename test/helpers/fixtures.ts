@@ -52,6 +52,14 @@ export function historyPairs(): Array<[string, string, string]> {
   return pairs;
 }
 
+/** Version `n` (its two-digit prefix, `'04'`) of one real history, `repo` its folder. */
+export function historyVersion(repo: string, n: string): Flows {
+  const dir = join(FIXTURES_DIR, 'real-history', repo);
+  const file = readdirSync(dir).find((f) => f.startsWith(`${n}-`));
+  if (file === undefined) throw new Error(`no version ${n} of ${repo}`);
+  return loadFlows(join(dir, file));
+}
+
 /** Node-RED's own example flows: `[name, path]`. */
 export function exampleFiles(): Array<[string, string]> {
   const dir = join(FIXTURES_DIR, 'node-red-examples');

@@ -181,7 +181,7 @@ describe('subflows and config nodes', () => {
     expect(riskOfType('api-call-service')).toBe('high');
     expect(riskOfType('function')).toBe('high');
     expect(riskOfType('exec')).toBe('high');
-    expect(riskOfType('debug')).toBe('medium');
+    expect(riskOfType('debug')).toBe('low');
     expect(riskOfType('comment')).toBe('low');
     expect(riskOf('layout', 'function')).toBe('low');
     expect(riskOf('wiring', 'comment')).toBe('medium');

@@ -59,7 +59,8 @@ describe('text as JavaScript reads it', () => {
     const removed = lines.find((l) => l.op === '-')!;
     const added = lines.find((l) => l.op === '+')!;
     expect(added.parts).toEqual([{ text: 'let a = 1' }, { text: '2', mark: true }, { text: ';' }]);
-    expect(removed.parts).toEqual([{ text: 'let a = 1' }, { text: ';' }]);
+    // The removed side marks the place, empty, where the other side inserted.
+    expect(removed.parts).toEqual([{ text: 'let a = 1' }, { text: '', mark: true }, { text: ';' }]);
     const hidden = lineDiff('x\u202Dy', 'x\u202Ey').find((l) => l.op === '+')!;
     expect(hidden.parts).toEqual([{ text: 'x' }, { text: '⟨U+202E⟩', mark: true }, { text: 'y' }]);
   });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
+  assessChange,
   computeChanges,
   type Change,
   type CredentialFields,
@@ -63,9 +64,12 @@ function nameIn(base: Flows, target: Flows, changes: Change[], id: string): stri
   return type === undefined ? short : `${type} ${short}`;
 }
 
-/** Lines as JavaScript splits them, a trailing newline making an empty last line (DESIGN 5.2). */
+/**
+ * Lines as JavaScript splits them, a trailing newline making an empty last line (DESIGN 5.2); an
+ * empty string has none, so code added where there was none is only added lines.
+ */
 function split(text: string): string[] {
-  return text.split(/\r\n|[\n\r\u2028\u2029]/);
+  return text === '' ? [] : text.split(/\r\n|[\n\r\u2028\u2029]/);
 }
 
 /** Lines added and removed by a minimal line edit: from the longest common subsequence. */
@@ -106,7 +110,10 @@ function expectCard(
             : 'CHANGED'
           : OP[change.op];
   expect(card.chips[0]?.toUpperCase()).toBe(op);
-  expect(card.risk.toLowerCase()).toBe(`${change.risk} risk`);
+  // The badge says why (5.2): the reasons of the one risk module.
+  expect(card.risk.toLowerCase()).toBe(
+    `${change.risk} risk · ${assessChange(change).reasons.join(', ')}`.toLowerCase(),
+  );
   if (change.kind === 'layout') {
     expect(card.title).toBe(
       `${change.nodes!.length} ${change.nodes!.length === 1 ? 'node' : 'nodes'} moved`,

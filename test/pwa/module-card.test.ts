@@ -43,16 +43,20 @@ afterAll(async () => {
 async function cardText(): Promise<string> {
   return page.locator('cs-review .card').evaluate((card) => {
     let out = '';
+    // Text as a person reads it: blocks apart, inline runs (a line of code cut into tokens) joined.
     const walk = (n: Node): void => {
       if (n.nodeType === Node.TEXT_NODE) {
         const parent = n.parentElement;
         if (parent && parent.checkVisibility() && !parent.closest('.sr-only'))
-          out += `${n.textContent ?? ''} `;
+          out += n.textContent ?? '';
         return;
       }
       const el = n as Element;
+      const apart = el instanceof Element && !getComputedStyle(el).display.startsWith('inline');
+      if (apart) out += ' ';
       if (el.shadowRoot) walk(el.shadowRoot);
       n.childNodes.forEach(walk);
+      if (apart) out += ' ';
     };
     walk(card);
     return out.replace(/\s+/g, ' ').trim();

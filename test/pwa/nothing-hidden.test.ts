@@ -77,7 +77,7 @@ describe('text as JavaScript reads it, in the real app', { timeout: 120_000 }, (
       );
       expect(card.added, JSON.stringify(card)).toContain(`// note${escape}`);
       expect(card.added).toContain('msg.payload = "pwned";');
-      expect(card.risk).toBe('High risk');
+      expect(card.risk).toBe('High risk · hidden characters, runs code');
       expect(card.text).toContain(HIDDEN_WARNING);
     });
   }
@@ -88,7 +88,7 @@ describe('text as JavaScript reads it, in the real app', { timeout: 120_000 }, (
     );
     expect(card.added).toContain('return msg; // ⟨U+202E⟩;)(tixe.ssecorp');
     expect(card.text).not.toMatch(/\u202E/);
-    expect(card.risk).toBe('High risk');
+    expect(card.risk).toBe('High risk · hidden characters, runs code');
     expect(card.text).toContain(HIDDEN_WARNING);
   });
 
@@ -103,7 +103,7 @@ describe('text as JavaScript reads it, in the real app', { timeout: 120_000 }, (
     expect(card.title).toBe('format⟨U+200B⟩DbEntry');
     expect(card.text).toContain('"formatDbEntry"');
     expect(card.text).toContain('"format⟨U+200B⟩DbEntry"');
-    expect(card.risk).toBe('High risk');
+    expect(card.risk).toBe('High risk · hidden characters');
     expect(card.text).toContain(HIDDEN_WARNING);
   });
 
@@ -127,9 +127,21 @@ describe('text as JavaScript reads it, in the real app', { timeout: 120_000 }, (
         n.info = `${long.slice(0, -1)}z`;
       }, base),
     );
-    expect(card.removed).toEqual([long]);
-    expect(card.added).toEqual([`${long.slice(0, -1)}z`]);
+    // Collapsed around the change: the end of each line, marked, the rest behind a fold.
     expect(card.marks).toEqual(['y', 'z']);
+    expect(card.removed).toHaveLength(1);
+    expect(card.removed[0]).toMatch(/⋯ 19,\d{3} more\s*1; x = 1; .*x = 1; y$/s);
+    expect(card.added[0]).toMatch(/⋯ 19,\d{3} more\s*1; x = 1; .*x = 1; z$/s);
+    // One tap on each fold shows the whole line.
+    const folds = page.locator('cs-review cs-line-diff button.more');
+    expect(await folds.count()).toBe(2);
+    for (let left = 2; left > 0; left--) {
+      await folds.first().click();
+      await expect.poll(() => folds.count()).toBe(left - 1);
+    }
+    const open = await readCard(page);
+    expect(open.removed).toEqual([long]);
+    expect(open.added).toEqual([`${long.slice(0, -1)}z`]);
   });
 
   it("shows a node's d (disabled) flag as a property change", async () => {

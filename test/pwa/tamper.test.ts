@@ -202,6 +202,30 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
     expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
   });
 
+  it('refuses when the server rates code low to hide it in a group card', async () => {
+    const { id, token } = await propose('line-6');
+    const file = changesFileOf(id);
+    const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{
+      id: string;
+      risk: string;
+      flow: { id: string } | null;
+    }>;
+    // The function edit and the rewiring beside it, both rated low: the phone would group them.
+    const lowered = ['node:f23c470d.dad1f8', 'wiring:f23c470d.dad1f8'];
+    for (const c of changes) if (lowered.includes(c.id)) c.risk = 'low';
+    writeFileSync(file, JSON.stringify(changes));
+
+    await page.goto(`${server.url}/#/review/${id}`);
+    await page.locator('cs-review .verified.failed').waitFor();
+    expect(await page.locator('cs-review .card').getAttribute('data-change-id')).toMatch(
+      /^group:low:/,
+    );
+    const { alert, signDisabled } = await reviewAll(id);
+    expect(alert).toContain('list of changes differs from the snapshots in 2 places');
+    expect(signDisabled).toBe(true);
+    expect(await statusOf(token, id)).toMatchObject({ status: 'pending', approvals: [] });
+  });
+
   it('still lets the reviewer reject a deployment it cannot verify', async () => {
     const { id, token } = await propose('line-4');
     const file = changesFileOf(id);

@@ -9,6 +9,7 @@ import { deltaRows, propertyRows, type PropertyRow } from './delta-rows.js';
 import { RISK_TEXT, edgeText, flowText, kindWord, opWord, titleOf } from './describe.js';
 import { libRows, libText } from './libs.js';
 import type { NodeIndex } from './node-index.js';
+import { assessChange } from '../../../protocol/risk.js';
 import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 
 /** One connection as shown: the names at both ends and the port. */
@@ -36,17 +37,23 @@ export type Section =
   | { kind: 'libs'; heading: string; rows: LibRowView[] }
   | { kind: 'explain'; text: string };
 
-/** A card, as shown. */
-export type CardView = {
+/** The head every card shows: what happened, to what, where, how risky and why. */
+export type CardHead = {
   id: string;
   op: string;
   kind: string;
   risk: Risk;
   riskText: string;
+  /** Why it is rated so, on the badge: "runs code", "sends data out"… */
+  why: string;
   title: string;
+  flow: string;
+};
+
+/** A card, as shown. */
+export type CardView = CardHead & {
   /** The node's type, shown beside the flow (absent for tabs, layout and orphan credentials). */
   type?: string;
-  flow: string;
   /** Plain warnings above the body (hidden characters, whitespace-only changes). */
   warnings: string[];
   sections: Section[];
@@ -187,6 +194,7 @@ export function cardView(change: Change, index: NodeIndex): CardView {
     kind: kindWord(change),
     risk: change.risk,
     riskText: RISK_TEXT[change.risk],
+    why: assessChange(change).reasons.join(', '),
     title: titleOf(change, index),
     ...(type !== undefined && change.kind !== 'flow' ? { type: visibleText(type) } : {}),
     flow: flowText(change),
@@ -218,7 +226,7 @@ function rowText(row: PropertyRow): string[] {
 
 /** Everything a card shows, as lines of text, in the order it shows them. */
 export function cardText(view: CardView): string {
-  const out: string[] = [view.op, view.kind, view.riskText, view.title];
+  const out: string[] = [view.op, view.kind, `${view.riskText} · ${view.why}`, view.title];
   if (view.type !== undefined) out.push(view.type);
   out.push(view.flow, ...view.warnings);
   for (const section of view.sections) {

@@ -16,6 +16,8 @@ import {
 } from '../../../protocol/index.js';
 import { cardView, type CardView } from './card-view.js';
 import type { PropertyRow } from './delta-rows.js';
+import { memberViews } from './group-view.js';
+import { reviewCards } from './grouping.js';
 import { NodeIndex } from './node-index.js';
 
 /** Something that differs and no card shows: which node, and what. */
@@ -219,12 +221,21 @@ export function unshownDifferences(
   credentials: CredentialFields = {},
 ): Unshown[] {
   const index = new NodeIndex(changes, base, target);
+  const byId = new Map(changes.map((c) => [c.id, c]));
   const cards = new Map<string, Card[]>();
-  for (const change of changes) {
-    const card = { change, view: cardView(change, index) };
-    const ids =
-      change.kind === 'layout' ? (change.nodes ?? []) : change.node ? [change.node.id] : [];
-    for (const id of ids) cards.set(id, [...(cards.get(id) ?? []), card]);
+  // The deck's cards: a group shows each change it holds as that change's full card, opened.
+  for (const deckCard of reviewCards(changes)) {
+    const views =
+      deckCard.kind === 'single'
+        ? [cardView(byId.get(deckCard.id)!, index)]
+        : memberViews(deckCard, byId, index);
+    for (const view of views) {
+      const change = byId.get(view.id)!;
+      const card = { change, view };
+      const ids =
+        change.kind === 'layout' ? (change.nodes ?? []) : change.node ? [change.node.id] : [];
+      for (const id of ids) cards.set(id, [...(cards.get(id) ?? []), card]);
+    }
   }
   const before = indexOf(base);
   const after = indexOf(target);

@@ -1,10 +1,13 @@
 /**
- * A unified line diff for function code and other long strings: Myers' O(ND) algorithm over lines,
+ * A unified line diff for function code and other long strings: jsdiff's Myers diff over lines,
  * then hunks with a little context, long unchanged stretches folded. Lines are split where
  * JavaScript ends a line and shown with hidden characters escaped (DESIGN 5.2, Text display); in a
- * changed line, the characters that changed are marked.
+ * changed line, the tokens that changed are marked, down to the characters when one token replaced
+ * another (`toLocaleTimeString` → `toTimeString` marks `Locale`).
  */
+import { diffArrays } from 'diff';
 import { splitLines, visibleLine } from '../../../protocol/text.js';
+import { tokensOf } from './code-line.js';
 import { changedParts, commonEnds, type Segment } from './inline-diff.js';
 
 /** One line of a diff: kept, added or removed, with its line numbers. */
@@ -26,21 +29,27 @@ export type DiffPart = { lines: DiffLine[] } | { fold: number };
 /**
  * The lines of a string as shown: split at every line terminator JavaScript recognises, each
  * made visible (a terminator other than LF shows at the end of its line). A trailing newline makes
- * an empty last line, so that adding or removing one is a visible difference.
+ * an empty last line, so that adding or removing one is a visible difference. An empty string has
+ * no lines: code added where there was none is all added, with no empty line taken away.
  */
 export function linesOf(text: string): string[] {
-  return splitLines(text).map(visibleLine);
+  return text === '' ? [] : splitLines(text).map(visibleLine);
 }
 
-/** The edit script turning `a` into `b`, line by line (shortest, Myers 1986). */
+/** Edits beyond which a diff is a rewrite: every old line removed, every new one added. */
+const MAX_EDITS = 4000;
+
+/** The edit script turning `a` into `b`, line by line. */
 export function lineDiff(before: string, after: string): DiffLine[] {
   const a = linesOf(before);
   const b = linesOf(after);
-  // Trim the common head and tail: most edits to code are local, and it keeps D small.
+  // Trim the common head and tail: most edits to code are local, and it keeps the search small.
   const { head, tail } = commonEnds(a, b);
-  const middle = myers(a.slice(head, a.length - tail), b.slice(head, b.length - tail)) ?? [
-    ...a.slice(head, a.length - tail).map((text) => ({ op: '-' as const, text })),
-    ...b.slice(head, b.length - tail).map((text) => ({ op: '+' as const, text })),
+  const midA = a.slice(head, a.length - tail);
+  const midB = b.slice(head, b.length - tail);
+  const middle = diffArrays(midA, midB, { maxEditLength: MAX_EDITS }) ?? [
+    { value: midA, removed: true, added: false, count: midA.length },
+    { value: midB, removed: false, added: true, count: midB.length },
   ];
   const out: DiffLine[] = [];
   let i = 0;
@@ -50,18 +59,77 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   };
   for (let k = 0; k < head; k++) keep(a[k]!);
   for (const step of middle) {
-    if (step.op === ' ') keep(step.text);
-    else if (step.op === '-') out.push({ op: '-', text: step.text, old: ++i });
-    else out.push({ op: '+', text: step.text, new: ++j });
+    for (const text of step.value) {
+      if (step.removed) out.push({ op: '-', text, old: ++i });
+      else if (step.added) out.push({ op: '+', text, new: ++j });
+      else keep(text);
+    }
   }
   for (let k = a.length - tail; k < a.length; k++) keep(a[k]!);
   return markChangedLines(out);
 }
 
+/** Joins neighbouring segments of the same kind. */
+function merged(segments: Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of segments) {
+    // An empty mark stands where the other side inserted text: a long line folds around it.
+    if (s.text === '' && !s.mark) continue;
+    const last = out.at(-1);
+    if (last !== undefined && !!last.mark === !!s.mark) last.text += s.text;
+    else out.push(s.mark ? { text: s.text, mark: true } : { text: s.text });
+  }
+  return out;
+}
+
+/**
+ * `parts` with an empty mark where the other side inserted text, when nothing of its own is marked:
+ * the place a long line folds around.
+ */
+function pointed(parts: Segment[], other: Segment[]): Segment[] {
+  if (parts.some((p) => p.mark) || !other.some((p) => p.mark)) return parts;
+  const text = parts.map((p) => p.text).join('');
+  const at = other[0]?.mark ? 0 : (other[0]?.text.length ?? 0);
+  return [{ text: text.slice(0, at) }, { text: '', mark: true }, { text: text.slice(at) }];
+}
+
+/**
+ * What changed between two shown lines, token by token: kept tokens unmarked, the others marked;
+ * where one token replaced one token, only the characters that differ within it.
+ */
+export function tokenParts(before: string, after: string): [Segment[], Segment[]] {
+  const steps = diffArrays(
+    tokensOf(before).map((t) => t.text),
+    tokensOf(after).map((t) => t.text),
+  );
+  const a: Segment[] = [];
+  const b: Segment[] = [];
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k]!;
+    const next = steps[k + 1];
+    if (step.removed && next?.added && step.value.length === 1 && next.value.length === 1) {
+      const [x, y] = changedParts(step.value[0]!, next.value[0]!);
+      a.push(...pointed(x, y));
+      b.push(...pointed(y, x));
+      k++;
+    } else if (step.removed) {
+      a.push({ text: step.value.join(''), mark: true });
+      b.push({ text: '', mark: true });
+    } else if (step.added) {
+      b.push({ text: step.value.join(''), mark: true });
+      a.push({ text: '', mark: true });
+    } else {
+      a.push({ text: step.value.join('') });
+      b.push({ text: step.value.join('') });
+    }
+  }
+  return [merged(a), merged(b)];
+}
+
 /**
  * Pairs the removed and added lines of each run of changes (the first removed with the first added,
- * and so on) and marks the characters that differ between the two, so a one-character edit in a
- * long line shows where it is.
+ * and so on) and marks what differs between the two, so a one-word edit in a long line shows where
+ * it is.
  */
 function markChangedLines(lines: DiffLine[]): DiffLine[] {
   let i = 0;
@@ -76,7 +144,7 @@ function markChangedLines(lines: DiffLine[]): DiffLine[] {
       (lines[i]!.op === '-' ? removed : added).push(lines[i]!);
     }
     for (let k = 0; k < Math.min(removed.length, added.length); k++) {
-      const [before, after] = changedParts(removed[k]!.text, added[k]!.text);
+      const [before, after] = tokenParts(removed[k]!.text, added[k]!.text);
       removed[k]!.parts = before;
       added[k]!.parts = after;
     }
@@ -89,63 +157,6 @@ export function oneSidedLines(text: string, op: '+' | '-'): DiffLine[] {
   return linesOf(text).map((line, i) =>
     op === '+' ? { op, text: line, new: i + 1 } : { op, text: line, old: i + 1 },
   );
-}
-
-/** Cells of trace kept before giving up on a shortest script (a rewrite, not an edit). */
-const TRACE_LIMIT = 4_000_000;
-
-function myers(a: string[], b: string[]): Array<{ op: ' ' | '+' | '-'; text: string }> | null {
-  const n = a.length;
-  const m = b.length;
-  const max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    if ((d + 1) * v.length > TRACE_LIMIT) return null;
-    trace.push(v.slice());
-    for (let k = -d; k <= d; k += 2) {
-      let x =
-        k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!)
-          ? v[offset + k + 1]!
-          : v[offset + k - 1]! + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
-        x++;
-        y++;
-      }
-      v[offset + k] = x;
-      if (x >= n && y >= m) {
-        found = true;
-        break;
-      }
-    }
-  }
-  // Walk the trace back from (n, m) to (0, 0).
-  const steps: Array<{ op: ' ' | '+' | '-'; text: string }> = [];
-  let x = n;
-  let y = m;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d]!;
-    const k = x - y;
-    const prevK =
-      k === -d || (k !== d && vd[offset + k - 1]! < vd[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : vd[offset + prevK]!;
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) {
-      steps.push({ op: ' ', text: a[x - 1]! });
-      x--;
-      y--;
-    }
-    if (d > 0) {
-      if (x === prevX) steps.push({ op: '+', text: b[y - 1]! });
-      else steps.push({ op: '-', text: a[x - 1]! });
-    }
-    x = prevX;
-    y = prevY;
-  }
-  return steps.reverse();
 }
 
 /** Groups a diff into hunks with `context` lines around each change; the rest folds. */

@@ -4,6 +4,7 @@
  */
 import { hasHiddenText, visibleText } from '../../../protocol/text.js';
 import type { Change, FlowNode, Flows } from '../lib/protocol.js';
+import { editorLabel } from './editor-label.js';
 
 /** Looks up nodes of a deployment by id, target first, then base. */
 export class NodeIndex {
@@ -56,6 +57,21 @@ export class NodeIndex {
     const type = this.typeOf(id);
     const short = suffix === '' ? visibleText(shortId(id)) : `"${visibleText(id)}"`;
     return type !== undefined ? `${visibleText(type)} ${short}` : short;
+  }
+
+  /**
+   * What the editor's canvas calls a node (its name, else its type's label: "timestamp",
+   * "[get] /hook"), as shown; unknown nodes as `label` does.
+   */
+  editorLabel(id: string): string {
+    const node = this.node(id);
+    if (node === undefined) return this.label(id);
+    const suffix = hasHiddenText(id) ? ` (id "${visibleText(id)}")` : '';
+    const definition = node.type.startsWith('subflow:')
+      ? this.node(node.type.slice('subflow:'.length))
+      : undefined;
+    const subflowName = typeof definition?.name === 'string' ? definition.name : undefined;
+    return visibleText(editorLabel(node, subflowName, (other) => this.node(other))).trim() + suffix;
   }
 
   /** How many output ports a node has (from its wires), when known. */

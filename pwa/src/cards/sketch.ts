@@ -28,6 +28,9 @@ export type SketchLine = { from: string; to: string; state: SketchState; d: stri
 export type Sketch = {
   width: number;
   height: number;
+  /** Label size in drawing units, and how many lines a label may take. */
+  font: number;
+  labelLines: number;
   boxes: SketchBox[];
   lines: SketchLine[];
   /** "+2 more" counts per side, when a side had too many to draw. */
@@ -37,12 +40,60 @@ export type Sketch = {
   caption: string;
 };
 
-const WIDTH = 360;
-const BOX_H = 30;
-const SIDE_W = 92;
-const SUBJECT_W = 108;
-const GAP = 10;
+/**
+ * Sizes in drawing units. On a card the drawing is about as wide as the card's content at 360 CSS
+ * px (286 px), so a unit is about a pixel and labels stay at 12 px or more; the enlarged view is
+ * drawn wider and scrolls.
+ */
+export type SketchSize = 'card' | 'large';
+
+const LAYOUT = {
+  card: { width: 286, sideW: 84, subjectW: 102, boxH: 42, gap: 8, font: 13, lines: 2, scale: 0 },
+  large: {
+    width: 620,
+    sideW: 180,
+    subjectW: 210,
+    boxH: 56,
+    gap: 12,
+    font: 15,
+    lines: 3,
+    scale: 0.8,
+  },
+} as const;
+
 const MAX_PER_SIDE = 4;
+
+/** Average advance of a character, as a share of the font size (a conservative guess). */
+const CHAR = 0.6;
+
+/**
+ * A label cut into at most `lines` lines that fit `width` at `font`: broken at spaces, a word
+ * longer than a line cut where it must, and an ellipsis where the label goes on.
+ */
+export function labelLines(label: string, width: number, font: number, lines: number): string[] {
+  const max = Math.max(3, Math.floor((width - 8) / (font * CHAR)));
+  const out: string[] = [];
+  let rest = label.replace(/\s+/g, ' ').trim();
+  while (rest !== '' && out.length < lines) {
+    if (rest.length <= max) {
+      out.push(rest);
+      rest = '';
+      break;
+    }
+    const space = rest.lastIndexOf(' ', max);
+    // A word longer than the line breaks where it reads best: at a space, else after `_ - . /`
+    // or before a capital (formatChart|Data), else where it must.
+    const seam = [...rest.slice(1, max + 1).matchAll(/[_\-./](?=.)|[a-z](?=[A-Z])/g)].at(-1);
+    const at = space > max / 3 ? space : seam !== undefined ? seam.index + 2 : max;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  if (rest !== '') {
+    const last = out.pop() ?? '';
+    out.push(`${last.slice(0, Math.max(1, max - 1)).trimEnd()}…`);
+  }
+  return out;
+}
 
 function keyOf(e: Edge): string {
   return `${e.from}\u0000${e.port}\u0000${e.to}\u0000${e.via ?? 'wire'}`;
@@ -85,7 +136,9 @@ export function sketchAround(
   base: Flows,
   target: Flows,
   changedIds: ReadonlySet<string> = new Set(),
+  size: SketchSize = 'card',
 ): Sketch | null {
+  const { width: WIDTH, sideW: SIDE_W, subjectW: SUBJECT_W, boxH: BOX_H, gap: GAP } = LAYOUT[size];
   const id = change.node?.id;
   if (id === undefined || !index.complete) return null;
   const node = index.node(id);
@@ -123,7 +176,7 @@ export function sketchAround(
   const rows = Math.max(1, left.length, right.length);
   const more = { left: leftIds.length - left.length, right: rightIds.length - right.length };
   // Room under the columns for a "+N more" line.
-  const foot = more.left > 0 || more.right > 0 ? 14 : 0;
+  const foot = more.left > 0 || more.right > 0 ? LAYOUT[size].font + 4 : 0;
   const height = rows * BOX_H + (rows - 1) * GAP + 16 + foot;
   const columnY = (count: number, i: number): number => {
     const used = count * BOX_H + (count - 1) * GAP;
@@ -140,7 +193,7 @@ export function sketchAround(
   left.forEach((other, i) =>
     boxes.push({
       id: other,
-      label: index.label(other),
+      label: index.editorLabel(other),
       state: neighbourState(other),
       subject: false,
       x: 4,
@@ -151,7 +204,7 @@ export function sketchAround(
   );
   boxes.push({
     id,
-    label: index.label(id),
+    label: index.editorLabel(id),
     state: subjectState,
     subject: true,
     x: (WIDTH - SUBJECT_W) / 2,
@@ -162,7 +215,7 @@ export function sketchAround(
   right.forEach((other, i) =>
     boxes.push({
       id: other,
-      label: index.label(other),
+      label: index.editorLabel(other),
       state: neighbourState(other),
       subject: false,
       x: WIDTH - SIDE_W - 4,
@@ -192,15 +245,17 @@ export function sketchAround(
   }
 
   const caption = describe(
-    index.label(id),
-    left.map((o) => index.label(o)),
-    right.map((o) => index.label(o)),
+    index.editorLabel(id),
+    left.map((o) => index.editorLabel(o)),
+    right.map((o) => index.editorLabel(o)),
     edges,
     index,
   );
   return {
     width: WIDTH,
     height,
+    font: LAYOUT[size].font,
+    labelLines: LAYOUT[size].lines,
     boxes,
     lines,
     ghosts: [],
@@ -221,10 +276,10 @@ function describe(
   if (right.length > 0) parts.push(`feeding ${right.join(', ')}`);
   const added = edges
     .filter((e) => e.state === 'added')
-    .map((e) => `${index.label(e.from)} to ${index.label(e.to)}`);
+    .map((e) => `${index.editorLabel(e.from)} to ${index.editorLabel(e.to)}`);
   const removed = edges
     .filter((e) => e.state === 'removed')
-    .map((e) => `${index.label(e.from)} to ${index.label(e.to)}`);
+    .map((e) => `${index.editorLabel(e.from)} to ${index.editorLabel(e.to)}`);
   if (added.length > 0) parts.push(`new connections: ${added.join(', ')}`);
   if (removed.length > 0) parts.push(`removed connections: ${removed.join(', ')}`);
   return parts.join('; ') + '.';
@@ -243,8 +298,14 @@ function placed(nodes: FlowNode[]): Placed[] {
  * the moved nodes are amber with a dashed outline where they were; for a whole flow added or
  * removed, every node takes that colour.
  */
-export function minimapOf(change: Change, index: NodeIndex): Sketch | null {
+export function minimapOf(
+  change: Change,
+  index: NodeIndex,
+  size: SketchSize = 'card',
+): Sketch | null {
   if (!index.complete) return null;
+  const layout = LAYOUT[size];
+  const WIDTH = layout.width;
   const flowId =
     change.kind === 'flow' || change.kind === 'subflow' ? change.node?.id : change.flow?.id;
   if (flowId === undefined) return null;
@@ -261,30 +322,44 @@ export function minimapOf(change: Change, index: NodeIndex): Sketch | null {
   }
   const xs = [...nodes.map((p) => p.x), ...[...oldPlaces.values()].map((p) => p.x)];
   const ys = [...nodes.map((p) => p.y), ...[...oldPlaces.values()].map((p) => p.y)];
-  const minX = Math.min(...xs) - 60;
-  const maxX = Math.max(...xs) + 60;
+  // Room at the sides for the widest box (enlarged boxes are as wide as their labels).
+  const margin = layout.scale > 0 ? 160 : 60;
+  const minX = Math.min(...xs) - margin;
+  const maxX = Math.max(...xs) + margin;
   const minY = Math.min(...ys) - 20;
   const maxY = Math.max(...ys) + 20;
-  const scale = Math.min(WIDTH / (maxX - minX), 1);
-  const height = Math.max(60, Math.min(200, (maxY - minY) * scale));
-  const scaleY = Math.min(scale, height / (maxY - minY));
+  // On a card the whole flow fits the width; enlarged, it keeps a readable scale and scrolls.
+  const scale = layout.scale > 0 ? layout.scale : Math.min(WIDTH / (maxX - minX), 1);
+  const height =
+    layout.scale > 0
+      ? Math.max(80, (maxY - minY) * scale)
+      : Math.max(60, Math.min(200, (maxY - minY) * scale));
+  const scaleY = layout.scale > 0 ? scale : Math.min(scale, height / (maxY - minY));
   const tx = (x: number): number => (x - minX) * scale;
   const ty = (y: number): number => (y - minY) * scaleY;
   const boxW = Math.max(10, 100 * scale);
-  const boxH = Math.max(6, 26 * scaleY);
+  const boxH = Math.max(6, (layout.scale > 0 ? 30 : 26) * scaleY);
   const wholeState: SketchState =
     change.kind === 'flow' || change.kind === 'subflow' ? opState(change.op) : 'same';
 
-  const boxes: SketchBox[] = nodes.map(({ node, x, y }) => ({
-    id: node.id,
-    label: index.label(node.id),
-    state: moved.has(node.id) ? 'changed' : wholeState,
-    subject: moved.has(node.id),
-    x: tx(x) - boxW / 2,
-    y: ty(y) - boxH / 2,
-    w: boxW,
-    h: boxH,
-  }));
+  const boxes: SketchBox[] = nodes.map(({ node, x, y }) => {
+    const label = index.editorLabel(node.id);
+    // Enlarged, a box is as wide as its label, as on the editor's canvas.
+    const w =
+      layout.scale > 0
+        ? Math.max(boxW, Math.min(240, label.length * layout.font * CHAR + 16))
+        : boxW;
+    return {
+      id: node.id,
+      label,
+      state: moved.has(node.id) ? 'changed' : wholeState,
+      subject: moved.has(node.id),
+      x: tx(x) - w / 2,
+      y: ty(y) - boxH / 2,
+      w,
+      h: boxH,
+    };
+  });
   const at = new Map(boxes.map((b) => [b.id, b]));
   const lines: SketchLine[] = [];
   for (const { node } of nodes) {
@@ -318,5 +393,16 @@ export function minimapOf(change: Change, index: NodeIndex): Sketch | null {
     change.kind === 'layout'
       ? `Map of the flow: ${moved.size} moved ${moved.size === 1 ? 'node' : 'nodes'} highlighted, dashed outlines where they were.`
       : `Map of the flow with its ${nodes.length} ${nodes.length === 1 ? 'node' : 'nodes'}.`;
-  return { width: WIDTH, height, boxes, lines, ghosts, more: { left: 0, right: 0 }, caption };
+  const width = layout.scale > 0 ? Math.max(WIDTH, (maxX - minX) * scale) : WIDTH;
+  return {
+    width,
+    height,
+    font: layout.font,
+    labelLines: 1,
+    boxes,
+    lines,
+    ghosts,
+    more: { left: 0, right: 0 },
+    caption,
+  };
 }

@@ -4,9 +4,9 @@ import { cardView, type EdgeRow, type Section } from '../cards/card-view.js';
 import type { PropertyRow } from '../cards/delta-rows.js';
 import type { NodeIndex } from '../cards/node-index.js';
 import type { Shown } from '../cards/shown-value.js';
-import { minimapOf, sketchAround, type Sketch } from '../cards/sketch.js';
+import { minimapOf, sketchAround, type Sketch, type SketchSize } from '../cards/sketch.js';
 import { alertIcon, flowIcon, lockIcon } from '../icons.js';
-import { cardChips } from '../styles/card-chips.js';
+import { cardChips, cardHead } from '../styles/card-chips.js';
 import { srOnly, warningBox } from '../styles/shared.js';
 import './cs-flow-sketch.js';
 import './cs-line-diff.js';
@@ -24,6 +24,7 @@ export class CsChangeCard extends LitElement {
     base: { attribute: false },
     target: { attribute: false },
     changedIds: { attribute: false },
+    nested: { type: Boolean, reflect: true },
   };
 
   declare change: Change;
@@ -31,9 +32,12 @@ export class CsChangeCard extends LitElement {
   declare base: Flows | null;
   declare target: Flows | null;
   declare changedIds: ReadonlySet<string>;
+  /** Opened inside a group card: a smaller head, and no sketch (the group draws the flow once). */
+  declare nested: boolean;
 
   constructor() {
     super();
+    this.nested = false;
     this.base = null;
     this.target = null;
     this.changedIds = new Set();
@@ -42,34 +46,11 @@ export class CsChangeCard extends LitElement {
   static override styles = css`
     ${srOnly}
     ${cardChips}
+    ${cardHead}
     ${warningBox}
-    :host {
-      display: block;
-      color: var(--text);
-    }
-    header {
-      padding: 2px 0 10px;
-    }
-    h2 {
-      font-size: 22px;
-      line-height: 1.2;
-      font-weight: 750;
-      letter-spacing: -0.01em;
-      margin: 10px 0 4px;
-      overflow-wrap: anywhere;
-    }
-    .sub {
-      display: flex;
-      align-items: center;
-      gap: 6px;
-      flex-wrap: wrap;
-      margin: 0;
-      color: var(--muted);
-      font-size: 14px;
-    }
-    .sub svg {
-      width: 16px;
-      height: 16px;
+    :host([nested]) h2 {
+      font-size: 17px;
+      margin-top: 6px;
     }
     .type {
       font-family: var(--mono);
@@ -79,27 +60,12 @@ export class CsChangeCard extends LitElement {
       border-radius: 6px;
       padding: 1px 6px;
     }
-    figure {
-      margin: 16px 0 4px;
-      padding: 10px 8px;
-      border-radius: var(--radius-sm);
-      background: var(--surface-2);
-      border: 1px solid var(--border);
-    }
     figure.pending {
       height: 64px;
       display: grid;
       place-items: center;
       color: var(--faint);
       font-size: 13px;
-    }
-    h3 {
-      font-size: 13px;
-      font-weight: 700;
-      text-transform: uppercase;
-      letter-spacing: 0.05em;
-      color: var(--muted);
-      margin: 16px 0 8px;
     }
     .rows {
       display: flex;
@@ -148,7 +114,7 @@ export class CsChangeCard extends LitElement {
       padding: 0 3px;
     }
     .arrow {
-      color: var(--faint);
+      color: var(--muted);
       padding: 0 4px;
     }
     /* Values keep every space and tab: a whitespace change must show. */
@@ -237,7 +203,7 @@ export class CsChangeCard extends LitElement {
       padding: 0;
     }
     .blank {
-      color: var(--faint);
+      color: var(--muted);
       font-style: italic;
       font-family: var(--font);
     }
@@ -342,23 +308,31 @@ export class CsChangeCard extends LitElement {
     return `op-${this.change.op}`;
   }
 
-  private sketch(): Sketch | null | 'none' {
+  private sketch(size: SketchSize = 'card'): Sketch | null | 'none' {
     const c = this.change;
     if (c.kind === 'credentials' && c.node === undefined) return 'none';
     if (c.kind === 'config' || (c.kind === 'credentials' && c.flow === null)) return 'none';
     if (this.base === null || this.target === null) return null;
     if (c.kind === 'layout' || c.kind === 'flow' || c.kind === 'subflow')
-      return minimapOf(c, this.index) ?? 'none';
-    return sketchAround(c, this.index, this.base, this.target, this.changedIds) ?? 'none';
+      return minimapOf(c, this.index, size) ?? 'none';
+    return sketchAround(c, this.index, this.base, this.target, this.changedIds, size) ?? 'none';
   }
 
+  private enlarged = (): Sketch | null => {
+    const large = this.sketch('large');
+    return large === 'none' ? null : large;
+  };
+
   private renderSketch() {
+    if (this.nested) return nothing;
     const sketch = this.sketch();
     if (sketch === 'none') return nothing;
     if (sketch === null) {
       return html`<figure class="pending" aria-hidden="true">Loading the flow sketch…</figure>`;
     }
-    return html`<figure><cs-flow-sketch .sketch=${sketch}></cs-flow-sketch></figure>`;
+    return html`<figure>
+      <cs-flow-sketch .sketch=${sketch} .enlarge=${this.enlarged}></cs-flow-sketch>
+    </figure>`;
   }
 
   private parts(shown: Shown): TemplateResult | string {
@@ -514,7 +488,7 @@ export class CsChangeCard extends LitElement {
         <div class="chips">
           <span class="chip ${this.opClass()}">${view.op}</span>
           <span class="kind">${view.kind}</span>
-          <span class="chip risk risk-${view.risk}">${view.riskText}</span>
+          <span class="chip risk risk-${view.risk}">${`${view.riskText} · ${view.why}`}</span>
         </div>
         <h2>${view.title}</h2>
         <p class="sub">

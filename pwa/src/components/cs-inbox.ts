@@ -268,9 +268,8 @@ export class CsInbox extends LitElement {
   private renderItem(d: DeploymentSummary) {
     const expiresMs = Date.parse(d.expiresAt) - Date.now();
     const soon = expiresMs < 60 * 60 * 1000;
-    const label = `${d.instance}: ${d.changeCount} changes by ${d.source.user}, expires ${untilText(d.expiresAt)}`;
     return html`<li>
-      <a class="item" href="#/review/${encodeURIComponent(d.id)}" aria-label=${label}>
+      <a class="item" href="#/review/${encodeURIComponent(d.id)}">
         <span class="instance">${d.instance}</span>
         <span class="count"
           ><b>${d.changeCount}</b><small>${d.changeCount === 1 ? 'change' : 'changes'}</small></span

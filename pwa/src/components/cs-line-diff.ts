@@ -1,10 +1,13 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { collapsed, runsOf, type Run } from '../cards/code-line.js';
 import { diffStats, hunksOf, type DiffLine, type DiffPart } from '../cards/line-diff.js';
 
 /**
  * A unified line diff: added lines green, removed red, the changed characters within a changed line
  * marked, long unchanged stretches folded behind a button. Lines wrap rather than scroll sideways,
- * because a sideways drag on a card is a decision.
+ * because a sideways drag on a card is a decision; they wrap between tokens, and a string literal
+ * that fits on a line is never cut. A very long line shows what changed with some context, the rest
+ * one tap away. Kept and added lines carry their number in the new code, removed ones in the old.
  */
 export class CsLineDiff extends LitElement {
   static override properties = {
@@ -12,12 +15,15 @@ export class CsLineDiff extends LitElement {
     label: { type: String },
     context: { type: Number },
     _open: { state: true },
+    _wide: { state: true },
   };
 
   declare lines: DiffLine[];
   declare label: string;
   declare context: number;
   declare _open: Set<number>;
+  /** Long lines opened in full, by their index in `lines`. */
+  declare _wide: ReadonlySet<number>;
 
   constructor() {
     super();
@@ -25,6 +31,7 @@ export class CsLineDiff extends LitElement {
     this.label = '';
     this.context = 3;
     this._open = new Set();
+    this._wide = new Set();
   }
 
   static override styles = css`
@@ -66,11 +73,33 @@ export class CsLineDiff extends LitElement {
       display: grid;
       grid-template-columns: 2.6em 1.2em 1fr;
       white-space: pre-wrap;
-      word-break: break-word;
+      /* Wrap between tokens; cut inside one only when it is longer than the whole line. */
       overflow-wrap: anywhere;
     }
+    /* A string literal stays on one line when it fits. */
+    .str {
+      display: inline-block;
+      max-width: 100%;
+    }
+    button.more {
+      display: inline;
+      margin: 0 2px;
+      padding: 0 6px;
+      min-height: 24px;
+      border: 1px dashed var(--border);
+      border-radius: 6px;
+      background: var(--surface-3);
+      color: var(--text);
+      font: 600 12px var(--font);
+      cursor: pointer;
+      white-space: nowrap;
+    }
+    button.more:focus-visible {
+      outline: 3px solid var(--primary);
+      outline-offset: 1px;
+    }
     .no {
-      color: var(--faint);
+      color: var(--muted);
       text-align: right;
       padding-right: 4px;
       user-select: none;
@@ -137,20 +166,43 @@ export class CsLineDiff extends LitElement {
     }
   `;
 
-  private renderLine(line: DiffLine) {
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Another diff in the same element (the next card): folds start closed again.
+    if (changed.has('lines') && changed.get('lines') !== undefined) {
+      this._open = new Set();
+      this._wide = new Set();
+    }
+  }
+
+  private renderRun(run: Run, at: number) {
+    if ('fold' in run) {
+      const count = Array.from(run.fold).length;
+      return html`<button
+        class="more"
+        aria-label="Show ${count.toLocaleString('en')} more characters of line ${at + 1}"
+        @click=${() => {
+          this._wide = new Set([...this._wide, at]);
+        }}
+      >
+        ⋯ ${count.toLocaleString('en')} more
+      </button>`;
+    }
+    const pieces = run.pieces.map((p) => (p.mark ? html`<mark>${p.text}</mark>` : p.text));
+    return html`${run.str ? html`<span class="str">${pieces}</span>` : pieces}${run.breakAfter ? html`<wbr />` : nothing}`;
+  }
+
+  private renderLine(line: DiffLine, at: number) {
     const cls = line.op === '+' ? 'line add' : line.op === '-' ? 'line del' : 'line';
     const spoken = line.op === '+' ? 'added' : line.op === '-' ? 'removed' : '';
+    const parts = line.parts ?? [{ text: line.text }];
+    const runs = runsOf(this._wide.has(at) ? parts : collapsed(parts));
     return html`<div class=${cls}>
-      <span class="no" aria-hidden="true">${line.op === '+' ? line.new : line.old}</span
+      <span class="no" aria-hidden="true">${line.op === '-' ? line.old : line.new}</span
       ><span class="sign" aria-hidden="true"
         >${line.op === ' ' ? '' : line.op === '+' ? '+' : '−'}</span
       ><span class="text"
         >${spoken ? html`<span class="sr-only">${spoken}: </span>` : nothing}${
-          line.text === ''
-            ? ' '
-            : line.parts === undefined
-              ? line.text
-              : line.parts.map((p) => (p.mark ? html`<mark>${p.text}</mark>` : p.text))
+          line.text === '' ? ' ' : runs.map((run) => this.renderRun(run, at))
         }</span
       >
     </div>`;
@@ -163,13 +215,16 @@ export class CsLineDiff extends LitElement {
     let offset = 0;
     const items = parts.map((part, i) => {
       if ('lines' in part) {
+        const start = offset;
         offset += part.lines.length;
-        return part.lines.map((l) => this.renderLine(l));
+        return part.lines.map((l, k) => this.renderLine(l, start + k));
       }
       const start = offset;
       offset += part.fold;
       if (this._open.has(i)) {
-        return this.lines.slice(start, start + part.fold).map((l) => this.renderLine(l));
+        return this.lines
+          .slice(start, start + part.fold)
+          .map((l, k) => this.renderLine(l, start + k));
       }
       return html`<button
         class="fold"

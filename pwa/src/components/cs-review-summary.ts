@@ -1,7 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { MAX_NOTE_LENGTH, type Change } from '../lib/protocol.js';
-import { sentenceOf } from '../cards/describe.js';
-import type { NodeIndex } from '../cards/node-index.js';
+import { MAX_NOTE_LENGTH } from '../lib/protocol.js';
 import type { ReviewCounts } from '../lib/review-state.js';
 import { alertIcon, checkIcon, crossIcon, shieldIcon } from '../icons.js';
 import { dialogs } from '../styles/dialogs.js';
@@ -17,13 +15,12 @@ export type CheckState = 'pending' | 'ok' | 'failed' | 'error';
  * signed before the confirmation.
  *
  * @fires sign - detail `{note}`: the reviewer confirmed; the deck signs and sends.
- * @fires revisit - detail `{id}`: show one change's card again to change its verdict.
+ * @fires revisit - detail `{id}`: show one card again to change its verdict.
  */
 export class CsReviewSummary extends LitElement {
   static override properties = {
     counts: { attribute: false },
     rejected: { attribute: false },
-    index: { attribute: false },
     check: { type: String },
     checkMessage: { type: String },
     busy: { type: Boolean },
@@ -33,8 +30,8 @@ export class CsReviewSummary extends LitElement {
   };
 
   declare counts: ReviewCounts;
-  declare rejected: Change[];
-  declare index: NodeIndex;
+  /** The rejected cards: their id, and a sentence saying what each decides. */
+  declare rejected: Array<{ id: string; text: string }>;
   declare check: CheckState;
   declare checkMessage: string;
   declare busy: boolean;
@@ -256,20 +253,19 @@ export class CsReviewSummary extends LitElement {
           ? html`<h3>Rejected</h3>
               <ul>
                 ${this.rejected.map(
-                  (change) =>
+                  (card) =>
                     html`<li>
                       <button
                         @click=${() =>
                           this.dispatchEvent(
                             new CustomEvent('revisit', {
-                              detail: { id: change.id },
+                              detail: { id: card.id },
                               bubbles: true,
                               composed: true,
                             }),
                           )}
                       >
-                        <span>${sentenceOf(change, this.index)}</span
-                        ><span class="again">Change</span>
+                        <span>${card.text}</span><span class="again">Change</span>
                       </button>
                     </li>`,
                 )}

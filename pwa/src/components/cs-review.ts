@@ -9,6 +9,8 @@ import {
 } from '../lib/protocol.js';
 import { visibleText } from '../../../protocol/text.js';
 import { sentenceOf } from '../cards/describe.js';
+import { groupSentence } from '../cards/group-view.js';
+import { reviewCards, type ReviewCard } from '../cards/grouping.js';
 import { NodeIndex } from '../cards/node-index.js';
 import { approvalFor, signDecision } from '../lib/approval.js';
 import { codeOf, messageOf } from '../lib/messages.js';
@@ -26,6 +28,7 @@ import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
 import { buttons, view, warningBox } from '../styles/shared.js';
 import './cs-change-card.js';
+import './cs-group-card.js';
 import './cs-module-card.js';
 import './cs-review-summary.js';
 import type { CheckState } from './cs-review-summary.js';
@@ -79,6 +82,8 @@ export class CsReview extends LitElement {
   private index = new NodeIndex([]);
   private changedIds: ReadonlySet<string> = new Set();
   private byId = new Map<string, Change>();
+  /** The deck's cards by card id: a change of its own, or a group (DESIGN 8). */
+  private deck = new Map<string, ReviewCard>();
   private verifying: Promise<VerifyResult | null> | null = null;
   /** What must have happened before a person can approve (marked for the bench): card and check. */
   private readonly ready = new Set<'card' | 'check'>();
@@ -388,7 +393,9 @@ export class CsReview extends LitElement {
       this.byId = new Map(detail.changes.map((c) => [c.id, c]));
       this.changedIds = new Set(detail.changes.flatMap((c) => (c.node ? [c.node.id] : [])));
       this.index = new NodeIndex(detail.changes);
-      this.state = new ReviewState(detail.changes.map((c) => c.id));
+      const cards = reviewCards(detail.changes);
+      this.deck = new Map(cards.map((c) => [c.id, c]));
+      this.state = new ReviewState(cards);
       if (detail.id !== this.deploymentId)
         throw new Error('The server answered with another deployment.');
       if (detail.status !== 'pending') {
@@ -418,7 +425,8 @@ export class CsReview extends LitElement {
       this.follower.start();
       this.verifying = this.runCheck(detail);
       await this.updateComplete;
-      await this.renderRoot.querySelector('cs-change-card')?.updateComplete;
+      await this.renderRoot.querySelector<LitElement>('cs-change-card, cs-group-card')
+        ?.updateComplete;
       performance.mark('countersign:first-card');
       this.markReady('card');
     } catch (error) {
@@ -516,8 +524,8 @@ export class CsReview extends LitElement {
         ).finished;
       }
       this.state.decide(verdict);
-      const change = this.byId.get(id);
-      this._announce = `${verdict === 'approve' ? 'Approved' : 'Rejected'}${change ? `: ${sentenceOf(change, this.index)}` : ''}.`;
+      const said = this.sentence(id);
+      this._announce = `${verdict === 'approve' ? 'Approved' : 'Rejected'}${said ? `: ${said}` : ''}.`;
       this.refresh();
       await this.updateComplete;
       this.enterCard();
@@ -530,8 +538,8 @@ export class CsReview extends LitElement {
     if (this.animating) return;
     const id = this.state.undo();
     if (id === null) return;
-    const change = this.byId.get(id);
-    this._announce = `Undone${change ? `: ${sentenceOf(change, this.index)}` : ''}.`;
+    const said = this.sentence(id);
+    this._announce = `Undone${said ? `: ${said}` : ''}.`;
     this.refresh();
     void this.updateComplete.then(() => this.enterCard());
   }
@@ -540,6 +548,15 @@ export class CsReview extends LitElement {
     this.state.revisit(id);
     this.refresh();
     void this.updateComplete.then(() => this.enterCard());
+  }
+
+  /** What a card decides, in a sentence (for screen readers and the summary). */
+  private sentence(cardId: string): string {
+    const card = this.deck.get(cardId);
+    if (card === undefined) return '';
+    if (card.kind !== 'single') return groupSentence(card, this.byId, this.index);
+    const change = this.byId.get(card.id);
+    return change ? sentenceOf(change, this.index) : '';
   }
 
   private refresh(): void {
@@ -752,15 +769,13 @@ export class CsReview extends LitElement {
   private renderCard() {
     const id = this.state.current;
     if (id === null) {
-      const rejected = this.state.ids
-        .filter((i) => this.state.verdictOf(i) === 'reject')
-        .map((i) => this.byId.get(i)!)
-        .filter((c) => c !== undefined);
+      const rejected = this.state.cards
+        .filter((i) => i !== ORDER_ONLY && this.state.verdictOf(i) === 'reject')
+        .map((i) => ({ id: i, text: this.sentence(i) }));
       return html`<div class="card summary">
         <cs-review-summary
           .counts=${this.state.counts}
           .rejected=${rejected}
-          .index=${this.index}
           .check=${this._check}
           .checkMessage=${this._checkMessage}
           .busy=${this._phase === 'signing'}
@@ -771,13 +786,14 @@ export class CsReview extends LitElement {
         ></cs-review-summary>
       </div>`;
     }
+    const card = this.deck.get(id);
     const change = this.byId.get(id);
     return html`<div
       class="card"
       tabindex="0"
       data-change-id=${id === ORDER_ONLY ? '' : id}
-      aria-roledescription="change card"
-      aria-label=${change ? sentenceOf(change, this.index) : 'Order-only deployment'}
+      aria-roledescription=${card !== undefined && card.kind !== 'single' ? 'group card' : 'change card'}
+      aria-label=${id === ORDER_ONLY ? 'Order-only deployment' : this.sentence(id)}
       @pointerdown=${this.onPointerDown}
       @pointermove=${this.onPointerMove}
       @pointerup=${this.onPointerUp}
@@ -786,23 +802,31 @@ export class CsReview extends LitElement {
       <span class="stamp approve" aria-hidden="true">APPROVE</span>
       <span class="stamp reject" aria-hidden="true">REJECT</span>
       ${
-        id === ORDER_ONLY || change === undefined
-          ? html`<div class="order-card">
-              <h2>Only the order changed</h2>
-              <p>
-                The new flows hold the same nodes with the same properties and connections; only
-                their order in the file differs. Nothing about what runs changes.
-              </p>
-            </div>`
-          : change.kind === 'module'
-            ? html`<cs-module-card .change=${change}></cs-module-card>`
-            : html`<cs-change-card
-                .change=${change}
-                .index=${this.index}
-                .base=${this._flows?.base ?? null}
-                .target=${this._flows?.target ?? null}
-                .changedIds=${this.changedIds}
-              ></cs-change-card>`
+        card !== undefined && card.kind !== 'single'
+          ? html`<cs-group-card
+              .card=${card}
+              .byId=${this.byId}
+              .index=${this.index}
+              .base=${this._flows?.base ?? null}
+              .target=${this._flows?.target ?? null}
+            ></cs-group-card>`
+          : id === ORDER_ONLY || change === undefined
+            ? html`<div class="order-card">
+                <h2>Only the order changed</h2>
+                <p>
+                  The new flows hold the same nodes with the same properties and connections; only
+                  their order in the file differs. Nothing about what runs changes.
+                </p>
+              </div>`
+            : change.kind === 'module'
+              ? html`<cs-module-card .change=${change}></cs-module-card>`
+              : html`<cs-change-card
+                  .change=${change}
+                  .index=${this.index}
+                  .base=${this._flows?.base ?? null}
+                  .target=${this._flows?.target ?? null}
+                  .changedIds=${this.changedIds}
+                ></cs-change-card>`
       }
     </div>`;
   }

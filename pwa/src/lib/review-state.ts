@@ -1,30 +1,42 @@
 /**
- * The decisions of one review: one verdict per card, taken in order, with undo. Pure, so the deck
- * component stays a thin view over it. A deployment whose base and target differ only in order has
- * no changes; it still gets one card (ORDER_ONLY), whose verdict is the whole decision.
+ * The decisions of one review: one verdict per card, taken in order, with undo. A card decides one
+ * change or a group of them (DESIGN 8); the decision map holds one verdict per change. Pure, so the
+ * deck component stays a thin view over it. A deployment whose base and target differ only in order
+ * has no changes; it still gets one card (ORDER_ONLY), whose verdict is the whole decision.
  */
 import type { Verdict } from './protocol.js';
 
 /** The one card of a deployment with no changes. */
 export const ORDER_ONLY = '\u0000order-only';
 
-/** Counts of a review so far. */
+/** Counts of a review so far, in changes. */
 export type ReviewCounts = { total: number; approved: number; rejected: number; open: number };
 
-/** Decisions over a fixed list of change ids. */
+/** A card of the deck: its id and the change ids it decides. */
+export type DeckCard = { id: string; changes: readonly string[] };
+
+/** Decisions over a fixed list of cards. */
 export class ReviewState {
   /** The change ids of the deployment, in review order. */
   readonly ids: readonly string[];
-  /** The cards shown: the ids, or ORDER_ONLY when there are none. */
+  /** The card ids shown: one per card, or ORDER_ONLY when there are no changes. */
   readonly cards: readonly string[];
+  private readonly members = new Map<string, readonly string[]>();
+  private readonly cardOfChange = new Map<string, string>();
   private readonly verdicts = new Map<string, Verdict>();
   private readonly taken: string[] = [];
   /** The card in view; `cards.length` means the summary. */
   index = 0;
 
-  constructor(ids: readonly string[]) {
-    this.ids = ids;
-    this.cards = ids.length > 0 ? ids : [ORDER_ONLY];
+  /** `deck` is the cards in order; plain change ids make one card each. */
+  constructor(deck: readonly (DeckCard | string)[]) {
+    const cards = deck.map((c) => (typeof c === 'string' ? { id: c, changes: [c] } : c));
+    this.ids = cards.flatMap((c) => c.changes);
+    this.cards = cards.length > 0 ? cards.map((c) => c.id) : [ORDER_ONLY];
+    for (const card of cards) {
+      this.members.set(card.id, card.changes);
+      for (const id of card.changes) this.cardOfChange.set(id, card.id);
+    }
   }
 
   /** True once every card has a verdict. */
@@ -37,9 +49,19 @@ export class ReviewState {
     return this.cards[this.index] ?? null;
   }
 
+  /** The change ids a card decides. */
+  changesOf(card: string): readonly string[] {
+    return this.members.get(card) ?? [];
+  }
+
+  /** The card that decides a change. */
+  cardOf(change: string): string | undefined {
+    return this.cardOfChange.get(change);
+  }
+
   /** The verdict taken on one card. */
-  verdictOf(id: string): Verdict | undefined {
-    return this.verdicts.get(id);
+  verdictOf(card: string): Verdict | undefined {
+    return this.verdicts.get(card);
   }
 
   /** Decides the card in view and moves to the next undecided one (or the summary). */
@@ -75,27 +97,42 @@ export class ReviewState {
     this.index = at;
   }
 
-  /** How many cards are approved, rejected and still open. */
+  /** How many changes are approved, rejected and still open. */
   get counts(): ReviewCounts {
+    if (this.ids.length === 0) {
+      const v = this.verdicts.get(ORDER_ONLY);
+      return {
+        total: 1,
+        approved: v === 'approve' ? 1 : 0,
+        rejected: v === 'reject' ? 1 : 0,
+        open: v === undefined ? 1 : 0,
+      };
+    }
     let approved = 0;
     let rejected = 0;
-    for (const v of this.verdicts.values()) {
-      if (v === 'approve') approved++;
-      else rejected++;
+    for (const [card, v] of this.verdicts) {
+      const n = this.changesOf(card).length;
+      if (v === 'approve') approved += n;
+      else rejected += n;
     }
-    const total = this.cards.length;
+    const total = this.ids.length;
     return { total, approved, rejected, open: total - approved - rejected };
   }
 
   /** The overall verdict of 5.4 row 11: approve exactly when every card is approved. */
   get verdict(): Verdict {
-    return this.done && this.counts.rejected === 0 ? 'approve' : 'reject';
+    return this.done && [...this.verdicts.values()].every((v) => v === 'approve')
+      ? 'approve'
+      : 'reject';
   }
 
-  /** The decision map (5.4): every change id with its verdict (undecided ones count as rejected). */
+  /** The decision map (5.4): every change id with its card's verdict (undecided ones count as rejected). */
   get changesClaim(): Record<string, Verdict> {
     const out: Record<string, Verdict> = {};
-    for (const id of this.ids) out[id] = this.verdicts.get(id) ?? 'reject';
+    for (const id of this.ids) {
+      const card = this.cardOfChange.get(id);
+      out[id] = (card !== undefined ? this.verdicts.get(card) : undefined) ?? 'reject';
+    }
     return out;
   }
 
