@@ -167,6 +167,12 @@ describe('restart', () => {
     try {
       await server.addInstance('audit-me');
       await server.invite({ owner: 'alice', name: 'phone' });
+      // A command answers once its document is written; its audit lines follow. Reading the log
+      // through the server waits for them, so the file is complete before it is edited.
+      const written = await fetch(`${server.adminUrl}${API_PREFIX}/admin/audit`, {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      });
+      expect(JSON.stringify(await written.json())).toContain('invitation-created');
       const path = join(dataDir, 'audit.jsonl');
       const lines = readFileSync(path, 'utf8').trim().split('\n');
       const edited = lines.map((l) =>
