@@ -26,6 +26,7 @@ import { HeldError } from './flows/held-error.js';
 import { Restorer } from './flows/restore.js';
 import { createNotifier } from './editor/notice.js';
 import { GateRecords } from './startup/records.js';
+import { OutcomeReports } from './link/outcome.js';
 import {
   checkRuntimeModules,
   locateRuntimeModules,
@@ -125,6 +126,7 @@ async function start(
   const records = new GateRecords(userDir);
   const jtis = new UsedJtis(records.dir);
   await jtis.load(nowSeconds());
+  const outcomes = new OutcomeReports({ client: connection.client, records, log });
   const notify = createNotifier(RED.comms);
   const approvals = new ApprovalCheck({
     client: connection.client,
@@ -138,6 +140,7 @@ async function start(
     flows: modules.flows,
     events: modules.events,
     client: connection.client,
+    outcomes,
     approvals,
     restorer: new Restorer({
       nodes: modules.nodes,
@@ -172,6 +175,7 @@ async function start(
   const releases = new Releases();
   const palette = new PaletteGate({
     client: connection.client,
+    outcomes,
     approvals,
     activeSnapshot: () => gate.activeSnapshot(),
     apply: applierOf({
@@ -191,6 +195,8 @@ async function start(
     onDeployment: (view) =>
       palette.owns(view.id) ? palette.onDeployment(view) : gate.onDeployment(view),
     heldIds: () => [...gate.heldIds(), ...palette.heldIds()],
+    // Outcomes the server could not take while it was away.
+    onConnected: () => void outcomes.flush(),
     log,
   });
   const afterStart: AfterStartOptions = {

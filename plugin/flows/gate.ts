@@ -34,7 +34,7 @@ import { checkRequest } from './request-checks.js';
 import type { InternalFlows, RuntimeEvents } from '../runtime-modules.js';
 import type { ApprovalCheck } from '../approval/verify-approvals.js';
 import type { Restorer } from './restore.js';
-import { reportOutcome } from '../link/outcome.js';
+import type { OutcomeReports } from '../link/outcome.js';
 
 /** Applies held flows through the original runtime function; resolves to the rev Node-RED reports. */
 export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
@@ -77,6 +77,8 @@ export type GateOptions = {
   flows: Pick<InternalFlows, 'getFlows'>;
   events: RuntimeEvents;
   client: ApprovalClient;
+  /** Outcomes, kept until the server has taken them. */
+  outcomes: Pick<OutcomeReports, 'report'>;
   /** The plugin's approval check (5.4 rows 2 and 4–13, quorum of owners, recorded jtis). */
   approvals: ApprovalCheck;
   /** Puts the runtime back when an apply fails. */
@@ -569,6 +571,6 @@ export class Gate {
   }
 
   #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
+    return this.#o.outcomes.report(id, status, rev, message);
   }
 }

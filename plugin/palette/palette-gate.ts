@@ -22,7 +22,7 @@ import {
   type Outcome,
 } from '../../protocol/index.js';
 import type { ApprovalCheck } from '../approval/verify-approvals.js';
-import { reportOutcome } from '../link/outcome.js';
+import type { OutcomeReports } from '../link/outcome.js';
 import type { Notice } from '../editor/notice.js';
 import type { GateLog } from '../flows/gate.js';
 import { HeldError, heldMessage, unreachableMessage } from '../flows/held-error.js';
@@ -34,6 +34,8 @@ export type PaletteApplier = (descriptor: ModuleDescriptor) => Promise<void>;
 /** What the palette gate needs. */
 export type PaletteGateOptions = {
   client: ApprovalClient;
+  /** Outcomes, kept until the server has taken them. */
+  outcomes: Pick<OutcomeReports, 'report'>;
   /** The plugin's one approval check, shared with the flows gate (5.4). */
   approvals: ApprovalCheck;
   /** The running flows' rev and snapshot text (the flows gate's, re-hashed from the active flows). */
@@ -241,6 +243,6 @@ export class PaletteGate {
   }
 
   #report(id: string, status: Outcome, rev: string, message?: string): Promise<void> {
-    return reportOutcome(this.#o.client, this.#o.log, id, status, rev, message);
+    return this.#o.outcomes.report(id, status, rev, message);
   }
 }

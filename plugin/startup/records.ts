@@ -3,7 +3,8 @@
  * - `approved.json` and `approved-flows.json`: the last approved rev, its approvals and its exact
  *   snapshot, for the start-up check (T3);
  * - `held/<id>.json` and `held/<id>.flows.json`: each held deployment without its credentials, so
- *   one held when Node-RED stops is re-proposed at the next start rather than lost.
+ *   one held when Node-RED stops is re-proposed at the next start rather than lost;
+ * - `outcomes/<id>.json`: each outcome not yet taken by the server, sent again when it is back.
  * Writes are atomic (temp file, rename). Credentials are never written here.
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,9 @@ import {
   type CredentialFields,
   type DeploymentSource,
   type DeploymentType,
+  OUTCOMES,
   type Flows,
+  type Outcome,
 } from '../../protocol/index.js';
 
 /** The last approved flows. `deployment` is null when they were trusted at a first start. */
@@ -38,6 +41,16 @@ export type HeldRecord = {
   base: string;
   target: string;
   credentials: CredentialFields;
+  at: string;
+};
+
+/** An outcome the server has not taken yet (5.7 `POST /deployments/:id/outcome`). */
+export type OutcomeRecord = {
+  v: 1;
+  id: string;
+  status: Outcome;
+  rev: string;
+  message?: string;
   at: string;
 };
 
@@ -114,6 +127,50 @@ export class GateRecords {
     const dir = join(this.dir, 'held');
     await rm(join(dir, `${id}.json`), { force: true });
     await rm(join(dir, `${id}.flows.json`), { force: true });
+  }
+
+  /** Keeps an outcome until the server has taken it. */
+  async writeOutcome(record: OutcomeRecord): Promise<void> {
+    if (!SAFE_ID.test(record.id)) return;
+    const dir = join(this.dir, 'outcomes');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  /** Forgets an outcome the server took (or refused for good). */
+  async removeOutcome(id: string): Promise<void> {
+    if (!SAFE_ID.test(id)) return;
+    await rm(join(this.dir, 'outcomes', `${id}.json`), { force: true });
+  }
+
+  /** Every outcome still to report, oldest first; a file that does not read as one is skipped. */
+  async readOutcomes(): Promise<OutcomeRecord[]> {
+    const dir = join(this.dir, 'outcomes');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: OutcomeRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const r = JSON.parse(await readFile(join(dir, name), 'utf8')) as OutcomeRecord;
+        if (r?.v !== 1 || !SAFE_ID.test(r.id) || `${r.id}.json` !== name) continue;
+        if (
+          !(OUTCOMES as readonly string[]).includes(r.status) ||
+          !isSha256Hex(r.rev) ||
+          typeof r.at !== 'string'
+        )
+          continue;
+        if (r.message !== undefined && typeof r.message !== 'string') continue;
+        out.push(r);
+      } catch {
+        // unreadable: left for a person to look at, never sent
+      }
+    }
+    return out.sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** Every held deployment left on disk, oldest first, with its flows when they re-hash to `target`. */

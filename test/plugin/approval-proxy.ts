@@ -31,6 +31,10 @@ export type ApprovalProxy = {
     | null;
   /** Cuts the event stream and answers 503 to new ones (polling must take over), until set false. */
   blockEvents: boolean;
+  /** Answers 503 to every outcome report (`POST …/outcome`), as a server that is away, until set false. */
+  failOutcomes: boolean;
+  /** How many outcome reports reached the proxy. */
+  outcomeRequests: number;
   close(): Promise<void>;
 };
 
@@ -44,6 +48,8 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
     rewrite: null,
     rewriteProposal: null,
     blockEvents: false,
+    failOutcomes: false,
+    outcomeRequests: 0,
     cutStreams() {
       for (const res of streams) res.destroy();
     },
@@ -81,6 +87,13 @@ export async function startApprovalProxy(upstream: string): Promise<ApprovalProx
         if (isEvents && proxy.blockEvents) {
           res.writeHead(503).end();
           return;
+        }
+        if (req.method === 'POST' && /^\/api\/v1\/deployments\/[^/]+\/outcome$/.test(path)) {
+          proxy.outcomeRequests++;
+          if (proxy.failOutcomes) {
+            res.writeHead(503).end();
+            return;
+          }
         }
         const controller = new AbortController();
         res.on('close', () => controller.abort());

@@ -16,6 +16,7 @@ import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { activeRev, deploy } from './deploy.js';
 import { ask, endpointFlows, waitForAnswer } from './flows-fixture.js';
+import { until } from './until.js';
 
 const SECRET = 'countersign-test-secret'; // the helper's credentialSecret
 const ORIGINAL = { user: 'alice', password: 'secret-A' };
@@ -40,7 +41,12 @@ function credentialsOnDisk(): Record<string, Record<string, unknown>> {
 async function approveAndFail(id: string): Promise<string> {
   expect((await phone.decide(nr.approvalUrl, id)).status).toBe(200);
   const line = await nr.waitForLog(new RegExp(`deployment ${id} (failed|applied)`), 30_000);
-  expect((await phone.deployment(nr.approvalUrl, id)).status).toBe('failed');
+  // The outcome is kept on disk first, then reported: the server has it a moment after the log.
+  const reported = await until(nr, 'the outcome at the server', async () => {
+    const { status } = await phone.deployment(nr.approvalUrl, id);
+    return status === 'approved' ? undefined : status;
+  });
+  expect(reported).toBe('failed');
   return line;
 }
 
