@@ -172,9 +172,9 @@ async function retrying<T>(fn: () => Promise<T>, onRetry: () => void): Promise<T
 }
 
 /**
- * Reports `applied` with the plugin's `reportOutcome` (which gives up after five tries, as a
- * plugin does until its next start) until the server has it: a busy machine and a killed replica
- * can take longer than five tries.
+ * Reports `applied` with the plugin's `reportOutcome` (five tries; the plugin's gate keeps what
+ * is left on disk and sends it at its next connection) until the server has it: a busy machine and
+ * a killed replica can take longer than five tries.
  */
 async function reportApplied(client: ApprovalClient, id: string, rev: string): Promise<void> {
   for (let round = 0; round < 20; round++) {
