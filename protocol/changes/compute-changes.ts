@@ -4,6 +4,7 @@ import type { FlowNode, Flows } from '../flows.js';
 import { assessChange } from '../risk.js';
 import { deepEqual } from './deep-equal.js';
 import { diffEdges, edgesOf, edgeViewOf, sortEdges } from './edges.js';
+import { IdIndex } from './id-index.js';
 import { diffValues } from './json-delta.js';
 import { behaviourOf, layoutOf } from './properties.js';
 import type { Change, ChangeKind, FlowRef } from './types.js';
@@ -91,24 +92,23 @@ function fullPlan(base: Flows, target: Flows, same: Plan['same']): Plan {
  * The plan for flows without a repeated id (nearly all), in one pass over each side: the base is
  * indexed by id, then each target node meets its base node (found by position while the two arrays
  * run in step, by id otherwise) and is kept only when it is new, differs (`deepEqual`) or sets
- * credentials. Nothing else is built per node. Undefined when an id repeats on either side: then
- * which copy runs depends on array order, and `fullPlan` answers.
+ * credentials. Nothing else is built per node. Undefined when an id repeats on either side (then
+ * which copy runs depends on array order) or `IdIndex` declines: `fullPlan` answers.
  */
 function quickPlan(
   base: Flows,
   target: Flows,
   credentialsById: Map<string, string[]>,
 ): Plan | undefined {
-  const at = new Map<string, number>();
+  const at = new IdIndex(base);
   const beforeTabs: string[] = [];
   const beforeSubflows: string[] = [];
   for (let i = 0; i < base.length; i++) {
+    if (!at.add(i)) return undefined;
     const node = base[i]!;
-    at.set(node.id, i);
     if (node.type === 'tab') beforeTabs.push(node.id);
     else if (node.type === 'subflow') beforeSubflows.push(node.id);
   }
-  if (at.size !== base.length) return undefined;
 
   // partner[i]: 1 + the target index of base node i, 0 while none.
   const partner = new Int32Array(base.length);

@@ -128,7 +128,7 @@ describe('the quick plan against the full comparison', () => {
     }
   });
 
-  it('falls back to the full comparison for an id repeated anywhere, on either side', () => {
+  it('falls back to the full comparison for an id repeated anywhere, on either side, or not a string', () => {
     const nodes = Array.from({ length: 40 }, (_, i) => node(`n${i}`));
     const base = [TAB, ...nodes];
     const cases: Array<[string, Flows, Flows]> = [
@@ -138,6 +138,7 @@ describe('the quick plan against the full comparison', () => {
       ['an early copy', base, [TAB, node('n39', { name: 'first' }), ...nodes]],
       ['the tab twice', [TAB, ...nodes, { ...TAB, label: 'Other' }], base],
       ['both sides', [...base, node('n5', { x: 1 })], [...base, node('n5', { x: 2 })]],
+      ['an id that is not a string', base, [...base, { ...node('7'), id: 7 as unknown as string }]],
     ];
     for (const [label, b, t] of cases) {
       expectSameLists(b, t, {}, label);
