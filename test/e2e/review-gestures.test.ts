@@ -25,7 +25,7 @@ import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { enrollThroughUi, ensurePwaBuilt, type Browser } from '../pwa/browser.js';
 import { openPwaBrowser } from '../pwa/pwa-session.js';
-import { currentCard, swipe } from '../pwa/review-cards.js';
+import { currentCard, readThrough, swipe } from '../pwa/review-cards.js';
 
 const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-docker', n);
 
@@ -116,16 +116,7 @@ async function readGroup(): Promise<Map<string, string>> {
     await section.locator('cs-change-card h2').waitFor({ timeout: 30_000 });
     out.set((await section.getAttribute('data-member-id'))!, await textOf(section));
   }
-  // On to the end of the card, a screen at a time.
-  const card = page.locator('cs-review .card');
-  for (let i = 0; i < 400; i++) {
-    const atEnd = await card.evaluate((el) => {
-      el.scrollTop += el.clientHeight * 0.8;
-      return el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
-    });
-    if (atEnd) break;
-  }
-  await page.locator('cs-review footer button.approve:not(.unread)').waitFor({ timeout: 30_000 });
+  await readThrough(page);
   return out;
 }
 

@@ -798,7 +798,7 @@ export class CsReview extends LitElement {
         aria-label="Review progress"
         aria-valuemin="0"
         aria-valuemax=${cards.length}
-        aria-valuenow=${cards.length - this.state.counts.open}
+        aria-valuenow=${cards.filter((id) => this.state.verdictOf(id) !== undefined).length}
       >
         ${cards.map((id, i) => {
           const v = this.state.verdictOf(id);
