@@ -181,7 +181,9 @@ describe('cards from the keyboard alone', { timeout: 120_000 }, () => {
     expect(first).toMatch(/^group:flow:/);
     const approve = page.locator('cs-review footer button.approve');
     expect(await approve.getAttribute('aria-disabled')).toBe('true');
-    expect(await approve.getAttribute('aria-label')).toMatch(/^Read \d+ more high-risk changes/);
+    expect(await approve.getAttribute('aria-label')).toMatch(
+      /^\d+ to read: the high-risk changes on this card/,
+    );
     const embeds = page.locator('cs-review cs-group-card section.embed');
     const order = await embeds.evaluateAll((els) => els.map((el) => el.dataset.memberId!));
     expect(order.length).toBeGreaterThan(10);

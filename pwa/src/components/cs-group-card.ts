@@ -342,6 +342,12 @@ export class CsGroupCard extends LitElement {
       outline: 3px solid var(--primary);
       outline-offset: 2px;
     }
+    p.of {
+      margin: 10px 0 0;
+      font-size: 12.5px;
+      font-weight: 600;
+      color: var(--muted);
+    }
     .pending-title {
       margin: 12px 0 0;
       font-size: 14.5px;
@@ -421,6 +427,7 @@ export class CsGroupCard extends LitElement {
       aria-label=${`High-risk change ${at} of ${of}: ${row.title}`}
       style=${drawn ? '' : `min-height: ${estimatedHeight(change)}px`}
     >
+      <p class="of">High-risk change ${at} of ${of}</p>
       ${
         drawn
           ? html`<cs-change-card

@@ -291,6 +291,9 @@ export class CsReview extends LitElement {
         color: var(--text);
         border: 2px dashed var(--approve);
         font-size: 15px;
+        padding: 0 6px;
+        gap: 4px;
+        white-space: nowrap;
       }
       footer .undo {
         width: 56px;
@@ -931,12 +934,12 @@ export class CsReview extends LitElement {
               aria-disabled="true"
               aria-label=${
                 unread > 0
-                  ? `Read ${unread} more high-risk ${unread === 1 ? 'change' : 'changes'} before approving`
-                  : 'Read to the end before approving'
+                  ? `${unread} to read: the high-risk ${unread === 1 ? 'change' : 'changes'} on this card, before approving it`
+                  : 'Read to the end of this card before approving it'
               }
               @click=${() => current !== null && this.readOn(current)}
             >
-              ${downIcon} ${unread > 0 ? `Read ${unread} more` : 'Read to end'}
+              ${downIcon} ${unread > 0 ? `${unread} to read` : 'Read to end'}
             </button>`
       }
     </footer>`;
