@@ -88,6 +88,7 @@ export class CsGroupCard extends LitElement {
   private seen = new Set<string>();
   private endSeen = false;
   private lastReport = '';
+  private observing = false;
   private drawer: IntersectionObserver | null = null;
   private watcher: IntersectionObserver | null = null;
 
@@ -135,7 +136,9 @@ export class CsGroupCard extends LitElement {
   private report(): void {
     const progress = this.progress;
     const key = JSON.stringify(progress);
-    if (key === this.lastReport) return;
+    // Nothing read yet is what the review assumes of a card until told otherwise.
+    const untouched = progress.left === this.embedded.length && !progress.read;
+    if (key === this.lastReport || (this.lastReport === '' && untouched)) return;
     this.lastReport = key;
     this.dispatchEvent(
       new CustomEvent<GroupProgress>('group-progress', {
@@ -179,6 +182,18 @@ export class CsGroupCard extends LitElement {
   }
 
   protected override updated(): void {
+    // Observed a frame later: the card's first frame is drawn without waiting on style or layout.
+    if (!this.observing) {
+      this.observing = true;
+      requestAnimationFrame(() => {
+        this.observing = false;
+        if (this.isConnected) this.observe();
+      });
+    }
+    this.countSeen();
+  }
+
+  private observe(): void {
     if (this.drawer === null || this.watcher === null) {
       this.drawer = new IntersectionObserver(this.onNear, {
         root: scrollerOf(this),
@@ -191,7 +206,6 @@ export class CsGroupCard extends LitElement {
       if (el.classList.contains('embed')) this.drawer.observe(el);
       this.watcher.observe(el);
     }
-    this.countSeen();
   }
 
   static override styles = css`
