@@ -35,7 +35,9 @@ const version = (n: string): Flows => historyVersion('Hackuarium__bioreactor-doc
 
 /**
  * The first card's mark, once the card is drawn and Approve is there and enabled (searched through
- * the shadow roots without named helpers, which the runner's transform would add to the page).
+ * the shadow roots without named helpers, which the runner's transform would add to the page). On a
+ * group card that shows high-risk changes in full, the enabled Approve button first reads "N to
+ * read" (`aria-disabled`) and brings the next one into view: what follows is reading, not waiting.
  */
 function approveUsable(): number | undefined {
   const mark = performance.getEntriesByName('countersign:first-card')[0]?.startTime;

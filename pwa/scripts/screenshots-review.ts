@@ -1,7 +1,8 @@
 /**
  * Screenshots of the review of real deployments for `docs/screenshots/`, at 360×640 in light and
- * dark: a group card (a whole flow of an import, and a flow's low-risk changes), a code card with a
- * change inside a line, a long-string change, and the sketch (on a card and enlarged). Run
+ * dark: a group card (a whole flow of an import with its high-risk changes in full, and a flow's
+ * low-risk changes), a code card with a change inside a line, a long-string change, and the sketch
+ * (on a card and enlarged). Run
  * `npm run build` first, then `npx tsx pwa/scripts/screenshots-review.ts [out-dir]`.
  */
 import { mkdirSync } from 'node:fs';
@@ -82,11 +83,16 @@ try {
       await shot('card-sketch-enlarged');
       await page.keyboard.press('Escape');
 
-      // The 406-node import: one card per whole flow, what matters first.
+      // The 406-node import: one card per whole flow, what matters first, then each high-risk
+      // change in full (Approve waits until they were read), then the list of the others.
       await open(imported.id);
-      await page.keyboard.press('ArrowRight');
-      await page.waitForTimeout(300);
       await shot('card-group-flow');
+      await scrollTo(page, 'cs-group-card', 'h3.embedded-head');
+      await page.locator('cs-review cs-group-card section.embed cs-change-card').first().waitFor();
+      await shot('card-group-flow-embedded');
+      await scrollTo(page, 'cs-group-card', 'section.embed:nth-of-type(3)');
+      await page.waitForTimeout(300);
+      await shot('card-group-flow-embedded-more');
       await scrollTo(page, 'cs-group-card', '.list-head');
       await shot('card-group-flow-list');
 

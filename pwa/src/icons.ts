@@ -11,6 +11,7 @@ export const crossIcon = icon(svg`<path d="M6 6l12 12M18 6L6 18"/>`);
 export const undoIcon = icon(
   svg`<path d="M9 14L4 9l5-5"/><path d="M4 9h10.5a5.5 5.5 0 010 11H11"/>`,
 );
+export const downIcon = icon(svg`<path d="M12 5v14M6 13l6 6 6-6"/>`);
 export const backIcon = icon(svg`<path d="M15 18l-6-6 6-6"/>`);
 export const refreshIcon = icon(svg`<path d="M20 11a8 8 0 10-2.3 5.7"/><path d="M20 4v7h-7"/>`);
 export const inboxIcon = icon(

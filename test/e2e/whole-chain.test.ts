@@ -20,7 +20,7 @@ import {
   type Browser,
 } from '../pwa/browser.js';
 import { openPwaBrowser } from '../pwa/pwa-session.js';
-import { currentCard, swipe } from '../pwa/review-cards.js';
+import { currentCard, readThrough, swipe } from '../pwa/review-cards.js';
 
 let nr: RunningNodeRed;
 let receiver: PushReceiver;
@@ -107,6 +107,8 @@ describe('the whole chain', { timeout: 120_000 }, () => {
     const seen: string[] = [];
     for (let card = await currentCard(page); card !== null;) {
       seen.push(card);
+      // A group card showing high-risk changes in full is read to its end before it is approved.
+      await readThrough(page);
       await swipe(page, 220);
       const previous = card;
       card = await until('the next card', async () => {

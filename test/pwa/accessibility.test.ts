@@ -135,11 +135,13 @@ describe('axe-core on every screen, light and dark', { timeout: 300_000 }, () =>
     await auditBothThemes('review: sketch enlarged');
     await page.keyboard.press('Escape');
 
-    // A whole flow of an import, opened entirely.
+    // A whole flow of an import: its summary, a high-risk change in full, then opened entirely.
     await openReview(imported);
-    await page.keyboard.press('ArrowRight');
     await page.locator('cs-review cs-group-card section.matters').waitFor();
     await auditBothThemes('review: whole flow');
+    await page.keyboard.press('ArrowRight');
+    await page.locator('cs-review cs-group-card section.embed cs-change-card').first().waitFor();
+    await auditBothThemes('review: whole flow, a high-risk change in full');
     await page.locator('cs-review cs-group-card .list-head button').click();
     await auditBothThemes('review: whole flow, every change opened');
 
@@ -173,6 +175,43 @@ describe('axe-core on every screen, light and dark', { timeout: 300_000 }, () =>
 });
 
 describe('cards from the keyboard alone', { timeout: 120_000 }, () => {
+  it('reads a whole flow’s high-risk changes one by one with the arrow key before approving it', async () => {
+    await openReview(imported);
+    const first = (await currentCard(page))!;
+    expect(first).toMatch(/^group:flow:/);
+    const approve = page.locator('cs-review footer button.approve');
+    expect(await approve.getAttribute('aria-disabled')).toBe('true');
+    expect(await approve.getAttribute('aria-label')).toMatch(
+      /^\d+ to read: the high-risk changes on this card/,
+    );
+    const embeds = page.locator('cs-review cs-group-card section.embed');
+    const order = await embeds.evaluateAll((els) => els.map((el) => el.dataset.memberId!));
+    expect(order.length).toBeGreaterThan(10);
+    // Each press brings the next high-risk change not yet seen into view and focuses it.
+    const focused = (): Promise<string | undefined> =>
+      page.evaluate(() => {
+        let at: Element | null = document.activeElement;
+        while (at?.shadowRoot?.activeElement) at = at.shadowRoot.activeElement;
+        return at instanceof HTMLElement ? at.dataset.memberId : undefined;
+      });
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(focused).toBe(order[0]);
+    expect(await currentCard(page)).toBe(first);
+    let presses = 1;
+    while ((await currentCard(page)) === first && presses < 200) {
+      await page.keyboard.press('ArrowRight');
+      presses++;
+      await page.waitForTimeout(60);
+    }
+    // The card was decided only after its high-risk changes were each brought into view.
+    expect(await currentCard(page)).not.toBe(first);
+    expect(presses).toBeGreaterThan(2);
+    const progress = await page
+      .locator('cs-review .progress [role=progressbar]')
+      .getAttribute('aria-valuenow');
+    expect(progress).toBe('1');
+  });
+
   it('opens a group’s changes, reads them, and decides the group with keys', async () => {
     await openReview(edit);
     const first = await currentCard(page);

@@ -6,10 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeChanges, type Change } from '../../protocol/index.js';
-import { cardText } from '../../pwa/src/cards/card-view.js';
+import { cardText, cardView } from '../../pwa/src/cards/card-view.js';
 import { unshownDifferences } from '../../pwa/src/cards/completeness.js';
 import {
+  EMBEDDED_HEADING,
   MEMBERS_HEADING,
+  OTHERS_HEADING,
+  embeddedIds,
   groupText,
   groupView,
   memberViews,
@@ -91,9 +94,13 @@ describe('group cards on real deployments', () => {
     const listed = new Set<string>();
     for (const card of cards.filter((c): c is Group => c.kind === 'whole')) {
       const view = groupView(card, byId, index);
-      // What matters comes first, before the list of every change.
+      // What matters comes first, before the high-risk changes in full and the list of the others.
       const text = groupText(view);
-      const firstMember = text.indexOf(MEMBERS_HEADING);
+      const firstMember = text.indexOf(EMBEDDED_HEADING);
+      expect(firstMember).toBeGreaterThan(-1);
+      if (view.members.length > 0) {
+        expect(firstMember).toBeLessThan(text.indexOf(OTHERS_HEADING));
+      }
       for (const topic of view.topics) {
         expect(text.indexOf(topic.heading)).toBeLessThan(firstMember);
         for (const item of topic.items) if (topic.key === 'code') listed.add(item.id);
@@ -110,6 +117,54 @@ describe('group cards on real deployments', () => {
     const text = groupText(groupView(main, byId, index));
     expect(text).toContain('Outbound connections');
     expect(text).toMatch(/MQTT publishes to .+ via /);
+  });
+
+  it('shows each high-risk change of a whole flow as its own card, in the order of the summary', () => {
+    const target = version(HACKUARIUM, '04');
+    const changes = computeChanges([], target);
+    const byId = new Map(changes.map((c) => [c.id, c]));
+    const index = new NodeIndex(changes, [], target);
+    const wholes = reviewCards(changes).filter((c): c is Group => c.kind === 'whole');
+    let shown = 0;
+    for (const card of wholes) {
+      const view = groupView(card, byId, index);
+      const high = card.changes.filter((id) => byId.get(id)!.risk === 'high');
+      // Exactly the high-risk changes are embedded; every other change is in the list; none twice.
+      expect([...embeddedIds(card, byId, index)].sort(), card.id).toEqual([...high].sort());
+      expect(view.members.map((m) => m.id)).toEqual(
+        card.changes.filter((id) => !high.includes(id)),
+      );
+      expect(view.listHeading).toBe(OTHERS_HEADING);
+      // In the summary's order: code first, then endpoints, outbound connections…
+      const named = view.topics.flatMap((t) => t.items.map((item) => item.id));
+      const order = view.embedded.map((row) => row.id).filter((id) => named.includes(id));
+      expect(order).toEqual(named.filter((id) => high.includes(id)));
+      // The text of the card holds each one's full card, code lines included.
+      const text = groupText(view, memberViews(card, byId, index));
+      for (const id of high) expect(text).toContain(cardText(cardView(byId.get(id)!, index)));
+      shown += high.length;
+    }
+    // 110 high-risk changes inside whole flows; the 6 others (config nodes) have cards of their own.
+    expect(shown).toBe(110);
+    const singles = reviewCards(changes).filter((c) => c.kind === 'single');
+    expect(singles.filter((c) => byId.get(c.id)!.risk === 'high')).toHaveLength(6);
+    expect(changes.filter((c) => c.risk === 'high')).toHaveLength(116);
+    // The main flow's card starts with its code: function nodes, their lines of code.
+    const main = wholes.find((c) => c.id === 'group:flow:22b23614.75c2ca')!;
+    const first = byId.get(embeddedIds(main, byId, index)[0]!)!;
+    expect(first.node?.type).toBe('function');
+  });
+
+  it('keeps a low-risk group a plain list, with nothing embedded', () => {
+    const changes = computeChanges(version(HACKUARIUM, '03'), version(HACKUARIUM, '04'));
+    const byId = new Map(changes.map((c) => [c.id, c]));
+    const index = new NodeIndex(changes);
+    for (const card of reviewCards(changes).filter((c): c is Group => c.kind === 'low')) {
+      const view = groupView(card, byId, index);
+      expect(view.embedded).toEqual([]);
+      expect(view.listHeading).toBe(MEMBERS_HEADING);
+      expect(view.members.map((m) => m.id)).toEqual(card.changes);
+    }
   });
 
   it('keeps the rules on every real history pair', () => {

@@ -30,3 +30,28 @@ export async function swipe(page: Page, dx: number): Promise<void> {
   for (let step = 1; step <= 8; step++) await page.mouse.move(x + (dx * step) / 8, y + step);
   await page.mouse.up();
 }
+
+/**
+ * Reads the card in view to its end, a screen at a time, as a person scrolling would: a group card
+ * that shows high-risk changes in full offers Approve only then. Scrolling is not a gesture.
+ */
+export async function readThrough(page: Page): Promise<void> {
+  const card = page.locator('cs-review .card');
+  const unread = page.locator('cs-review footer button.approve.unread');
+  // A busy machine may draw slower than the scroll: read again from the top, more slowly.
+  for (const pause of [30, 200, 800]) {
+    if ((await unread.count()) === 0) return;
+    await card.evaluate((el) => (el.scrollTop = 0));
+    for (let i = 0; i < 400; i++) {
+      const atEnd = await card.evaluate((el) => {
+        el.scrollTop += el.clientHeight * 0.8;
+        return el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
+      });
+      // What came into view is drawn and counted before the next screen.
+      await page.waitForTimeout(pause);
+      if (atEnd) break;
+    }
+    await page.waitForTimeout(pause);
+  }
+  await page.locator('cs-review footer button.approve:not(.unread)').waitFor({ timeout: 30_000 });
+}

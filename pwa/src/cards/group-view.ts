@@ -1,9 +1,10 @@
 /**
  * What a group card shows, as text, without a DOM (DESIGN 8): for a flow added or removed whole,
  * what matters first — code, endpoints it opens, outbound connections, files and processes,
- * credentials, and types Countersign does not know — then every change it holds, each of which opens
- * to its full card. For a flow's low-risk changes, the list of them. `cs-group-card` renders
- * exactly this, and the completeness check reads the members' full cards from it.
+ * credentials, and types Countersign does not know — then each high-risk change it holds as its own
+ * full card, in that order, then every other change in a list that opens to each one's full card.
+ * For a flow's low-risk changes, the list of them. `cs-group-card` renders exactly this, and the
+ * completeness check reads the members' full cards from it.
  */
 import { assessChange } from '../../../protocol/risk.js';
 import { visibleText } from '../../../protocol/text.js';
@@ -34,6 +35,12 @@ const HEADINGS: Record<TopicKey, string> = {
 /** The heading of a group's list of changes. */
 export const MEMBERS_HEADING = 'Every change in it';
 
+/** The heading of a group's high-risk changes, each shown as its own full card. */
+export const EMBEDDED_HEADING = 'Each high-risk change, in full';
+
+/** The heading of the list of a group's other changes, when its high-risk ones are shown above. */
+export const OTHERS_HEADING = 'Every other change';
+
 /** One change in a group's list: its name, type, what changed, and its risk. */
 export type MemberRow = {
   id: string;
@@ -52,6 +59,11 @@ export type GroupView = CardHead & {
   topics: Topic[];
   /** For a whole flow with no topic: a plain sentence saying so. */
   quiet?: string;
+  /** The high-risk changes, each shown as its own full card, in the order of the summary. */
+  embedded: MemberRow[];
+  /** The heading of the list: every change, or every other change when some are embedded. */
+  listHeading: string;
+  /** The changes in the expandable list: all that are not embedded. */
   members: MemberRow[];
 };
 
@@ -199,6 +211,31 @@ function countsOf(members: readonly Change[]): string {
   return `${members.length} ${members.length === 1 ? 'change' : 'changes'}: ${parts.join(', ')}`;
 }
 
+/**
+ * A group's high-risk changes, each to be shown as its own full card: in the order the summary
+ * names them (code, endpoints, outbound connections, files and processes, credentials, others),
+ * then any the summary does not name (the flow itself, a wiring change), in the change list's order.
+ */
+function embeddedOrder(members: readonly Change[], topics: readonly Topic[]): Change[] {
+  const high = members.filter((c) => c.risk === 'high');
+  const named = topics.flatMap((t) => t.items.map((item) => item.id));
+  const rank = (c: Change): number => {
+    const at = named.indexOf(c.id);
+    return at === -1 ? named.length : at;
+  };
+  // A stable sort: changes the summary does not name keep the list's order after the named ones.
+  return [...high].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The ids of the changes a group shows as their own full cards; empty for a low-risk group. */
+export function embeddedIds(
+  card: Exclude<ReviewCard, { kind: 'single' }>,
+  byId: ReadonlyMap<string, Change>,
+  index: NodeIndex,
+): string[] {
+  return groupView(card, byId, index).embedded.map((row) => row.id);
+}
+
 /** The group card for `card`, whose changes are in `byId`. */
 export function groupView(
   card: Exclude<ReviewCard, { kind: 'single' }>,
@@ -216,11 +253,14 @@ export function groupView(
     riskText: RISK_TEXT[risk],
     why: why.join(', '),
     counts: countsOf(members),
-    members: members.map((c) => memberRow(c, index)),
   };
   if (card.kind === 'low') {
+    // Every change of a low-risk group is low: none is high, so the list holds them all.
     return {
       ...base,
+      embedded: [],
+      listHeading: MEMBERS_HEADING,
+      members: members.map((c) => memberRow(c, index)),
       op: 'Changed',
       kind: 'Group',
       title: `${members.length} low-risk changes`,
@@ -243,8 +283,13 @@ export function groupView(
   const ordered = (Object.keys(HEADINGS) as TopicKey[])
     .filter((key) => topics.has(key))
     .map((key) => ({ key, heading: HEADINGS[key], items: topics.get(key)! }));
+  const embedded = embeddedOrder(members, ordered);
+  const inList = members.filter((c) => !embedded.includes(c));
   return {
     ...base,
+    embedded: embedded.map((c) => memberRow(c, index)),
+    listHeading: embedded.length > 0 ? OTHERS_HEADING : MEMBERS_HEADING,
+    members: inList.map((c) => memberRow(c, index)),
     op: card.op === 'added' ? 'Added' : 'Removed',
     kind: card.container === 'flow' ? 'Whole flow' : 'Whole subflow',
     title: subject !== undefined ? titleOf(subject, index) : visibleText(card.flow.label),
@@ -271,7 +316,10 @@ export function memberViews(
   });
 }
 
-/** Everything a group card shows, as lines of text; with `open`, every change opened too. */
+/**
+ * Everything a group card shows, as lines of text. `open` holds the full cards to read: those of the
+ * embedded high-risk changes (shown in full on the card) and those opened in the list.
+ */
 export function groupText(view: GroupView, open: readonly CardView[] = []): string {
   const out = [
     view.op,
@@ -286,7 +334,12 @@ export function groupText(view: GroupView, open: readonly CardView[] = []): stri
     for (const item of topic.items) out.push(`${item.name} ${item.detail}`);
   }
   if (view.quiet !== undefined) out.push(view.quiet);
-  out.push(MEMBERS_HEADING);
+  if (view.embedded.length > 0) out.push(EMBEDDED_HEADING);
+  for (const row of view.embedded) {
+    const full = open.find((v) => v.id === row.id);
+    out.push(full !== undefined ? cardText(full) : `${row.title} ${row.riskText}`);
+  }
+  out.push(view.listHeading);
   for (const row of view.members) {
     out.push(`${row.title}${row.type ? ` ${row.type}` : ''} ${row.what} ${row.riskText}`);
     const full = open.find((v) => v.id === row.id);

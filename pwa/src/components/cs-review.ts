@@ -25,9 +25,18 @@ import {
 import type { Session } from '../lib/session.js';
 import { sourceText } from '../lib/source.js';
 import type { VerifyResult } from '../lib/verify.js';
-import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
+import {
+  alertIcon,
+  backIcon,
+  checkIcon,
+  crossIcon,
+  downIcon,
+  shieldIcon,
+  undoIcon,
+} from '../icons.js';
 import { buttons, view, warningBox } from '../styles/shared.js';
 import './cs-change-card.js';
+import type { CsGroupCard, GroupProgress } from './cs-group-card.js';
 import type { CheckState } from './cs-review-summary.js';
 
 /**
@@ -108,6 +117,11 @@ export class CsReview extends LitElement {
   private drag: Drag | null = null;
   private animating = false;
   private loadedFor = '';
+  /**
+   * What is left to read of each group card holding high-risk changes, as the card reports it; a
+   * group is approved only once read (every embedded card and its end on screen).
+   */
+  private reading = new Map<string, GroupProgress>();
   private follower: DeploymentFollower | null = null;
 
   constructor() {
@@ -290,6 +304,15 @@ export class CsReview extends LitElement {
       footer.final {
         grid-template-columns: auto 1fr;
       }
+      footer button.unread {
+        background: var(--surface);
+        color: var(--text);
+        border: 2px dashed var(--approve);
+        font-size: 15px;
+        padding: 0 6px;
+        gap: 4px;
+        white-space: nowrap;
+      }
       footer .undo {
         width: 56px;
         padding: 0;
@@ -413,6 +436,7 @@ export class CsReview extends LitElement {
       this.index = new NodeIndex(detail.changes);
       const cards = reviewCards(detail.changes);
       this.deck = new Map(cards.map((c) => [c.id, c]));
+      this.reading = new Map();
       this.state = new ReviewState(cards);
       if (detail.id !== this.deploymentId)
         throw new Error('The server answered with another deployment.');
@@ -524,10 +548,45 @@ export class CsReview extends LitElement {
     return this.renderRoot.querySelector<HTMLElement>('.card');
   }
 
+  /**
+   * How many of the card's high-risk changes are still to read before Approve is offered, or null
+   * when nothing is: a group card shows each of its high-risk changes as its own card, and its
+   * approval is an approval of each, so every one must have been on screen (and the card's end).
+   */
+  private unread(id: string): number | null {
+    const card = this.deck.get(id);
+    if (card === undefined || card.kind === 'single') return null;
+    const high = card.changes.filter((c) => this.byId.get(c)?.risk === 'high').length;
+    if (high === 0) return null;
+    const progress = this.reading.get(id);
+    if (progress === undefined) return high;
+    return progress.read ? null : progress.left;
+  }
+
+  /** Approve on a group not yet read: shows the next high-risk change on it instead. */
+  private readOn(id: string): void {
+    const left = this.unread(id) ?? 0;
+    this.renderRoot.querySelector<CsGroupCard>('cs-group-card')?.showNext();
+    this._announce =
+      left > 0
+        ? `Read the ${left} high-risk ${left === 1 ? 'change' : 'changes'} on this card before approving it.`
+        : 'Read to the end of this card before approving it.';
+  }
+
+  private onProgress = (e: CustomEvent<GroupProgress>): void => {
+    const before = this.reading.get(e.detail.id);
+    this.reading.set(e.detail.id, before?.read === true ? before : e.detail);
+    this.refresh();
+  };
+
   /** Decides the card in view: it flies off to its side, the next one comes in. */
   private async decide(verdict: Verdict): Promise<void> {
     if (this.animating || this.state.current === null) return;
     const id = this.state.current;
+    if (verdict === 'approve' && this.unread(id) !== null) {
+      this.readOn(id);
+      return;
+    }
     const card = this.cardEl;
     this.animating = true;
     try {
@@ -643,7 +702,11 @@ export class CsReview extends LitElement {
     if (d === null || d.id !== e.pointerId || card === null || !d.active) return;
     card.classList.remove('dragging');
     const threshold = Math.min(120, card.offsetWidth * 0.3);
-    if (Math.abs(d.dx) >= threshold) {
+    const current = this.state.current;
+    if (d.dx >= threshold && current !== null && this.unread(current) !== null) {
+      this.snapBack(card);
+      this.readOn(current);
+    } else if (Math.abs(d.dx) >= threshold) {
       void this.decide(d.dx > 0 ? 'approve' : 'reject');
     } else {
       this.snapBack(card);
@@ -766,7 +829,7 @@ export class CsReview extends LitElement {
         aria-label="Review progress"
         aria-valuemin="0"
         aria-valuemax=${cards.length}
-        aria-valuenow=${cards.length - this.state.counts.open}
+        aria-valuenow=${cards.filter((id) => this.state.verdictOf(id) !== undefined).length}
       >
         ${cards.map((id, i) => {
           const v = this.state.verdictOf(id);
@@ -833,6 +896,7 @@ export class CsReview extends LitElement {
       ${
         card !== undefined && card.kind !== 'single'
           ? html`<cs-group-card
+              @group-progress=${this.onProgress}
               .card=${card}
               .byId=${this.byId}
               .index=${this.index}
@@ -884,12 +948,29 @@ export class CsReview extends LitElement {
         </button>
       </footer>`;
     }
+    const current = this.state.current;
+    const unread = current === null ? null : this.unread(current);
     return html`<footer>
       <button class="reject" @click=${() => void this.decide('reject')}>${crossIcon} Reject</button>
       ${undo}
-      <button class="approve" @click=${() => void this.decide('approve')}>
-        ${checkIcon} Approve
-      </button>
+      ${
+        unread === null
+          ? html`<button class="approve" @click=${() => void this.decide('approve')}>
+              ${checkIcon} Approve
+            </button>`
+          : html`<button
+              class="approve unread"
+              aria-disabled="true"
+              aria-label=${
+                unread > 0
+                  ? `${unread} to read: the high-risk ${unread === 1 ? 'change' : 'changes'} on this card, before approving it`
+                  : 'Read to the end of this card before approving it'
+              }
+              @click=${() => current !== null && this.readOn(current)}
+            >
+              ${downIcon} ${unread > 0 ? `${unread} to read` : 'Read to end'}
+            </button>`
+      }
     </footer>`;
   }
 
