@@ -235,11 +235,13 @@ export function apiRouter(ctx: Context): Router {
       });
     }
     // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
-    if (Array.isArray(value)) parseFlows(value);
-    else parseModuleBlob(text);
+    const flows = Array.isArray(value) ? parseFlows(value) : null;
+    if (!flows) parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
     await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
+    // A proposal against these flows follows: they need not be read and parsed again.
+    if (flows) ctx.snapshots.remember(rev, flows, raw.length);
     res.status(201).json({ rev });
   });
 
