@@ -64,7 +64,12 @@ export function decodeCompactJws(token: unknown, maxBytes: number): DecodedJws |
     const header = jsonObjectOf(token.slice(0, first));
     const payload = jsonObjectOf(token.slice(first + 1, last));
     if (!header || !payload) return null;
-    return { header, payload, signingInput: token.slice(0, last), signature: token.slice(last + 1) };
+    return {
+      header,
+      payload,
+      signingInput: token.slice(0, last),
+      signature: token.slice(last + 1),
+    };
   } catch {
     return null;
   }
