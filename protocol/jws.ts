@@ -45,7 +45,7 @@ const decoder = new TextDecoder();
 function jsonObjectOf(segment: string): Record<string, unknown> | null {
   const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
   // ASCII, as JSON headers and claims almost always are, reads as is; otherwise as UTF-8.
-  const text = /[^\x00-\x7f]/.test(binary) ? decoder.decode(fromBase64url(segment)) : binary;
+  const text = /[\x80-\xff]/.test(binary) ? decoder.decode(fromBase64url(segment)) : binary;
   const value: unknown = JSON.parse(text);
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
