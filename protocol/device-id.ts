@@ -19,11 +19,20 @@ export function parseDeviceJwk(input: unknown): DeviceJwk {
   return { kty, crv, x, y };
 }
 
+/** Thumbprints already computed, by the RFC 7638 text they hash (a pure function of the key). */
+const thumbprints = new Map<string, string>();
+const THUMBPRINT_CACHE_LIMIT = 10_000;
+
 /** The device id: the RFC 7638 JWK thumbprint (SHA-256, base64url) of its public key. */
 export async function deviceIdOf(jwk: DeviceJwk): Promise<string> {
   // RFC 7638 3.2: the required members in lexicographic order, no whitespace.
   const text = `{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`;
-  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(text))));
+  const known = thumbprints.get(text);
+  if (known !== undefined) return known;
+  const id = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(text))));
+  if (thumbprints.size >= THUMBPRINT_CACHE_LIMIT) thumbprints.clear();
+  thumbprints.set(text, id);
+  return id;
 }
 
 /** The fingerprint people compare: the first 16 characters of the device id, in groups of 4. */

@@ -100,6 +100,11 @@ function badLinks(links: unknown): string | null {
   return null;
 }
 
+/** A node's name for a message: built only when a rule fails, so a clean node costs one walk. */
+function nodeName(id: string, type: string): string {
+  return `node ${quoteName(id)} (${visibleText(type.slice(0, 60))})`;
+}
+
 /**
  * Parses a flows array in the canonical shape of DESIGN 5.2, the shape a review reads the way
  * Node-RED runs it. Each rule, in order, refuses with `ERR_FLOWS_INVALID` naming the node and the
@@ -124,21 +129,22 @@ export function parseFlows(input: unknown): Flows {
     const n = node as Record<string, unknown>;
     const id = Object.prototype.hasOwnProperty.call(n, 'id') ? n.id : undefined;
     if (typeof id !== 'string' || id === '') refuse(`flows[${i}] has no string id`);
-    const where = `node ${quoteName(id)}`;
     const type = Object.prototype.hasOwnProperty.call(n, 'type') ? n.type : undefined;
-    if (typeof type !== 'string' || type === '') refuse(`${where} has no string type`);
-    const named = `${where} (${visibleText(type.slice(0, 60))})`;
+    if (typeof type !== 'string' || type === '') refuse(`node ${quoteName(id)} has no string type`);
     if (n.z !== undefined && typeof n.z !== 'string') {
-      refuse(`${named}: z must be a string (the id of its flow), not ${kindOfValue(n.z)}`);
+      refuse(
+        `${nodeName(id, type)}: z must be a string (the id of its flow), not ${kindOfValue(n.z)}`,
+      );
     }
     if (n.wires !== undefined) {
       const bad = badWires(n.wires);
       if (bad !== null)
-        refuse(`${named}: wires must be an array of arrays of node ids, but ${bad}`);
+        refuse(`${nodeName(id, type)}: wires must be an array of arrays of node ids, but ${bad}`);
     }
     if (n.links !== undefined && LINK_TYPES.has(type)) {
       const bad = badLinks(n.links);
-      if (bad !== null) refuse(`${named}: links must be an array of node ids, but ${bad}`);
+      if (bad !== null)
+        refuse(`${nodeName(id, type)}: links must be an array of node ids, but ${bad}`);
     }
     const place = badPlace(n);
     if (place !== null) {
@@ -146,10 +152,10 @@ export function parseFlows(input: unknown): Flows {
       const path = keys.reduce<string>(step, '');
       if (rule === 'reserved') {
         refuse(
-          `${named}: the key ${quoteName(String(keys[keys.length - 1]))} (at ${path}) is not allowed: __proto__, constructor and prototype are reserved`,
+          `${nodeName(id, type)}: the key ${quoteName(String(keys[keys.length - 1]))} (at ${path}) is not allowed: __proto__, constructor and prototype are reserved`,
         );
       }
-      refuse(`${named}: ${path} is not a finite number (every number must be finite)`);
+      refuse(`${nodeName(id, type)}: ${path} is not a finite number (every number must be finite)`);
     }
   }
   return input as Flows;

@@ -1,21 +1,56 @@
 /**
  * Compact JWS reading for every token Countersign verifies (approvals 5.4, device proofs 5.3,
- * enrolment proofs 5.5), through `jose`. Decoding and verifying are separate steps so that the
- * callers' ordered checks can look at the header before the signature; verification pins ES256 and
- * takes the key from the caller, never from the token.
+ * enrolment proofs 5.5). Decoding and verifying are separate steps so that the callers' ordered
+ * checks can look at the header before the signature; the token is decoded once, and verification
+ * pins ES256 and takes the key from the caller, never from the token. The signature check itself is
+ * passed in (`Es256Verify`): Web Crypto by default, the platform's own where it is faster (the
+ * server's, on node:crypto).
  */
-import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
-import { ALG, type DeviceJwk } from './claims.js';
-import { deviceIdOf } from './device-id.js';
+import type { DeviceJwk } from './claims.js';
 
 /** A compact JWS decoded without verification: its header and payload JSON objects. */
 export type DecodedJws = {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
+  /** `<header>.<payload>` as received: the bytes the signature covers (ASCII). */
+  signingInput: string;
+  /** The signature, base64url as received. */
+  signature: string;
 };
+
+/**
+ * Checks an ES256 signature (base64url of the 64-byte IEEE P1363 `r || s`) over the JWS signing
+ * input with a device's public key; false for any key or signature that does not verify.
+ */
+export type Es256Verify = (
+  jwk: DeviceJwk,
+  signingInput: string,
+  signature: string,
+) => boolean | Promise<boolean>;
 
 /** Three base64url parts; the signature may be empty only to be refused by verification. */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Bytes of base64url text (padding optional); throws on text that is not base64url. */
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const decoder = new TextDecoder();
+
+/** The JSON object a base64url segment encodes, or null. */
+function jsonObjectOf(segment: string): Record<string, unknown> | null {
+  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'));
+  // ASCII, as JSON headers and claims almost always are, reads as is; otherwise as UTF-8.
+  const text = /[\x80-\xff]/.test(binary) ? decoder.decode(fromBase64url(segment)) : binary;
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
 
 /**
  * Decodes a compact JWS of at most `maxBytes` characters whose header and payload are JSON objects;
@@ -23,27 +58,18 @@ const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  */
 export function decodeCompactJws(token: unknown, maxBytes: number): DecodedJws | null {
   if (typeof token !== 'string' || token.length > maxBytes || !COMPACT.test(token)) return null;
+  const first = token.indexOf('.');
+  const last = token.lastIndexOf('.');
   try {
-    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Verifies an ES256 compact JWS with `key` and returns its payload as a JSON object; null when the
- * signature does not verify, the algorithm is not ES256, or the payload is not a JSON object.
- */
-export async function verifyCompactJws(
-  token: string,
-  key: CryptoKey,
-): Promise<Record<string, unknown> | null> {
-  try {
-    const { payload } = await compactVerify(token, key, { algorithms: [ALG] });
-    const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
-    return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
-      ? (claims as Record<string, unknown>)
-      : null;
+    const header = jsonObjectOf(token.slice(0, first));
+    const payload = jsonObjectOf(token.slice(first + 1, last));
+    if (!header || !payload) return null;
+    return {
+      header,
+      payload,
+      signingInput: token.slice(0, last),
+      signature: token.slice(last + 1),
+    };
   } catch {
     return null;
   }
@@ -65,7 +91,10 @@ function cached<T>(cache: Map<string, Promise<T>>, id: string, make: () => Promi
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
-/** The Web Crypto verification key of a device's public JWK (cached by its coordinates). */
+/**
+ * The Web Crypto verification key of a device's public JWK, imported once per key (cached by its
+ * coordinates: the cache holds what a key is, never whether its device may still sign).
+ */
 export function deviceVerifyKey(jwk: DeviceJwk): Promise<CryptoKey> {
   return cached(keys, `${jwk.x}.${jwk.y}`, () =>
     crypto.subtle.importKey(
@@ -78,17 +107,33 @@ export function deviceVerifyKey(jwk: DeviceJwk): Promise<CryptoKey> {
   );
 }
 
-const namedKeys = new Map<string, Promise<CryptoKey | null>>();
+/** ES256 through Web Crypto (browsers, the plugin). */
+export const webCryptoEs256: Es256Verify = async (jwk, signingInput, signature) => {
+  try {
+    const key = await deviceVerifyKey(jwk);
+    const data = new Uint8Array(signingInput.length);
+    for (let i = 0; i < signingInput.length; i++) data[i] = signingInput.charCodeAt(i);
+    return await crypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      key,
+      fromBase64url(signature),
+      data,
+    );
+  } catch {
+    return false;
+  }
+};
 
 /**
- * The verification key of device `id`, or null when `jwk` is not that device's key (its RFC 7638
- * thumbprint is not `id`): a verifier handed keys by someone else must not take a label on trust.
- * Cached by id and coordinates.
+ * Verifies a decoded ES256 compact JWS with the key `jwk` and returns its payload; null when the
+ * signature does not verify. The header's `alg` is the caller's to have pinned.
  */
-export function deviceKeyNamed(id: string, jwk: DeviceJwk): Promise<CryptoKey | null> {
-  return cached(namedKeys, `${id}.${jwk.x}.${jwk.y}`, async () =>
-    (await deviceIdOf(jwk)) === id ? deviceVerifyKey(jwk) : null,
-  );
+export async function verifyCompactJws(
+  jws: DecodedJws,
+  jwk: DeviceJwk,
+  verify: Es256Verify = webCryptoEs256,
+): Promise<Record<string, unknown> | null> {
+  return (await verify(jwk, jws.signingInput, jws.signature)) ? jws.payload : null;
 }
 
 /** True for a plain `string` claim of 1 to `max` characters. */

@@ -6,6 +6,7 @@ import { eventOf } from './deployments/views.js';
 import { FailureLimiter } from './devices/failure-limiter.js';
 import { InstanceEvents } from './events/instance-events.js';
 import { Pruner } from './history/pruner.js';
+import { ParsedSnapshots } from './deployments/parsed-snapshots.js';
 import { adminRouter, type StatusExtras } from './http/admin.js';
 import { apiRouter } from './http/api.js';
 import { errorHandler, notFound } from './http/errors.js';
@@ -104,6 +105,7 @@ export function createServer(deps: {
     ),
     pushPolicy: deps.config.pushPolicy ?? { testOrigin: null, resolve: systemResolver },
     pruner: new Pruner({ store: deps.store, clock, log, retention: config.retention }),
+    snapshots: new ParsedSnapshots(),
   };
   // The plugins' event stream is fed by the store: every stored change of a deployment.
   const unsubscribe = deps.store.subscribe(({ deployment: d }) => {

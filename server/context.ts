@@ -5,6 +5,7 @@ import type { Notifier } from './push/notifier.js';
 import type { PushPolicy } from './push/endpoint-policy.js';
 import type { FailureLimiter } from './devices/failure-limiter.js';
 import type { Pruner } from './history/pruner.js';
+import type { ParsedSnapshots } from './deployments/parsed-snapshots.js';
 import type { Policy } from '../protocol/index.js';
 import type { Retention } from './store/retention.js';
 import type { Store } from './store/types.js';
@@ -55,4 +56,6 @@ export type Context = {
   /** Where push endpoints may point (5.6). */
   pushPolicy: PushPolicy;
   pruner: Pruner;
+  /** Flows of recent snapshots, parsed once (upload, then proposals). */
+  snapshots: ParsedSnapshots;
 };

@@ -234,11 +234,10 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     ) {
       throw new FlowRequestError('', 409, 'version_mismatch');
     }
-    const flows = parseFlows(body.flows);
     return gate.hold({
       type: type as DeploymentType,
       source,
-      flows,
+      flows: body.flows,
       credentials: body.credentials,
       apply: applyWith(type, undefined, undefined, opts.user),
     });
@@ -309,7 +308,7 @@ export function installEntryPoints(options: EntryPointsOptions): void {
     return gate.hold({
       type: type as DeploymentType,
       source: runtimeSource(user),
-      flows: parseFlows(config),
+      flows: config,
       credentials,
       apply: applyWith(type, muteLog, forceStart, user),
     });

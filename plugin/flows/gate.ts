@@ -43,7 +43,8 @@ export type Apply = (flows: Flows, credentials: unknown) => Promise<unknown>;
 export type HoldRequest = {
   type: DeploymentType;
   source: DeploymentSource;
-  flows: Flows;
+  /** The flows as the caller received them: the gate checks their shape once (`checkRequest`). */
+  flows: unknown;
   credentials?: unknown;
   apply: Apply;
   /** Base rev to propose against instead of the active flows' (the start-up check uses this). */
@@ -163,21 +164,23 @@ export class Gate {
 
   /** Proposes a deployment and keeps it held; resolves to its id, or rejects with `HeldError`. */
   propose(request: HoldRequest): Promise<string> {
+    let flows: Flows;
     try {
-      checkRequest(request.flows, request.credentials);
+      flows = checkRequest(request.flows, request.credentials);
     } catch (err) {
       return Promise.reject(err as Error);
     }
     // Snapshot the request now, synchronously: what is proposed is the request as it was called.
-    const targetText = snapshotText(request.flows);
-    const credentialSet = collectCredentials(request.flows, request.credentials);
-    const result = this.#holdQueue.then(() => this.#propose(request, targetText, credentialSet));
+    const targetText = snapshotText(flows);
+    const credentialSet = collectCredentials(flows, request.credentials);
+    const checked = { ...request, flows };
+    const result = this.#holdQueue.then(() => this.#propose(checked, targetText, credentialSet));
     this.#holdQueue = result.catch(() => undefined);
     return result;
   }
 
   async #propose(
-    request: HoldRequest,
+    request: HoldRequest & { flows: Flows },
     targetText: string,
     credentialSet: ReturnType<typeof collectCredentials>,
   ): Promise<string> {

@@ -30,9 +30,12 @@ function refuse(message: string): never {
 
 const quote = quoteName;
 
-/** Throws `ERR_FLOWS_INVALID` (400) for a request the gate must not propose (see above). */
-export function checkRequest(flows: Flows, credentials: unknown): void {
-  parseFlows(flows);
+/**
+ * The flows of a request the gate may propose, parsed once (`parseFlows` does not copy); throws
+ * `ERR_FLOWS_INVALID` (400) for a request it must not (see above).
+ */
+export function checkRequest(input: unknown, credentials: unknown): Flows {
+  const flows = parseFlows(input);
   for (const node of flows) {
     if (isPrototypeKey(node.id)) refuse(`node id ${quote(node.id)} is not allowed`);
     // Node-RED also looks up a node's flow (z), group (g) and subflow type by name in plain objects.
@@ -46,7 +49,7 @@ export function checkRequest(flows: Flows, credentials: unknown): void {
       refuse(`the credentials of node ${quote(node.id)} must be an object of fields`);
     }
   }
-  if (credentials === undefined || credentials === null) return;
+  if (credentials === undefined || credentials === null) return flows;
   if (!isPlainObject(credentials)) refuse('credentials must be an object keyed by node id');
   for (const [id, fields] of Object.entries(credentials)) {
     if (isPrototypeKey(id)) refuse(`credentials for node id ${quote(id)} are not allowed`);
@@ -57,4 +60,5 @@ export function checkRequest(flows: Flows, credentials: unknown): void {
       refuse(`the credentials of node ${quote(id)} must be an object of fields`);
     }
   }
+  return flows;
 }

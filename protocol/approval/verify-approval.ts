@@ -16,12 +16,13 @@ import {
   type DeviceJwk,
 } from '../claims.js';
 import { ApprovalError, ValidationError } from '../errors.js';
+import { deviceIdOf } from '../device-id.js';
 import {
   decodeCompactJws,
-  deviceKeyNamed,
   isNumericDate,
   isShortString,
   verifyCompactJws,
+  type Es256Verify,
 } from '../jws.js';
 import {
   decisionsDigest,
@@ -68,8 +69,8 @@ export type ApprovalContext = {
   subject: ApprovalSubject;
   /** Row 8: the deployment still waits for decisions. */
   pending: boolean;
-  /** Row 3: the device a `kid` names, or undefined. */
-  device(kid: string): ApprovalDevice | undefined;
+  /** Row 3: the device a `kid` names, or undefined (the server's store answers asynchronously). */
+  device(kid: string): ApprovalDevice | undefined | Promise<ApprovalDevice | undefined>;
   /** Row 7: the `jti` has been used before (the server's store answers asynchronously). */
   jtiUsed(jti: string): boolean | Promise<boolean>;
   /** Row 12: this device has decided this deployment already. */
@@ -78,6 +79,8 @@ export type ApprovalContext = {
   forbidSelfApproval: boolean;
   /** Row 10: the SHA-256 of the decision map's digest (default Web Crypto). */
   sha256?: Sha256;
+  /** Row 4: the ES256 signature check (default Web Crypto). */
+  es256?: Es256Verify;
 };
 
 /** An approval that passed every row. */
@@ -122,7 +125,7 @@ export async function verifyApproval(
 
   // 3. kid names a registered device, and the device is not revoked.
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
-  const device = kid === undefined ? undefined : ctx.device(kid);
+  const device = kid === undefined ? undefined : await ctx.device(kid);
   if (!device) {
     throw new ApprovalError(
       'ERR_DEVICE_UNKNOWN',
@@ -140,8 +143,8 @@ export async function verifyApproval(
 
   // 4. The signature verifies with that device's key; the key's own thumbprint is the kid (a
   // verifier handed keys by someone else, as the plugin is, must not take a label on trust).
-  const key = await deviceKeyNamed(device.id, device.jwk);
-  const c = key ? await verifyCompactJws(token, key) : null;
+  const named = (await deviceIdOf(device.jwk)) === device.id;
+  const c = named ? await verifyCompactJws(decoded, device.jwk, ctx.es256) : null;
   if (!c) {
     throw new ApprovalError(
       'ERR_APPROVAL_SIGNATURE',

@@ -8,7 +8,6 @@ import {
   TYP_DPOP,
   decodeCompactJws,
   deviceIdOf,
-  deviceVerifyKey,
   isNumericDate,
   isShortString,
   parseDeviceJwk,
@@ -18,6 +17,7 @@ import {
 import { secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import type { DeviceRecord } from '../store/types.js';
+import { nodeEs256 } from './es256.js';
 
 /** Largest proof read. */
 const MAX_PROOF_BYTES = 8 * 1024;
@@ -88,7 +88,7 @@ export async function verifyDeviceProof(ctx: Context, req: ProofRequest): Promis
   }
 
   // The signature, with the registered key (the header's key has the same thumbprint).
-  const payload = await verifyCompactJws(req.proof, await deviceVerifyKey(device.jwk));
+  const payload = await verifyCompactJws(jws, device.jwk, nodeEs256);
   if (!payload) {
     throw new ProofError('ERR_PROOF_SIGNATURE', 'the proof signature does not verify');
   }

@@ -10,6 +10,7 @@ import {
   type DeploymentStatus,
   type VerifiedApproval,
 } from '../../protocol/index.js';
+import { nodeEs256 } from '../auth/es256.js';
 import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { isActive } from '../store/device-rules.js';
@@ -33,7 +34,6 @@ export async function approvalContext(
   ctx: Context,
   deployment: DeploymentRecord,
 ): Promise<ApprovalContext> {
-  const devices = new Map((await ctx.store.devices()).map((d) => [d.id, d]));
   const now = secondsOf(ctx.clock);
   return {
     serverId: ctx.store.serverId,
@@ -47,15 +47,16 @@ export async function approvalContext(
       user: deployment.source.user,
     },
     pending: isPendingAt(deployment, ctx.clock.now()),
-    device: (id) => {
-      const found = devices.get(id);
-      return found && approvalDevice(found);
+    device: async (id) => {
+      const found = await ctx.store.device(id);
+      return found ? approvalDevice(found) : undefined;
     },
     jtiUsed: (jti) => ctx.store.approvalJtiUsed(jti, now),
     decidedBefore: (id) => deployment.approvals.some((a) => a.device === id),
     forbidSelfApproval: deployment.policy.forbidSelfApproval,
     // Node's SHA-256 is many times cheaper per call than Web Crypto's (5.4 row 10, DESIGN 9 budget).
     sha256: (bytes) => createHash('sha256').update(bytes).digest(),
+    es256: nodeEs256,
   };
 }
 
@@ -99,16 +100,11 @@ export async function decide(
   deploymentId: string,
   body: unknown,
 ): Promise<DecisionResponse> {
-  await deploymentOf(ctx, deploymentId);
   await expireDue(ctx);
+  const deployment = await deploymentOf(ctx, deploymentId);
   // Parsed here, after the deployment is found: 5.4's rows then check the JWS and map in order.
   const { jws, changes } = parseDecisionBody(body);
-  const verified = await verifyForDeployment(
-    ctx,
-    await deploymentOf(ctx, deploymentId),
-    jws,
-    changes,
-  );
+  const verified = await verifyForDeployment(ctx, deployment, jws, changes);
   const { claims, device } = verified;
   const decisions = { ...verified.decisions };
   const { deployment: d, changed } = await ctx.store.decide(

@@ -16,20 +16,29 @@ import type { Context } from '../context.js';
 import { chargeQuota } from '../instances/quota.js';
 import type { DeploymentRecord, InstanceRecord } from '../store/types.js';
 
+/** The text of blob `rev`, when instance `instanceId` uploaded it. */
 async function blobText(ctx: Context, rev: string, instanceId: string): Promise<string> {
   const owners = await ctx.store.blobOwners(rev);
   const bytes = owners.includes(instanceId) ? await ctx.store.blob(rev) : null;
-  if (!bytes) {
-    throw new CountersignError(
-      'ERR_BLOB_MISSING',
-      `blob ${rev.slice(0, 12)} has not been uploaded`,
-    );
-  }
+  if (!bytes) throw blobMissing(rev);
   return Buffer.from(bytes).toString('utf8');
 }
 
+function blobMissing(rev: string): CountersignError {
+  return new CountersignError('ERR_BLOB_MISSING', `blob ${rev.slice(0, 12)} has not been uploaded`);
+}
+
+/** The flows of snapshot `rev`, parsed at its upload when still kept, else read and parsed now. */
 async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promise<Flows> {
-  return parseFlows(JSON.parse(await blobText(ctx, rev, instanceId)));
+  const kept = ctx.snapshots.get(rev);
+  if (kept) {
+    if (!(await ctx.store.blobOwners(rev)).includes(instanceId)) throw blobMissing(rev);
+    return kept;
+  }
+  const text = await blobText(ctx, rev, instanceId);
+  const flows = parseFlows(JSON.parse(text));
+  ctx.snapshots.remember(rev, flows, text.length);
+  return flows;
 }
 
 /** The change list: of the flows, or for a palette change (7.1) the one `module` change. */

@@ -6,7 +6,6 @@ import {
   TYP_ENROLL,
   decodeCompactJws,
   deviceIdOf,
-  deviceVerifyKey,
   fingerprintOf,
   isNumericDate,
   isShortString,
@@ -19,6 +18,7 @@ import { isoOf, secondsOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { sha256HexSync } from '../store/files.js';
 import { checkPushEndpoint } from '../push/endpoint-policy.js';
+import { nodeEs256 } from '../auth/es256.js';
 
 function proofError(message: string): CountersignError {
   return new CountersignError('ERR_ENROLL_PROOF', message);
@@ -43,7 +43,7 @@ async function checkEnrollProof(
     throw proofError('the enrolment proof header has no public P-256 jwk');
   }
   if (headerKeyId !== deviceId) throw proofError('the enrolment proof key is not publicJwk');
-  const payload = await verifyCompactJws(body.proof, await deviceVerifyKey(body.publicJwk));
+  const payload = await verifyCompactJws(jws, body.publicJwk, nodeEs256);
   if (!payload) throw proofError('the enrolment proof signature does not verify');
   if (payload.aud !== ctx.store.serverId)
     throw proofError('the enrolment proof aud must be this server id');

@@ -34,7 +34,7 @@ import { chargeQuota, sizeText } from '../instances/quota.js';
 import { isActive } from '../store/device-rules.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
-import { readJson, readRaw } from './body.js';
+import { readJson, readRaw, utf8Text } from './body.js';
 import { clientAddress } from './client-address.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
@@ -224,22 +224,26 @@ export function apiRouter(ctx: Context): Router {
         'the bytes do not hash to the rev in the URL',
       );
     }
-    let text: string;
-    let value: unknown;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-      value = JSON.parse(text);
-    } catch {
-      throw new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
+    const notJson = (): ValidationError =>
+      new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
         code: 'ERR_FLOWS_INVALID',
       });
+    const text = utf8Text(raw);
+    if (text === null) throw notJson();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw notJson();
     }
     // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
-    if (Array.isArray(value)) parseFlows(value);
-    else parseModuleBlob(text);
+    const flows = Array.isArray(value) ? parseFlows(value) : null;
+    if (!flows) parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
     await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
+    // A proposal against these flows follows: they need not be read and parsed again.
+    if (flows) ctx.snapshots.remember(rev, flows, raw.length);
     res.status(201).json({ rev });
   });
 

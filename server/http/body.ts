@@ -1,4 +1,5 @@
 /** Request bodies: JSON only, size-limited, parsed by protocol's `parseJsonText` (no prototype keys, no deep nesting). */
+import { isUtf8 } from 'node:buffer';
 import type { Request } from 'express';
 import { CountersignError, parseJsonText } from '../../protocol/index.js';
 
@@ -45,6 +46,16 @@ export function readRaw(req: Request, limit: number, tooLarge?: string): Promise
   });
 }
 
+/**
+ * The text of UTF-8 bytes, or null when they are not UTF-8. As `TextDecoder` with `fatal` decodes
+ * it (a leading byte order mark dropped), on Node's native check and decoder.
+ */
+export function utf8Text(raw: Buffer): string | null {
+  if (!isUtf8(raw)) return null;
+  const text = raw.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** True when the request says its body is JSON. */
 export function isJsonType(req: Request): boolean {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -61,11 +72,7 @@ export async function readJson(req: Request, limit: number): Promise<unknown> {
     throw new CountersignError('ERR_BAD_REQUEST', 'the body must be application/json');
   }
   const raw = await readRaw(req, limit);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    throw new CountersignError('ERR_BAD_REQUEST', 'the body is not UTF-8');
-  }
+  const text = utf8Text(raw);
+  if (text === null) throw new CountersignError('ERR_BAD_REQUEST', 'the body is not UTF-8');
   return parseJsonText(text);
 }

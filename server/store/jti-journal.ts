@@ -14,6 +14,9 @@ export class JtiJournal {
   #lines = 0;
   #handle: FileHandle | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Lines waiting for the next write, and the write that will take them. */
+  #pending: string[] = [];
+  #batch: Promise<boolean> | null = null;
 
   private constructor(path: string) {
     this.#path = path;
@@ -36,20 +39,29 @@ export class JtiJournal {
     return journal;
   }
 
-  /** Marks `key` used until `untilS`; false when it is in use. Resolves once the line is written. */
+  /**
+   * Marks `key` used until `untilS`; false when it is in use. Resolves once the line is written:
+   * the lines of the requests that arrive while a write is under way go together in the next one.
+   */
   use(key: string, untilS: number, nowS: number): Promise<boolean> {
     const known = this.#seen.get(key);
     if (known !== undefined && known >= nowS) return Promise.resolve(false);
     // Marked before anything is awaited: a concurrent request with the same key sees it.
     this.#seen.set(key, untilS);
-    const run = this.#queue.then(async () => {
+    this.#pending.push(JSON.stringify([key, untilS]) + '\n');
+    if (this.#batch) return this.#batch;
+    const batch = this.#queue.then(async () => {
+      this.#batch = null;
+      const lines = this.#pending;
+      this.#pending = [];
       if (this.#lines > 2 * this.#seen.size + 1024) await this.#compact(nowS);
-      await this.#handle!.appendFile(JSON.stringify([key, untilS]) + '\n');
-      this.#lines++;
+      await this.#handle!.appendFile(lines.join(''));
+      this.#lines += lines.length;
       return true;
     });
-    this.#queue = run.catch(() => {});
-    return run;
+    this.#batch = batch;
+    this.#queue = batch.catch(() => {});
+    return batch;
   }
 
   async #compact(nowS: number): Promise<void> {

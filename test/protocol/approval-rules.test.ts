@@ -241,6 +241,49 @@ describe('verifyApproval: one failing case per row of 5.4', () => {
   });
 });
 
+describe('the key caches keep what a key is, never whether its device may sign', () => {
+  it('refuses a device revoked, suspended or no longer published after its key verified an approval', async () => {
+    const { device, claims, ctx } = await setup();
+    const jws = await device.signApproval(claims);
+    // The device's key is imported (and its thumbprint computed) once, here.
+    expect((await verifyApproval(jws, { ...CHANGES }, ctx)).device.id).toBe(device.id);
+    const known = { id: device.id, jwk: device.key.publicJwk, owner: 'alice', revoked: false };
+    const as = (state: Partial<typeof known> & { suspended?: boolean }) => ({
+      ...ctx,
+      device: async () => ({ ...known, ...state }),
+    });
+    expect(await codeOf(verifyApproval(jws, { ...CHANGES }, as({ revoked: true })))).toBe(
+      'ERR_DEVICE_REVOKED',
+    );
+    expect(await codeOf(verifyApproval(jws, { ...CHANGES }, as({ suspended: true })))).toBe(
+      'ERR_DEVICE_SUSPENDED',
+    );
+    expect(
+      await codeOf(verifyApproval(jws, { ...CHANGES }, { ...ctx, device: () => undefined })),
+    ).toBe('ERR_DEVICE_UNKNOWN');
+  });
+
+  it('does not verify a signature with a key published under another device id', async () => {
+    const { device, claims, ctx } = await setup();
+    const other = await generateDeviceKey();
+    const jws = await device.signApproval(claims);
+    expect((await verifyApproval(jws, { ...CHANGES }, ctx)).device.id).toBe(device.id);
+    // The cached key of `device`, offered under the id of another: row 4 refuses it.
+    const relabelled = {
+      ...ctx,
+      device: () => ({ id: other.id, jwk: device.key.publicJwk, owner: 'alice', revoked: false }),
+    };
+    const forged = await signRaw(
+      device,
+      { alg: ALG, typ: TYP_APPROVAL, kid: other.id },
+      { ...claims, iss: other.id },
+    );
+    expect(await codeOf(verifyApproval(forged, { ...CHANGES }, relabelled))).toBe(
+      'ERR_APPROVAL_SIGNATURE',
+    );
+  });
+});
+
 describe('row 6 for a verifier that applies later (the plugin)', () => {
   it('accepts an approval that was valid after the proposal even if it expired since', async () => {
     const { device, claims, ctx } = await setup();

@@ -177,6 +177,47 @@ describe('5.4 row 3: kid names a registered, unrevoked device', () => {
     ).toBe(200);
     await expectCode(alice.postDecision(server.url, id, jws), 403, 'ERR_DEVICE_REVOKED');
   });
+  it('refuses a device revoked or suspended after its key verified approvals and proofs (no cache keeps it active)', async () => {
+    // Two approvals needed, so each device's decision leaves the deployment pending.
+    const frank = await server.enrollDevice({ owner: 'frank' });
+    const invite = await frank.invite(server.url, { owner: 'frank', name: "Frank's tablet" });
+    expect(invite.status).toBe(201);
+    const tablet = await TestDevice.create({ owner: 'frank', name: "Frank's tablet", clock });
+    await tablet.enroll(server.url, invite.body.code);
+    const first = await pending({ requiredApprovals: 2 });
+    // Every key cache now holds both keys: proofs and approvals of both verified.
+    for (const device of [frank, tablet]) {
+      const answer = await device.decide(server.url, first);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'pending' });
+    }
+    const second = await pending({ requiredApprovals: 2 });
+    const frankJws = await frank.signApproval(await frank.approvalClaims(server.url, second));
+    const tabletJws = await tablet.signApproval(await tablet.approvalClaims(server.url, second));
+
+    // Revoking frank suspends the tablet he invited (5.5).
+    const revoked = await alice.call(
+      server.url,
+      'POST',
+      `${API_PREFIX}/devices/${frank.id}/revoke`,
+    );
+    expect(revoked.status).toBe(200);
+    // Their own requests stop at the proof; their signatures, relayed by alice, at row 3.
+    await expectCode(frank.postDecision(server.url, second, frankJws), 403, 'ERR_DEVICE_REVOKED');
+    await expectCode(
+      tablet.postDecision(server.url, second, tabletJws),
+      403,
+      'ERR_DEVICE_SUSPENDED',
+    );
+    await expectCode(alice.postDecision(server.url, second, frankJws), 403, 'ERR_DEVICE_REVOKED');
+    await expectCode(
+      alice.postDecision(server.url, second, tabletJws),
+      403,
+      'ERR_DEVICE_SUSPENDED',
+    );
+    const detail = await alice.call(server.url, 'GET', `${API_PREFIX}/deployments/${second}`);
+    expect(detail.body).toMatchObject({ status: 'pending', approvals: [] });
+  });
 });
 
 describe('5.4 row 4: the signature verifies with the registered key', () => {
