@@ -111,13 +111,12 @@ export function deviceVerifyKey(jwk: DeviceJwk): Promise<CryptoKey> {
 export const webCryptoEs256: Es256Verify = async (jwk, signingInput, signature) => {
   try {
     const key = await deviceVerifyKey(jwk);
-    const data = new Uint8Array(signingInput.length);
-    for (let i = 0; i < signingInput.length; i++) data[i] = signingInput.charCodeAt(i);
+    // The signing input is base64url and a dot: ASCII, so its UTF-8 bytes are its characters.
     return await crypto.subtle.verify(
       { name: 'ECDSA', hash: 'SHA-256' },
       key,
       fromBase64url(signature),
-      data,
+      new TextEncoder().encode(signingInput),
     );
   } catch {
     return false;

@@ -207,15 +207,6 @@ export class CsChangeCard extends LitElement {
       font-style: italic;
       font-family: var(--font);
     }
-    ul.edges,
-    ul.names {
-      list-style: none;
-      margin: 0;
-      padding: 0;
-      display: flex;
-      flex-direction: column;
-      gap: 6px;
-    }
     .edge {
       display: grid;
       grid-template-columns: 22px 1fr;
@@ -406,7 +397,7 @@ export class CsChangeCard extends LitElement {
   }
 
   private renderEdges(rows: EdgeRow[]) {
-    return html`<ul class="edges">
+    return html`<ul class="plain edges">
       ${rows.map(
         (r) =>
           html`<li class="edge ${r.state}">
@@ -425,7 +416,7 @@ export class CsChangeCard extends LitElement {
   }
 
   private renderNames(section: Extract<Section, { kind: 'names' }>) {
-    return html`<ul class="names">
+    return html`<ul class="plain names">
       ${section.rows.map(
         (r) =>
           html`<li>
@@ -439,7 +430,7 @@ export class CsChangeCard extends LitElement {
   /** Item 5 of 7.1: libraries Node-RED installs for a function node, with their versions. */
   private renderLibs(section: Extract<Section, { kind: 'libs' }>) {
     return html`<h3>${section.heading}</h3>
-      <ul class="names libs">
+      <ul class="plain names libs">
         ${section.rows.map(
           (r) =>
             html`<li class="lib ${r.state}">
@@ -464,7 +455,7 @@ export class CsChangeCard extends LitElement {
           ${this.renderEdges(section.rows)}`;
       case 'fields':
         return html`<h3>${section.heading}</h3>
-          <ul class="edges">
+          <ul class="plain edges">
             ${section.fields.map(
               (field) =>
                 html`<li class="field">
