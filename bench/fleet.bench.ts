@@ -33,7 +33,7 @@ export async function run(): Promise<BenchRow[]> {
     process.stderr.write(
       `fleet: ${applied.length} applied (${once} distinct), ${result.retries} retries, ` +
         `propose p50 ${percentile(result.proposeMs, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, ` +
-        `${result.seconds.toFixed(1)} s, audit verify ${result.auditVerify.status === 0 ? 'ok' : 'FAILED'}\n`,
+        `${result.seconds.toFixed(1)} s, ${result.noUpstream} answered "no upstreams available", audit verify ${result.auditVerify.status === 0 ? 'ok' : 'FAILED'}\n`,
     );
     return [
       {

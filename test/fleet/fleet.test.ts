@@ -54,6 +54,8 @@ describe('two replicas on PostgreSQL behind Caddy', () => {
       const i = result.instanceIds.indexOf(row.instance_id);
       expect(result.toldApproved[i]!.has(row.id)).toBe(true);
     }
+    // The proxy always had the surviving replica to send requests to.
+    expect(result.noUpstream).toBe(0);
     // The audit chain is one chain, intact.
     expect(result.auditVerify.status, result.auditVerify.output).toBe(0);
     expect(JSON.parse(result.auditVerify.output)).toMatchObject({ ok: true });

@@ -53,6 +53,8 @@ export type FleetResult = {
   /** Instance ids in the order of `applied`. */
   instanceIds: string[];
   killedAtApplied: number;
+  /** Requests the proxy answered 503 "no upstreams available" (while one replica was alive). */
+  noUpstream: number;
   /** `countersign audit verify --json` on the surviving replica: exit code and output. */
   auditVerify: { status: number | null; output: string };
   /** Every deployment in the database: id, instance, status, target. */
@@ -106,14 +108,16 @@ function startReplica(databaseUrl: string, port: number, publicUrl: string): Rep
   return replica;
 }
 
-function startCaddy(
-  dir: string,
-  port: number,
-  upstreams: number[],
-): { child: ChildProcess; output: () => string } {
-  writeFileSync(
-    join(dir, 'Caddyfile'),
-    `{
+/**
+ * The proxy's configuration for two replicas, as README shows it. A dead replica is taken out by
+ * the active health check (`GET /api/v1/config` every second), not by passive failure counting:
+ * Caddy 2.6 (Debian's) closes a request's body when its dial to a dead upstream fails, so the
+ * retry on the live replica fails too ("invalid Read on closed Body", caddyserver/caddy#7546) and
+ * a passive check (`fail_duration`) then marks the live replica down as well: every request
+ * answered 503 for `fail_duration`, each time the dead replica's mark expired.
+ */
+export function caddyfile(port: number, upstreams: number[]): string {
+  return `{
 	admin off
 	auto_https off
 }
@@ -123,12 +127,19 @@ http://127.0.0.1:${port} {
 		lb_policy round_robin
 		lb_try_duration 10s
 		lb_try_interval 100ms
-		fail_duration 30s
+		health_uri /api/v1/config
+		health_interval 1s
+		health_timeout 2s
 		flush_interval -1
 	}
 }
-`,
-  );
+`;
+}
+
+type Caddy = { child: ChildProcess; output: () => string; noUpstream: () => number };
+
+function startCaddy(dir: string, port: number, upstreams: number[]): Caddy {
+  writeFileSync(join(dir, 'Caddyfile'), caddyfile(port, upstreams));
   const child = spawn(
     'caddy',
     ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
@@ -139,9 +150,63 @@ http://127.0.0.1:${port} {
     },
   );
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-  return { child, output: () => output };
+  let noUpstream = 0;
+  const keep = (d: Buffer): void => {
+    const text = d.toString();
+    noUpstream += text.split('no upstreams available').length - 1;
+    output = (output + text).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output, noUpstream: () => noUpstream };
+}
+
+/** Two replicas on one database behind Caddy, all answering; `stop()` ends them. */
+export type ReplicaPair = {
+  replicas: [Replica, Replica];
+  caddy: Caddy;
+  publicUrl: string;
+  stop(): Promise<void>;
+};
+
+/** Starts two replicas on `databaseUrl` (an empty database: the migrations run once) and Caddy. */
+export async function startPair(databaseUrl: string): Promise<ReplicaPair> {
+  const temp = mkdtempSync(join(tmpdir(), 'countersign-fleet-'));
+  const [proxyPort, port1, port2] = [await freePort(), await freePort(), await freePort()];
+  const publicUrl = `http://127.0.0.1:${proxyPort}`;
+  const replicas: Replica[] = [];
+  let caddy: Caddy | null = null;
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([
+      ...(caddy ? [stop(caddy.child)] : []),
+      ...replicas.map((r) => stop(r.child)),
+    ]);
+    for (const r of replicas) rmSync(r.dataDir, { recursive: true, force: true });
+    rmSync(temp, { recursive: true, force: true });
+  };
+  try {
+    replicas.push(startReplica(databaseUrl, port1, publicUrl));
+    replicas.push(startReplica(databaseUrl, port2, publicUrl));
+    for (const r of replicas) {
+      await waitFor(`replica on ${r.port}`, async () => {
+        if (r.child.exitCode !== null) throw new Error(`replica exited:\n${r.output}`);
+        return (await fetch(`http://127.0.0.1:${r.port}/api/v1/config`)).ok;
+      }).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${r.output}`);
+      });
+    }
+    const proxy = (caddy = startCaddy(temp, proxyPort, [port1, port2]));
+    await waitFor('caddy', async () => {
+      if (proxy.child.exitCode !== null) throw new Error(`caddy exited:\n${proxy.output()}`);
+      return (await fetch(`${publicUrl}/api/v1/config`)).ok;
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${proxy.output()}`);
+    });
+    return { replicas: replicas as [Replica, Replica], caddy: proxy, publicUrl, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }
 
 /** The flows of instance `i` at version `k`: a tab and a few nodes whose names change. */
@@ -187,32 +252,13 @@ async function reportApplied(client: ApprovalClient, id: string, rev: string): P
 /** Runs the scenario; always stops what it started. */
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const log = options.log ?? (() => {});
-  const temp = mkdtempSync(join(tmpdir(), 'countersign-fleet-'));
-  const [proxyPort, port1, port2] = [await freePort(), await freePort(), await freePort()];
-  const publicUrl = `http://127.0.0.1:${proxyPort}`;
-  const replicas: Replica[] = [];
-  let caddy: ReturnType<typeof startCaddy> | null = null;
+  let pair: ReplicaPair | null = null;
   const watchers: Watcher[] = [];
   const started = Date.now();
   try {
-    // Two replicas starting together on an empty database: the migrations run once.
-    replicas.push(startReplica(options.databaseUrl, port1, publicUrl));
-    replicas.push(startReplica(options.databaseUrl, port2, publicUrl));
-    for (const r of replicas) {
-      await waitFor(`replica on ${r.port}`, async () => {
-        if (r.child.exitCode !== null) throw new Error(`replica exited:\n${r.output}`);
-        return (await fetch(`http://127.0.0.1:${r.port}/api/v1/config`)).ok;
-      }).catch((err: unknown) => {
-        throw new Error(`${String(err)}\n${r.output}`);
-      });
-    }
-    const proxy = (caddy = startCaddy(temp, proxyPort, [port1, port2]));
-    await waitFor('caddy', async () => {
-      if (proxy.child.exitCode !== null) throw new Error(`caddy exited:\n${proxy.output()}`);
-      return (await fetch(`${publicUrl}/api/v1/config`)).ok;
-    }).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${proxy.output()}`);
-    });
+    pair = await startPair(options.databaseUrl);
+    const { replicas, publicUrl } = pair;
+    const [port1, port2] = replicas.map((r) => r.port) as [number, number];
     const ids = await Promise.all(
       [port1, port2, port1].map(async (p) => {
         const body = (await (await fetch(`http://127.0.0.1:${p}/api/v1/config`)).json()) as {
@@ -223,7 +269,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     );
     if (new Set(ids).size !== 1) throw new Error('the replicas do not share one server id');
 
-    const [first] = replicas as [Replica, Replica];
+    const [first] = replicas;
     // Three people, one device each, enrolled through the proxy.
     const devices: TestDevice[] = [];
     for (const owner of ['alice', 'bob', 'carol']) {
@@ -254,6 +300,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       proposedIds: instances.map(() => new Set<string>()),
       instanceIds: instances.map((i) => i.id),
       killedAtApplied: -1,
+      noUpstream: 0,
       auditVerify: { status: null, output: '' },
       rows: [],
       approvalCounts: new Map(),
@@ -371,6 +418,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     }
     await Promise.all([...deviceLoops, killer]);
     result.seconds = (Date.now() - started) / 1000;
+    result.noUpstream = pair.caddy.noUpstream();
     log(`fleet: ${total} deployments applied in ${result.seconds.toFixed(1)} s`);
 
     const verify = spawnSync(
@@ -397,16 +445,13 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     }
     return result;
   } catch (err) {
-    const tails = replicas.map((r) => `--- replica ${r.port} ---\n${r.output.slice(-3000)}`);
+    const tails = (pair?.replicas ?? []).map(
+      (r) => `--- replica ${r.port} ---\n${r.output.slice(-3000)}`,
+    );
     throw new Error(`${String(err)}\n${tails.join('\n')}`, { cause: err });
   } finally {
     await Promise.all(watchers.map((w) => w.close()));
-    await Promise.all([
-      ...(caddy ? [stop(caddy.child)] : []),
-      ...replicas.map((r) => stop(r.child)),
-    ]);
-    for (const r of replicas) rmSync(r.dataDir, { recursive: true, force: true });
-    rmSync(temp, { recursive: true, force: true });
+    await pair?.stop();
   }
 }
 
