@@ -1,9 +1,9 @@
 /**
  * The phone app's budgets (DESIGN 9).
  *
- * - pwa-js-gzip-kb: every JavaScript file a review loads, as Chromium fetched them opening one (the
- *   entry, its static imports, and the chunks loaded on demand: the review, the T8 change model),
- *   each gzipped (level 9). `pwa-first-load-js-gzip-kb` is the entry and its static imports alone
+ * - pwa-js-gzip-kb: every JavaScript file a review loads before Approve is usable, as Chromium
+ *   fetched them opening one (the entry, its static imports, and the chunks loaded on demand: the
+ *   cards the deployment needs, the T8 change model), each gzipped (level 9). `pwa-first-load-js-gzip-kb` is the entry and its static imports alone
  *   (Vite's build manifest), as information.
  * - first-card-ms: from navigation start to the moment Approve is usable — the first review card
  *   rendered and the phone's snapshot check (T8) passed (the app's `countersign:approve-ready`
@@ -30,8 +30,8 @@ import { median, type BenchRow } from './row.js';
 
 type ManifestEntry = { file: string; imports?: string[]; isEntry?: boolean };
 
-/** Gzipped size in KB of the entry chunk and its static imports. */
-export function firstLoadJsKb(dir: string): number {
+/** The JavaScript files of the entry chunk and its static imports, from Vite's build manifest. */
+function firstLoadFiles(dir: string): string[] {
   const manifest = JSON.parse(readFileSync(join(dir, '.vite/manifest.json'), 'utf8')) as Record<
     string,
     ManifestEntry
@@ -43,12 +43,12 @@ export function firstLoadJsKb(dir: string): number {
     for (const next of manifest[key]?.imports ?? []) visit(next);
   };
   for (const [key, entry] of Object.entries(manifest)) if (entry.isEntry) visit(key);
-  let bytes = 0;
-  for (const key of seen) {
-    const file = manifest[key]!.file;
-    if (file.endsWith('.js')) bytes += gzipSync(readFileSync(join(dir, file)), { level: 9 }).length;
-  }
-  return bytes / 1024;
+  return [...seen].map((key) => manifest[key]!.file).filter((file) => file.endsWith('.js'));
+}
+
+/** Gzipped size in KB of the entry chunk and its static imports. */
+export function firstLoadJsKb(dir: string): number {
+  return gzipKb(dir, firstLoadFiles(dir));
 }
 
 async function firstCard(): Promise<{ cold: number; warm: number[]; scripts: string[] }> {
@@ -81,12 +81,16 @@ async function firstCard(): Promise<{ cold: number; warm: number[]; scripts: str
     const invitation = await server.invite({ owner: 'alice', name: 'phone' });
     await enrollThroughUi(page, invitation.url, 'bench phone');
     const cold = await open();
-    const scripts = await page.evaluate(() =>
-      performance
+    // The files fetched before Approve was usable; what the app fetches after it (the summary,
+    // the service worker's registration) is not on that path.
+    const scripts = await page.evaluate(() => {
+      const ready = performance.getEntriesByName('countersign:approve-ready')[0]!.startTime;
+      return performance
         .getEntriesByType('resource')
+        .filter((e) => e.startTime <= ready)
         .map((e) => new URL(e.name).pathname)
-        .filter((path) => path.endsWith('.js')),
-    );
+        .filter((path) => path.endsWith('.js'));
+    });
     const warm: number[] = [];
     for (let i = 0; i < 9; i++) warm.push(await open());
     return { cold, warm, scripts };
@@ -100,8 +104,8 @@ async function firstCard(): Promise<{ cold: number; warm: number[]; scripts: str
 /** Gzipped size in KB of the built files at these paths of the app. */
 function gzipKb(dir: string, paths: string[]): number {
   let bytes = 0;
-  for (const path of new Set(paths)) {
-    bytes += gzipSync(readFileSync(join(dir, path.replace(/^\/+/, ''))), { level: 9 }).length;
+  for (const path of new Set(paths.map((p) => p.replace(/^\/+/, '')))) {
+    bytes += gzipSync(readFileSync(join(dir, path)), { level: 9 }).length;
   }
   return bytes / 1024;
 }
@@ -110,14 +114,18 @@ export async function run(): Promise<BenchRow[]> {
   const dir = ensurePwaBuilt();
   const firstLoad = firstLoadJsKb(dir);
   const { cold, warm, scripts } = await firstCard();
-  const kb = gzipKb(dir, scripts);
+  // The first load counts even if the browser took a file from its memory cache unreported.
+  const files = [
+    ...new Set([...firstLoadFiles(dir), ...scripts.map((p) => p.replace(/^\/+/, ''))]),
+  ];
+  const kb = gzipKb(dir, files);
   const ms = median(warm);
   return [
     {
       name: 'pwa-js-gzip-kb',
       value: kb,
       unit: 'KB',
-      budget: `≤ 60 (the ${new Set(scripts).size} files a review loads)`,
+      budget: `≤ 60 (the ${files.length} files a review loads)`,
       ok: kb <= 60,
     },
     {

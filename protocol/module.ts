@@ -9,6 +9,8 @@ import { ValidationError } from './errors.js';
 import type { Flows } from './flows.js';
 import { riskOfModule } from './risk.js';
 
+export { functionLibsOf, type FunctionLib } from './function-libs.js';
+
 /** What a palette change does. */
 export const MODULE_ACTIONS = ['install', 'update', 'remove', 'enable', 'disable'] as const;
 export type ModuleAction = (typeof MODULE_ACTIONS)[number];
@@ -264,31 +266,4 @@ export function moduleChange(descriptor: ModuleDescriptor, base: Flows): Change 
     module: { descriptor, usedBy: moduleUsage(base, typesOf(descriptor)) },
     risk: riskOfModule(descriptor),
   };
-}
-
-/**
- * One library a function node lists in `libs`: Node-RED installs package `module` (at `version`,
- * or the latest when null) when the flows start, and gives the node `module + subpath` as `var`.
- */
-export type FunctionLib = { var: string; module: string; subpath: string; version: string | null };
-
-/**
- * The libraries a node lists in `libs` (function nodes; DESIGN 7.1 item 5), parsed the way
- * Node-RED's external-module loader reads a module spec (`name`, `@scope/name`, `name@version`).
- */
-export function functionLibsOf(node: Record<string, unknown>): FunctionLib[] {
-  const libs = Array.isArray(node.libs) ? node.libs : node.libs === undefined ? [] : [node.libs];
-  const out: FunctionLib[] = [];
-  for (const lib of libs) {
-    const spec = typeof lib === 'string' ? lib : isObject(lib) ? lib.module : undefined;
-    if (typeof spec !== 'string' || spec === '') continue;
-    const match = /^((?:@[^/]+\/)?[^/@]+)(\/[^/@]+)?(?:@([\s\S]+))?$/.exec(spec);
-    out.push({
-      var: isObject(lib) && typeof lib.var === 'string' ? lib.var : '',
-      module: match ? match[1]! : spec,
-      subpath: match?.[2] ?? '',
-      version: match?.[3] ?? null,
-    });
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
  * Signing as a device does it (5.3–5.5): a non-extractable ECDSA P-256 key, proofs and approvals as
  * compact JWS. The phone and the tests use these; the server only verifies.
  */
-import { SignJWT, exportJWK } from 'jose';
+import { CompactSign, exportJWK } from 'jose';
 import {
   ALG,
   TYP_APPROVAL,
@@ -12,7 +12,7 @@ import {
   type DeviceJwk,
 } from './claims.js';
 import { deviceIdOf, parseDeviceJwk } from './device-id.js';
-import { base64url, sha256Hex } from './hash.js';
+import { base64url, sha256Hex, utf8 } from './hash.js';
 
 /** A device's key pair; the private half can sign but never be exported. */
 export type DeviceKey = {
@@ -63,14 +63,16 @@ export async function signProof(
   request: { method: string; url: string },
   options: { iat?: number; jti?: string } = {},
 ): Promise<string> {
-  return new SignJWT({
-    jti: options.jti ?? randomId(),
-    htm: request.method.toUpperCase(),
-    htu: htuOf(request.url),
-    iat: options.iat ?? nowSeconds(),
-  })
-    .setProtectedHeader({ typ: TYP_DPOP, alg: ALG, jwk: key.publicJwk })
-    .sign(key.privateKey);
+  return signJws(
+    key,
+    { typ: TYP_DPOP, alg: ALG, jwk: key.publicJwk },
+    {
+      jti: options.jti ?? randomId(),
+      htm: request.method.toUpperCase(),
+      htu: htuOf(request.url),
+      iat: options.iat ?? nowSeconds(),
+    },
+  );
 }
 
 /** The enrolment proof (5.5): binds the new key to the invitation code and the server. */
@@ -79,19 +81,34 @@ export async function signEnrollProof(
   claims: { aud: string; code: string },
   options: { iat?: number; jti?: string } = {},
 ): Promise<string> {
-  return new SignJWT({
-    aud: claims.aud,
-    iat: options.iat ?? nowSeconds(),
-    jti: options.jti ?? randomId(),
-    code: await sha256Hex(claims.code),
-  })
-    .setProtectedHeader({ alg: ALG, typ: TYP_ENROLL, jwk: key.publicJwk })
-    .sign(key.privateKey);
+  return signJws(
+    key,
+    { alg: ALG, typ: TYP_ENROLL, jwk: key.publicJwk },
+    {
+      aud: claims.aud,
+      iat: options.iat ?? nowSeconds(),
+      jti: options.jti ?? randomId(),
+      code: await sha256Hex(claims.code),
+    },
+  );
 }
 
 /** An approval JWS (5.4), `kid` = the device id. */
 export async function signApproval(key: DeviceKey, claims: ApprovalClaims): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: ALG, typ: TYP_APPROVAL, kid: key.id })
+  return signJws(key, { alg: ALG, typ: TYP_APPROVAL, kid: key.id }, claims);
+}
+
+/**
+ * A compact JWS of `claims` as JSON, the JWT payload every verifier here reads. jose's `CompactSign`
+ * rather than `SignJWT`: every claim is set by the caller, and the claims builder would only add
+ * code to the phone's first load (DESIGN 9).
+ */
+function signJws(
+  key: DeviceKey,
+  header: { alg: typeof ALG; typ: string; jwk?: DeviceJwk; kid?: string },
+  claims: object,
+): Promise<string> {
+  return new CompactSign(utf8(JSON.stringify(claims)))
+    .setProtectedHeader(header)
     .sign(key.privateKey);
 }

@@ -3,6 +3,7 @@
  * (injectManifest) and the web app manifest. The server serves the result under a strict CSP, so
  * nothing here may need an inline script or an inline style attribute.
  */
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -15,6 +16,15 @@ export const THEME_COLOR = '#2b3a8c';
 export default defineConfig({
   root: here,
   base: './',
+  resolve: {
+    alias: {
+      // The package's `module` is its ES5 build (classes and iterators lowered, 5.8 KB); every
+      // browser the app supports runs the ES2017 one (3.3 KB).
+      'workbox-window': createRequire(import.meta.url).resolve(
+        'workbox-window/build/workbox-window.prod.mjs',
+      ),
+    },
+  },
   publicDir: resolve(here, 'public'),
   build: {
     outDir: resolve(here, '../dist/pwa'),
@@ -24,6 +34,19 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
+    rolldownOptions: {
+      treeshake: {
+        // `diff` declares no `sideEffects`, so every differ it defines at module level (words,
+        // lines, CSS, JSON…) would be kept; its modules only define classes and their instances.
+        moduleSideEffects: [{ test: /[\\/]node_modules[\\/]diff[\\/]/, sideEffects: false }],
+      },
+      output: {
+        // Everything the entry imports statically in one file: the views and cards loaded on
+        // demand share it, and would otherwise split it into many small chunks (more requests,
+        // and each compressed apart).
+        codeSplitting: { groups: [{ name: 'index', tags: ['$initial'] }] },
+      },
+    },
   },
   plugins: [
     VitePWA({

@@ -13,10 +13,9 @@ import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { startPushReceiver, type PushReceiver } from '../helpers/push-receiver.js';
 import { ask, endpointFlows, waitForAnswer } from '../plugin/flows-fixture.js';
 import {
-  deliverPush,
   enrollThroughUi,
   ensurePwaBuilt,
-  notificationsOf,
+  pushUntilShown,
   serviceWorkerOf,
   type Browser,
 } from '../pwa/browser.js';
@@ -87,9 +86,7 @@ describe('the whole chain', { timeout: 120_000 }, () => {
     const [pushed] = await receiver.waitForMessages(1);
     expect(pushed!.payload).toMatchObject({ v: 1, kind: 'deployment', id });
     expect(pushed!.text).not.toContain('version 2');
-    await deliverPush(sw, pushed!.text);
-    await until('the notification', async () => (await notificationsOf(page)).length > 0);
-    const [note] = await notificationsOf(page);
+    const [note] = await pushUntilShown(sw, page, pushed!.text, (list) => list.length > 0);
     expect(note!.actions).toBe(0);
 
     // A tap on the notification opens the review.

@@ -12,7 +12,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import {
+  chromium,
+  type BrowserContext,
+  type CDPSession,
+  type Page,
+  type Worker,
+} from 'playwright-core';
 import type { PushSubscriptionJson } from '../../protocol/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -137,9 +143,15 @@ export async function enrollThroughUi(
 }
 
 /** A CDP session with the service worker domain on, and the registration id of the app's worker. */
-export async function serviceWorkerOf(
-  page: Page,
-): Promise<{ cdp: CDPSession; registrationId: string; origin: string }> {
+/** The app's service worker registration, as the DevTools Protocol names it, for `deliverPush`. */
+export type ServiceWorkerHandle = {
+  cdp: CDPSession;
+  registrationId: string;
+  origin: string;
+  context: BrowserContext;
+};
+
+export async function serviceWorkerOf(page: Page): Promise<ServiceWorkerHandle> {
   const origin = new URL(page.url()).origin;
   const cdp = await page.context().newCDPSession(page);
   const found = new Promise<string>((resolveId, reject) => {
@@ -154,19 +166,61 @@ export async function serviceWorkerOf(
     });
   });
   await cdp.send('ServiceWorker.enable');
-  return { cdp, registrationId: await found, origin };
+  return { cdp, registrationId: await found, origin, context: page.context() };
 }
 
-/** Delivers a push message (the decrypted payload text) to the app's real service worker. */
-export async function deliverPush(
-  sw: { cdp: CDPSession; registrationId: string; origin: string },
-  data: string,
-): Promise<void> {
-  await sw.cdp.send('ServiceWorker.deliverPushMessage', {
-    origin: sw.origin,
-    registrationId: sw.registrationId,
-    data,
+/** The running worker of `sw`'s origin, started if Chromium stopped it for idleness. */
+async function runningWorker(sw: ServiceWorkerHandle): Promise<Worker> {
+  const find = (): Worker | undefined =>
+    sw.context.serviceWorkers().find((w) => w.url().startsWith(sw.origin));
+  const running = find();
+  if (running !== undefined) return running;
+  const started = sw.context.waitForEvent('serviceworker', {
+    predicate: (w) => w.url().startsWith(sw.origin),
+    timeout: 60_000,
   });
+  await sw.cdp.send('ServiceWorker.startWorker', { scopeURL: `${sw.origin}/` });
+  return find() ?? (await started);
+}
+
+/**
+ * Delivers a push message (the decrypted payload text) to the app's real service worker, and
+ * waits until the worker's `push` event has fired. On a busy machine Chromium sometimes drops a
+ * DevTools delivery that races with stopping or starting the idle worker (a real push service
+ * redelivers what was not acknowledged), so an unacknowledged delivery is repeated, at most 3 times.
+ */
+export async function deliverPush(sw: ServiceWorkerHandle, data: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const worker = await runningWorker(sw);
+      // Counts push events from here on, beside the app's own handler.
+      const before = await worker.evaluate(() => {
+        const scope = self as unknown as { __pushesSeen?: number } & EventTarget;
+        if (scope.__pushesSeen === undefined) {
+          scope.__pushesSeen = 0;
+          scope.addEventListener('push', () => (scope.__pushesSeen! += 1));
+        }
+        return scope.__pushesSeen;
+      });
+      await sw.cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: sw.origin,
+        registrationId: sw.registrationId,
+        data,
+      });
+      const end = Date.now() + 10_000;
+      while (Date.now() < end) {
+        const seen = await worker.evaluate(
+          () => (self as unknown as { __pushesSeen: number }).__pushesSeen,
+        );
+        if (seen > before) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } catch (error) {
+      // The worker stopped under us (its counter went with it): deliver again to a running one.
+      if (!(error instanceof Error) || !/closed|destroyed|Target/i.test(error.message)) throw error;
+    }
+  }
+  throw new Error('the service worker did not receive the push after 3 deliveries');
 }
 
 /** The notifications the service worker is showing. */
@@ -184,6 +238,34 @@ export async function notificationsOf(
       actions: ((n as Notification & { actions?: unknown[] }).actions ?? []).length,
     }));
   });
+}
+
+type Shown = Awaited<ReturnType<typeof notificationsOf>>;
+
+/**
+ * Delivers a push and waits until the notifications shown satisfy `done`; returns them. Headless
+ * Chromium here sometimes loses a notification the worker showed (its `showNotification` resolved,
+ * yet `getNotifications()` never lists it: seen about once in 5 runs on a busy machine), so the
+ * push is delivered again when nothing shows within 10 s, at most 3 times; every push the app
+ * sends is idempotent (one tag per deployment or device).
+ */
+export async function pushUntilShown(
+  sw: ServiceWorkerHandle,
+  page: Page,
+  data: string,
+  done: (shown: Shown) => boolean,
+): Promise<Shown> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) console.warn(`push delivered again (${attempt + 1}): no notification in 10 s`);
+    await deliverPush(sw, data);
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      const shown = await notificationsOf(page);
+      if (done(shown)) return shown;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('the notification did not show after 3 deliveries');
 }
 
 /** The card-renderer harness, built with Vite and served over http: `page.goto(url)`. */

@@ -10,11 +10,11 @@ import type { PushReceiver } from '../helpers/push-receiver.js';
 import type { TestServer } from '../helpers/server.js';
 import {
   allowNotifications,
-  deliverPush,
   enrollThroughUi,
   installPushSeam,
   launchBrowser,
   notificationsOf,
+  pushUntilShown,
   serviceWorkerOf,
   type Browser,
 } from './browser.js';
@@ -37,15 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await session?.close();
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
   it('enrols with a non-extractable key in IndexedDB, a push subscription, and shows the fingerprint', async () => {
@@ -109,11 +100,7 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       instance: 'greenhouse',
     });
 
-    await deliverPush(sw, pushed!.text);
-    const [note] = await waitFor(async () => {
-      const list = await notificationsOf(page);
-      return list.length > 0 ? list : undefined;
-    }, 'the notification');
+    const [note] = await pushUntilShown(sw, page, pushed!.text, (list) => list.length > 0);
     expect(note).toMatchObject({
       title: 'greenhouse · marta deployed',
       body: '1 change to review',
@@ -144,11 +131,7 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
     const { base, target } = functionEditScenario();
     const proposal = await server.propose(token, base, target);
     const [pushed] = (await receiver.waitForMessages(before + 1)).slice(before);
-    await deliverPush(sw, pushed!.text);
-    await waitFor(
-      async () => ((await notificationsOf(page)).length === 1 ? true : undefined),
-      'one notification',
-    );
+    await pushUntilShown(sw, page, pushed!.text, (list) => list.length === 1);
 
     const decided = await other.decide(server.url, proposal.id);
     expect(decided.status).toBe(200);
@@ -156,12 +139,10 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
     const decidedPush = all
       .slice(before + 1)
       .find((m) => (m.payload as { kind?: string }).kind === 'decided')!;
-    await deliverPush(sw, decidedPush.text);
-    const left = await waitFor(async () => {
-      const list = await notificationsOf(page);
+    const left = await pushUntilShown(sw, page, decidedPush.text, (list) => {
       const kinds = list.map((n) => (n.data as { kind: string }).kind);
-      return kinds.includes('decided') && !kinds.includes('deployment') ? list : undefined;
-    }, 'the deployment notification to close');
+      return kinds.includes('decided') && !kinds.includes('deployment');
+    });
     expect(left.map((n) => (n.data as { kind: string }).kind)).toEqual(['decided']);
   });
 
@@ -178,11 +159,10 @@ describe('enrolment and push in the real browser', { timeout: 120_000 }, () => {
       .slice(before)
       .find((m) => (m.payload as { kind?: string }).kind === 'device-revoked')!;
     expect(revoked.payload).toMatchObject({ id: other.id });
-    await deliverPush(sw, revoked.text);
-    const note = await waitFor(async () => {
-      const list = await notificationsOf(page);
-      return list.find((n) => (n.data as { kind: string }).kind === 'device-revoked');
-    }, 'the revocation notification');
+    const shown = await pushUntilShown(sw, page, revoked.text, (list) =>
+      list.some((n) => (n.data as { kind: string }).kind === 'device-revoked'),
+    );
+    const note = shown.find((n) => (n.data as { kind: string }).kind === 'device-revoked');
     expect(note).toMatchObject({ title: 'A device was revoked', actions: 0 });
   });
 

@@ -5,15 +5,11 @@
  * the snapshots itself, apart from the change model, so that a property the model or the card
  * renderer leaves out is caught here rather than signed.
  */
-import {
-  deepEqual,
-  patchValue,
-  visibleText,
-  type Change,
-  type CredentialFields,
-  type FlowNode,
-  type Flows,
-} from '../../../protocol/index.js';
+import type { Change, FlowNode, Flows } from '../lib/protocol.js';
+import type { CredentialFields } from '../../../protocol/credentials.js';
+import { deepEqual } from '../../../protocol/changes/deep-equal.js';
+import { patchValue } from '../../../protocol/changes/json-delta.js';
+import { visibleText } from '../../../protocol/text.js';
 import { cardView, type CardView } from './card-view.js';
 import type { PropertyRow } from './delta-rows.js';
 import { memberViews } from './group-view.js';

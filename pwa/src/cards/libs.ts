@@ -3,7 +3,7 @@
  * npm registry when the flows start, so a card shows them by name and version, new ones marked,
  * even when they hide in a property the reviewer might skim.
  */
-import { functionLibsOf, type FunctionLib } from '../../../protocol/module.js';
+import { functionLibsOf, type FunctionLib } from '../../../protocol/function-libs.js';
 import type { Change } from '../lib/protocol.js';
 
 /** One library on a card: what it is, and whether this change adds or drops it. */

@@ -5,11 +5,14 @@ import { parseRoute, type Route } from '../lib/router.js';
 import { sessionOf, type Session } from '../lib/session.js';
 import { alertIcon, devicesIcon, historyIcon, inboxIcon } from '../icons.js';
 import { buttons, view } from '../styles/shared.js';
-import './cs-inbox.js';
 import './cs-review.js';
 
-/** Views loaded on first use, to keep the first load small. */
+/**
+ * Views loaded on first use, to keep the first load small. The review, the view a notification
+ * opens, comes with the app itself.
+ */
 const lazy = {
+  inbox: () => import('./cs-inbox.js'),
   enroll: () => import('./cs-enroll.js'),
   devices: () => import('./cs-devices.js'),
   history: () => import('./cs-history.js'),
@@ -168,7 +171,6 @@ export class CsApp extends LitElement {
   private async start(): Promise<void> {
     await this.useDevice(await loadDevice().catch(() => null));
     this._loaded = true;
-    this.loadLazy(this._route);
   }
 
   /** Switches to a device (after enrolment) or to none. */
@@ -176,6 +178,7 @@ export class CsApp extends LitElement {
     this._gone = null;
     this._session =
       device === null ? null : await sessionOf(device, (error) => (this._gone = error));
+    this.loadLazy(this._route);
   }
 
   private onHash = (): void => {
@@ -212,7 +215,6 @@ export class CsApp extends LitElement {
     await forgetDevice();
     await this.useDevice(null);
     location.hash = '#/inbox';
-    this.loadLazy(parseRoute('#/enroll'));
   }
 
   private onEnrolled = (e: CustomEvent<{ device: DeviceRecord }>): void => {
@@ -270,7 +272,9 @@ export class CsApp extends LitElement {
             ></cs-history>`
           : nothing;
       default:
-        return html`<cs-inbox .session=${session} .refresh=${this._refreshTick}></cs-inbox>`;
+        return this._lazyReady.has('inbox')
+          ? html`<cs-inbox .session=${session} .refresh=${this._refreshTick}></cs-inbox>`
+          : nothing;
     }
   }
 

@@ -28,10 +28,28 @@ import type { VerifyResult } from '../lib/verify.js';
 import { alertIcon, backIcon, checkIcon, crossIcon, shieldIcon, undoIcon } from '../icons.js';
 import { buttons, view, warningBox } from '../styles/shared.js';
 import './cs-change-card.js';
-import './cs-group-card.js';
-import './cs-module-card.js';
-import './cs-review-summary.js';
 import type { CheckState } from './cs-review-summary.js';
+
+/**
+ * Parts of a review that not every deployment shows before Approve is usable, loaded on demand to
+ * keep the first load small (DESIGN 9): group and palette cards when the deck holds one (awaited
+ * before the first card), and the summary, fetched once Approve is usable or when it is shown.
+ */
+const parts = {
+  group: () => import('./cs-group-card.js'),
+  module: () => import('./cs-module-card.js'),
+  summary: () => import('./cs-review-summary.js'),
+};
+
+/** The card elements a deck needs beyond the change card. */
+function cardParts(cards: readonly ReviewCard[], byId: ReadonlyMap<string, Change>) {
+  const needs = new Set<'group' | 'module'>();
+  for (const card of cards) {
+    if (card.kind !== 'single') needs.add('group');
+    else if (byId.get(card.id)?.kind === 'module') needs.add('module');
+  }
+  return Promise.all([...needs].map((part) => parts[part]()));
+}
 
 type Phase = 'loading' | 'error' | 'closed' | 'review' | 'signing' | 'done';
 
@@ -414,6 +432,7 @@ export class CsReview extends LitElement {
         this._phase = 'closed';
         return;
       }
+      await cardParts(cards, this.byId);
       this._phase = 'review';
       this.setActive(true);
       this.follower = new DeploymentFollower(this.session.api, detail, (closed) => {
@@ -473,7 +492,10 @@ export class CsReview extends LitElement {
   private markReady(part: 'card' | 'check'): void {
     if (this.ready.size === 2) return;
     this.ready.add(part);
-    if (this.ready.size === 2) performance.mark('countersign:approve-ready');
+    if (this.ready.size === 2) {
+      performance.mark('countersign:approve-ready');
+      void parts.summary();
+    }
   }
 
   private retryCheck(): void {
@@ -690,6 +712,12 @@ export class CsReview extends LitElement {
     }
   }
 
+  /** The summary's confirmation; its element may still be on its way (see `parts`). */
+  private async openConfirm(): Promise<void> {
+    await customElements.whenDefined('cs-review-summary');
+    this.renderRoot.querySelector('cs-review-summary')?.openConfirm();
+  }
+
   private back(): void {
     location.hash = '#/inbox';
   }
@@ -769,6 +797,7 @@ export class CsReview extends LitElement {
   private renderCard() {
     const id = this.state.current;
     if (id === null) {
+      void parts.summary();
       const rejected = this.state.cards
         .filter((i) => i !== ORDER_ONLY && this.state.verdictOf(i) === 'reject')
         .map((i) => ({ id: i, text: this.sentence(i) }));
@@ -849,7 +878,7 @@ export class CsReview extends LitElement {
         <button
           class=${approving ? 'approve' : 'reject'}
           ?disabled=${blocked}
-          @click=${() => this.renderRoot.querySelector('cs-review-summary')?.openConfirm()}
+          @click=${() => void this.openConfirm()}
         >
           ${approving ? html`${checkIcon} Approve and sign` : html`${crossIcon} Reject deployment`}
         </button>

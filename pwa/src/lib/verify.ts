@@ -4,18 +4,12 @@
  * model the server uses, and compares ids and content. Any difference refuses the signature, and so
  * does a difference its own cards would not show (T9, the completeness rule of 5.2).
  */
-import {
-  computeChanges,
-  credsMatchFields,
-  deepEqual,
-  moduleChange,
-  parseFlows,
-  parseModuleBlob,
-  revOfBytes,
-  type Change,
-  type DeploymentDetail,
-  type Flows,
-} from '../../../protocol/index.js';
+import type { Change, DeploymentDetail, Flows } from './protocol.js';
+import { credsMatchFields } from '../../../protocol/approval/credentials-rule.js';
+import { computeChanges } from '../../../protocol/changes/compute-changes.js';
+import { deepEqual } from '../../../protocol/changes/deep-equal.js';
+import { parseFlows } from '../../../protocol/flows.js';
+import { revOfBytes } from '../../../protocol/snapshot.js';
 import { unshownDifferences, unshownMessage } from '../cards/completeness.js';
 
 /** Why a deployment failed the check, for the warning the reviewer reads. */
@@ -82,6 +76,8 @@ export async function verifyDeployment(
     base = parseFlows(JSON.parse(decoder.decode(baseBytes)));
     if (detail.type === 'module') {
       // A palette change (7.1): the target is the module descriptor; the flows stay as they are.
+      // Its parser loads only for such a deployment (DESIGN 9: a flows review does without it).
+      const { moduleChange, parseModuleBlob } = await import('../../../protocol/module.js');
       local = [moduleChange(parseModuleBlob(decoder.decode(targetBytes)), base)];
       target = base;
     } else {
