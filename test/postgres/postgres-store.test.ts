@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { ApprovalError } from '../../protocol/index.js';
 import { credentialFieldsOf, type DeploymentStatus } from '../../protocol/index.js';
+import { GENESIS, auditHash } from '../../server/audit/audit-file.js';
 import { DEFAULT_POLICY } from '../../server/policy.js';
 import { PostgresStore } from '../../server/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../server/store/postgres/migrations.js';
@@ -255,6 +256,45 @@ describe('the PostgreSQL store, two replicas on one database', () => {
       await db.end();
     }
     expect(await b.verifyAudit()).toMatchObject({ ok: false, badSeq: 7, reason: 'hash mismatch' });
+  });
+
+  it('chains at commit in the database exactly as the audit file hashes: odd text, numbers, key order', async () => {
+    const url = await database();
+    const s = await store(url);
+    const data = {
+      z: 'last key first',
+      a: { y: [1, 0.1, -0, 1e21, 2 ** 53 - 1], b: null, x: true },
+      text: 'quote " backslash \\ newline \n tab \t line sep \u2028 nul \u0000 é 😀 \ud800',
+      deployment: 'dep-1',
+      '\u00e9 key': 'unicode key',
+      '10': 'number-like key',
+    };
+    await s.appendAudit([
+      { type: 'odd', data },
+      { type: 'typ"e \u2028', data: {} },
+    ]);
+    expect(await s.verifyAudit()).toEqual({ ok: true, entries: 2 });
+    const entries = await s.audit({ after: 0, limit: 10 });
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ line: string; deployment: string | null }>(
+        'SELECT line, deployment FROM audit ORDER BY seq',
+      );
+      // The stored line is the audit file's line: JSON.stringify of {seq, at, type, data, prev, hash}.
+      expect(rows.map((r) => r.line)).toEqual(entries.map((e) => JSON.stringify(e)));
+      expect(Object.keys(entries[0]!)).toEqual(['seq', 'at', 'type', 'data', 'prev', 'hash']);
+      expect(rows.map((r) => r.deployment)).toEqual(['dep-1', null]);
+      expect((await db.query('SELECT count(*)::int AS n FROM commit_tails')).rows[0].n).toBe(0);
+    } finally {
+      await db.end();
+    }
+    expect(entries[0]!.data).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(entries[1]!.type).toBe('typ"e \u2028');
+    // The hash the commit trigger made is the audit file's: sha256(prev + canonical entry).
+    expect(entries[0]!.prev).toBe(GENESIS);
+    expect(entries[1]!.prev).toBe(entries[0]!.hash);
+    for (const { hash, ...body } of entries) expect(auditHash(body)).toBe(hash);
   });
 
   it('keeps state across a restart: instances, devices, pending deployments and used jtis', async () => {

@@ -39,6 +39,44 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX audit_deployment ON audit (deployment, seq) WHERE deployment IS NOT NULL;
    CREATE TABLE deployment_events (
      seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), record json NOT NULL);`,
+  // A transaction's audit lines and events are chained at its COMMIT, inside the database: the
+  // transaction adds one row to commit_tails, whose deferred trigger takes the audit head's row
+  // lock, numbers and hashes the lines (hash = sha256(prev + canonical entry), the entry's
+  // canonical text given in pieces around prev and seq), appends them and the events, and
+  // notifies. The head lock is held from there to the end of the commit, never across a round
+  // trip to a replica, so commits of different instances no longer queue behind one another.
+  `CREATE INDEX instances_token ON instances (token_hash);
+   CREATE TABLE commit_tails (
+     id bigserial PRIMARY KEY, deployments text[] NOT NULL, canonical_heads text[] NOT NULL,
+     canonical_tails text[] NOT NULL, line_middles text[] NOT NULL, events json[] NOT NULL);
+   CREATE FUNCTION countersign_commit_tail() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     head_seq bigint;
+     head_hash text;
+     next_hash text;
+   BEGIN
+     SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
+     FOR i IN 1 .. coalesce(array_length(NEW.canonical_heads, 1), 0) LOOP
+       head_seq := head_seq + 1;
+       next_hash := encode(sha256(convert_to(
+         head_hash || NEW.canonical_heads[i] || head_hash || '","seq":' || head_seq
+           || NEW.canonical_tails[i], 'UTF8')), 'hex');
+       INSERT INTO audit (seq, deployment, line) VALUES (head_seq, NEW.deployments[i],
+         '{"seq":' || head_seq || NEW.line_middles[i] || ',"prev":"' || head_hash
+           || '","hash":"' || next_hash || '"}');
+       head_hash := next_hash;
+     END LOOP;
+     UPDATE audit_head SET seq = head_seq, hash = head_hash WHERE id = 1;
+     IF coalesce(array_length(NEW.events, 1), 0) > 0 THEN
+       INSERT INTO deployment_events (record)
+         SELECT e.record FROM unnest(NEW.events) WITH ORDINALITY AS e(record, i) ORDER BY e.i;
+       PERFORM pg_notify('countersign_deployment', '');
+     END IF;
+     DELETE FROM commit_tails WHERE id = NEW.id;
+     RETURN NULL;
+   END $$;
+   CREATE CONSTRAINT TRIGGER commit_tail AFTER INSERT ON commit_tails
+     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION countersign_commit_tail();`,
 ];
 
 /** Applies the migrations this database lacks, holding the migration lock (one replica at a time). */

@@ -34,9 +34,10 @@ import type {
   Store,
   StoreStats,
 } from '../types.js';
+import { auditPieces } from './audit-pieces.js';
 import { LOCKS, migrate } from './migrations.js';
 
-/** The channel every replica listens on: a new row in `deployment_events`. */
+/** The channel every replica listens on (notified by migration 2's commit trigger): a new row in `deployment_events`. */
 const CHANNEL = 'countersign_deployment';
 
 /** How long a blob nothing refers to is kept after its upload (a proposal in flight). */
@@ -81,9 +82,10 @@ type DeploymentRow = { record: DeploymentRecord };
  * The store for several server replicas on one PostgreSQL database (DESIGN 6 and 11). Each
  * command is one transaction: deployments it changes are locked (`FOR UPDATE`), so single use of
  * approval jtis and one decision per device hold across replicas; proof and enrolment jtis are
- * rows with a unique key and an expiry; audit lines are appended at the end of the transaction
- * under the row lock of `audit_head`, so the chain stays one chain in commit order. Changed deployments go to
- * `deployment_events` in the same transaction, and a `NOTIFY` wakes every replica's listener,
+ * rows with a unique key and an expiry; audit lines are chained and appended by the database at
+ * the transaction's COMMIT under the row lock of `audit_head`, so the chain stays one chain in
+ * commit order and the lock is never held across a round trip to a replica. Changed deployments
+ * go to `deployment_events` in the same commit, and a `NOTIFY` wakes every replica's listener,
  * which tells its subscribers (the plugins' event streams) in order.
  */
 export class PostgresStore implements Store {
@@ -96,6 +98,7 @@ export class PostgresStore implements Store {
   #listener: pg.Client | null = null;
   #lastEvent = 0;
   #reading: Promise<void> = Promise.resolve();
+  #readQueued = false;
   #closed = false;
   #reconnect: ReturnType<typeof setTimeout> | null = null;
 
@@ -191,7 +194,11 @@ export class PostgresStore implements Store {
 
   /** Reads the events after the last one told, in order, and tells the subscribers. */
   #readEvents(): void {
+    // Notifications that arrive before a queued read starts are answered by that read.
+    if (this.#readQueued) return;
+    this.#readQueued = true;
     this.#reading = this.#reading.then(async () => {
+      this.#readQueued = false;
       if (this.#closed) return;
       try {
         for (;;) {
@@ -243,48 +250,31 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The commit's tail: the audit lines and the deployment events, under the row lock of
-   * `audit_head` (held to the commit, taken last), so the audit log is one chain and events are
-   * numbered in commit order. An UPDATE waits for the lock and then reads the newest committed head.
+   * The commit's tail: the audit lines and the deployment events, handed to the database in one
+   * row whose deferred trigger chains and appends them at COMMIT (migration 2), under the row lock
+   * of `audit_head`, so the audit log is one chain and events are numbered in commit order while
+   * the lock is held only inside the database. The entry's canonical text (DESIGN 6) is made here,
+   * in pieces around `prev` and `seq`, which only the commit knows.
    */
   async #appendAudit(tx: Tx): Promise<void> {
-    const { rows } = await tx.query<{ seq: string; hash: string }>(
-      'UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash',
-    );
-    let seq = Number(rows[0]!.seq);
-    let prev = rows[0]!.hash;
     const at = new Date(this.#clock.now()).toISOString();
-    const lines: { seq: number; deployment: string | null; line: string }[] = [];
-    for (const draft of tx.drafts) {
-      const body = {
-        seq: ++seq,
-        at,
-        type: draft.type,
-        // A JSON round trip so the hash covers exactly what the line holds.
-        data: JSON.parse(JSON.stringify(draft.data)) as Record<string, unknown>,
-        prev,
+    const pieces = tx.drafts.map((draft) => {
+      // A JSON round trip so the hash covers exactly what the line holds.
+      const data = JSON.parse(JSON.stringify(draft.data)) as Record<string, unknown>;
+      return {
+        deployment: typeof data.deployment === 'string' ? data.deployment : null,
+        ...auditPieces({ at, type: draft.type, data }),
       };
-      const entry: AuditEntry = { ...body, hash: auditHash(body) };
-      prev = entry.hash;
-      const deployment = typeof body.data.deployment === 'string' ? body.data.deployment : null;
-      lines.push({ seq: entry.seq, deployment, line: JSON.stringify(entry) });
-    }
-    // One statement: the lines, the new head, the events, and the notification (sent at commit).
+    });
     await tx.query(
-      `WITH lines AS (
-         INSERT INTO audit (seq, deployment, line)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])),
-       head AS (UPDATE audit_head SET seq = $4, hash = $5 WHERE id = 1),
-       events AS (INSERT INTO deployment_events (record) SELECT unnest($6::json[]) RETURNING 1)
-       SELECT pg_notify($7, '') FROM (SELECT 1 FROM events LIMIT 1) AS any_event`,
+      `INSERT INTO commit_tails (deployments, canonical_heads, canonical_tails, line_middles, events)
+       VALUES ($1::text[], $2::text[], $3::text[], $4::text[], $5::json[])`,
       [
-        lines.map((l) => l.seq),
-        lines.map((l) => l.deployment),
-        lines.map((l) => l.line),
-        seq,
-        prev,
+        pieces.map((p) => p.deployment),
+        pieces.map((p) => p.canonicalHead),
+        pieces.map((p) => p.canonicalTail),
+        pieces.map((p) => p.lineMiddle),
         tx.events.map((d) => JSON.stringify(d)),
-        CHANNEL,
       ],
     );
   }
@@ -327,14 +317,18 @@ export class PostgresStore implements Store {
   }
 
   async instanceByTokenHash(tokenHash: string): Promise<InstanceRecord | null> {
-    // Compared in constant time over every instance, as the lowdb store does.
+    // Found by index: the key is the SHA-256 of a random 256-bit token, so how long the lookup
+    // takes tells a guesser nothing about any token. The match is still compared in constant time.
+    const { rows } = await this.#pool.query<{ record: InstanceRecord }>(
+      'SELECT record FROM instances WHERE token_hash = $1',
+      [tokenHash],
+    );
     const hash = Buffer.from(tokenHash, 'hex');
-    let found: InstanceRecord | null = null;
-    for (const instance of await this.instances()) {
-      const stored = Buffer.from(instance.tokenHash, 'hex');
-      if (stored.length === hash.length && timingSafeEqual(hash, stored)) found = instance;
-    }
-    return found;
+    const instance = rows[0]?.record;
+    const stored = Buffer.from(instance?.tokenHash ?? '', 'hex');
+    return instance && stored.length === hash.length && timingSafeEqual(hash, stored)
+      ? instance
+      : null;
   }
 
   async devices(): Promise<DeviceRecord[]> {
@@ -843,15 +837,14 @@ export class PostgresStore implements Store {
   }
 
   async countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number> {
-    if (record) {
-      await this.#pool.query('INSERT INTO rate_events (key, at_ms) VALUES ($1, $2)', [
-        key,
-        record.at,
-      ]);
-    }
+    // One round trip: the new event (if any) and the count, which the CTE's row joins.
     const { rows } = await this.#pool.query<{ n: string }>(
-      'SELECT count(*) AS n FROM rate_events WHERE key = $1 AND at_ms > $2',
-      [key, sinceMs],
+      `WITH added AS (
+         INSERT INTO rate_events (key, at_ms) SELECT $1, $3::bigint WHERE $3::bigint IS NOT NULL
+         RETURNING at_ms)
+       SELECT (SELECT count(*) FROM rate_events WHERE key = $1 AND at_ms > $2)
+            + (SELECT count(*) FROM added WHERE at_ms > $2) AS n`,
+      [key, sinceMs, record?.at ?? null],
     );
     return Number(rows[0]!.n);
   }
