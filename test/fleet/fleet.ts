@@ -379,8 +379,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
         onDeployment,
         heldIds: () => (held ? [held.id] : []),
         log: { info: () => {}, warn: () => {} },
-        pollDownMs: 1000,
-        pollUpMs: 5000,
+        // The plugin's own poll intervals (register.ts passes none): the event stream tells, and
+        // sends the approved deployments again on each reconnection.
       });
       watchers.push(watcher);
       watcher.start();
