@@ -237,6 +237,38 @@ describe('the PostgreSQL store, two replicas on one database', () => {
     expect(heard[1]!.deployment.approvals[0]!.jws).toBe('jws-alice');
   });
 
+  it("tells every change committed at once on two replicas to a third replica's subscribers, once each, in commit order", async () => {
+    // Events are numbered at COMMIT under the audit head's lock, so a reader of "seq > last told"
+    // woken by NOTIFY never passes over a row that commits later with a lower number.
+    const url = await database();
+    const [a, b, c] = await Promise.all([store(url), store(url), store(url)]);
+    const heard: string[] = [];
+    c.subscribe((e) => heard.push(`${e.deployment.id} ${e.deployment.status}`));
+    const instances = await Promise.all(
+      Array.from({ length: 10 }, (_, k) => instance(a, `line-${k}`)),
+    );
+    await Promise.all(
+      instances.map(async (inst, k) => {
+        for (let i = 0; i < 12; i++) {
+          await (i % 2 ? a : b).propose(deploymentOf(`q${k}-${i}`, inst), [], []);
+        }
+      }),
+    );
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ e: string }>(
+        `SELECT (record->>'id') || ' ' || (record->>'status') AS e FROM deployment_events ORDER BY seq`,
+      );
+      // Each proposal: its own event, and the one it superseded.
+      expect(rows).toHaveLength(10 * 12 + 10 * 11);
+      await expect.poll(() => heard.length, { timeout: 10_000 }).toBe(rows.length);
+      expect(heard).toEqual(rows.map((r) => r.e));
+    } finally {
+      await db.end();
+    }
+  });
+
   it('keeps one audit chain across replicas, and verify finds an edited row', async () => {
     const url = await database();
     const [a, b] = await Promise.all([store(url), store(url)]);
