@@ -25,7 +25,7 @@ import { reportOutcome } from '../deployments/outcome.js';
 import { propose } from '../deployments/propose.js';
 import { detailOf, eventOf, summaryOf } from '../deployments/views.js';
 import { confirmDevice, listDevices, revokeDevice, setPush } from '../devices/devices.js';
-import { enroll } from '../devices/enroll.js';
+import { BAD_CODES, enroll } from '../devices/enroll.js';
 import { createInvitation } from '../devices/invitations.js';
 import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
 import { instanceOfToken } from '../instances/instances.js';
@@ -92,13 +92,10 @@ export function apiRouter(ctx: Context): Router {
   r.post('/devices', async (req, res) => {
     // The socket's peer, or behind a configured trusted proxy the address it forwarded (5.5).
     const client = clientAddress(req, ctx.config.trustProxy);
-    if (await ctx.enrollLimiter.blocked(client)) {
+    await ctx.enrollLimiter.check(client, BAD_CODES).catch((err: unknown) => {
       req.resume();
-      throw new CountersignError(
-        'ERR_RATE_LIMITED',
-        'too many bad invitation codes: try again later',
-      );
-    }
+      throw err;
+    });
     res.status(201).json(await enroll(ctx, client, parseEnrollRequest(await json(req))));
   });
 

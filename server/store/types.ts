@@ -272,6 +272,8 @@ export interface Store {
   useJti(key: string, untilS: number, nowS: number): Promise<boolean>;
   /** Counts an event for `key` (when `record`) and answers how many happened since `sinceMs`. */
   countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number>;
+  /** When (ms) the `rank`-th newest event of `key` since `sinceMs` happened; null when fewer happened. */
+  eventAt(key: string, sinceMs: number, rank: number): Promise<number | null>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */
   appendAudit(entries: AuditDraft[]): Promise<void>;
   /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */

@@ -87,6 +87,60 @@ describe('quotas', () => {
     ).toBe(201);
   });
 
+  it('says in Retry-After when the window lets the instance in again, and lets it in then', async () => {
+    const { token } = await server.addInstance('paced');
+    // Proposals 20 s apart: the window (60 s) lets a fourth in once the first has left it.
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) clock.advance(20_000);
+      await server.propose(token, base, variant(200 + i));
+    }
+    const [baseRev, targetRev] = [
+      await server.uploadBlob(token, base),
+      await server.uploadBlob(token, variant(299)),
+    ];
+    const proposal = {
+      base: baseRev,
+      target: targetRev,
+      creds: null,
+      credentials: credentialFieldsOf({}),
+      type: 'full',
+      source: { user: 'admin', via: 'editor' },
+    };
+    const propose = () => server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
+    const limited = await propose();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('20');
+    clock.advance(19_000);
+    const almost = await propose();
+    expect(almost.status).toBe(429);
+    expect(almost.headers.get('retry-after')).toBe('1');
+    clock.advance(Number(almost.headers.get('retry-after')) * 1000);
+    const res = await propose();
+    expect(res.status).toBe(201);
+    expect(res.headers.get('retry-after')).toBeNull();
+  });
+
+  it('puts Retry-After on the blob upload limit too (whole seconds, at least 1)', async () => {
+    const { token } = await server.addInstance('uploads-paced');
+    const upload = async (i: number) => {
+      const flows = variant(400 + i);
+      return server.pluginFetch(
+        token,
+        'PUT',
+        `${API_PREFIX}/blobs/${await revOf(flows)}`,
+        snapshotBytes(flows),
+      );
+    };
+    for (let i = 0; i < 12; i++) expect((await upload(i)).status).toBe(201);
+    clock.advance(500);
+    const limited = await upload(12);
+    expect(limited.status).toBe(429);
+    // 59.5 s are left in the window: rounded up, never 0.
+    expect(limited.headers.get('retry-after')).toBe('60');
+    clock.advance(59_500);
+    expect((await upload(12)).status).toBe(201);
+  });
+
   it('limits blob uploads per instance too', async () => {
     const { token } = await server.addInstance('uploader');
     const statuses: number[] = [];
