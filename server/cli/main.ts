@@ -1,8 +1,13 @@
 /** The `countersign` command line (DESIGN 5.7): `serve`, and commands that call the running server's admin API. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  ValidationError,
+  formatAuditQuery,
+  formatHistoryQuery,
   isCountersignError,
   parseAuditPageResponse,
+  parseAuditQuery,
+  parseHistoryQuery,
   parseDeploymentPageResponse,
   parseDeviceListResponse,
   parseDeviceView,
@@ -121,6 +126,27 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--before` and `--limit` as the query parameters they become (checked by the route's parser). */
+function flagsOf(values: {
+  before?: string | undefined;
+  limit?: string | undefined;
+}): URLSearchParams {
+  const params = new URLSearchParams();
+  if (values.before !== undefined) params.set('before', values.before);
+  if (values.limit !== undefined) params.set('limit', values.limit);
+  return params;
+}
+
+/** `parse()`'s answer; a value it refuses is a usage error naming the flag. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--${err.message}`);
+    throw err;
   }
 }
 
@@ -350,11 +376,9 @@ async function confirm(args: string[], io: CliIo): Promise<number> {
 async function history(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { before: { type: 'string' }, limit: { type: 'string' } });
   if (values.help) return help(io, 'history');
-  const query = new URLSearchParams();
-  if (values.before !== undefined) query.set('before', values.before);
-  if (values.limit !== undefined) query.set('limit', values.limit);
+  const query = formatHistoryQuery(usage(() => parseHistoryQuery(flagsOf(values))));
   const page = parseDeploymentPageResponse(
-    await call(serverOf(values, io), 'GET', `/history?${query}`),
+    await call(serverOf(values, io), 'GET', `/history${query}`),
   );
   print(io, values.json, page, () =>
     [
@@ -437,10 +461,8 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) return help(io, 'audit');
   if (positionals[0] === 'list') {
-    const query = new URLSearchParams();
-    if (values.before !== undefined) query.set('before', values.before);
-    if (values.limit !== undefined) query.set('limit', values.limit);
-    const page = parseAuditPageResponse(await call(serverOf(values, io), 'GET', `/audit?${query}`));
+    const query = formatAuditQuery(usage(() => parseAuditQuery(flagsOf(values))));
+    const page = parseAuditPageResponse(await call(serverOf(values, io), 'GET', `/audit${query}`));
     print(io, values.json, page, () =>
       [
         ...(page.entries.length === 0 ? ['The audit log is empty.'] : []),

@@ -3,16 +3,19 @@ import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
 import {
   CountersignError,
+  parseAuditQuery,
+  parseHistoryQuery,
   parseInstanceRequest,
   parseInvitationRequest,
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { confirmDevice, listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
-import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
+import { auditPage, deploymentPage } from '../history/pages.js';
 import { issueInstance } from '../instances/instances.js';
 import { sha256HexSync } from '../store/files.js';
 import { readJson } from './body.js';
+import { searchOf } from './query.js';
 
 const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
@@ -71,23 +74,26 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
     res.json(await ctx.store.verifyAudit());
   });
   r.get('/audit', async (req, res) => {
-    const after = sequence(req.query.after, 'after');
-    const before = sequence(req.query.before, 'before');
-    const limit = pageSize(req.query.limit, 50);
+    const { after, before, limit, deployment } = parseAuditQuery(searchOf(req));
+    if (deployment !== undefined) {
+      res.json({ entries: await ctx.store.deploymentAudit(deployment), next: null });
+      return;
+    }
     res.json(
       await auditPage(
         ctx,
         after !== undefined
-          ? { after, limit }
-          : { before: before ?? Number.MAX_SAFE_INTEGER, limit },
+          ? { after, limit: limit ?? 50 }
+          : { before: before ?? Number.MAX_SAFE_INTEGER, limit: limit ?? 50 },
       ),
     );
   });
   r.get('/history', async (req, res) => {
+    const { before, limit } = parseHistoryQuery(searchOf(req));
     res.json(
       await deploymentPage(ctx, {
-        ...(typeof req.query.before === 'string' ? { before: req.query.before } : {}),
-        limit: pageSize(req.query.limit, 20),
+        ...(before !== undefined ? { before } : {}),
+        limit: limit ?? 20,
       }),
     );
   });
