@@ -6,6 +6,7 @@ import {
   parseAuditQuery,
   parseHistoryQuery,
   parseInstanceRequest,
+  type AdminStatus,
   parseInvitationRequest,
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
@@ -20,7 +21,9 @@ import { searchOf } from './query.js';
 const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** Facts `GET /admin/status` adds that only the running server knows. */
-export type StatusExtras = () => Record<string, unknown>;
+export type StatusExtras = () => Partial<
+  Pick<AdminStatus, 'url' | 'adminUrl' | 'pid' | 'eventStreams'>
+>;
 
 /** Builds the admin router: loopback callers with the admin token only. */
 export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtras): Router {
@@ -103,7 +106,7 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
   });
   r.get('/status', async (_req, res) => {
     const stats = await ctx.store.stats();
-    res.json({
+    const body: AdminStatus = {
       serverId: ctx.store.serverId,
       name: ctx.config.name,
       version: ctx.config.version,
@@ -120,8 +123,10 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
       },
       retention: ctx.config.retention,
       auditEntries: stats.auditEntries,
+      eventStreams: ctx.events.size,
       ...extras(),
-    });
+    };
+    res.json(body);
   });
   return r;
 }

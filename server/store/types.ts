@@ -7,12 +7,14 @@
  */
 import type {
   AuditEntry,
+  AuditVerification,
   Change,
   CredentialFields,
   DeploymentSource,
   DeploymentStatus,
   DeploymentType,
   DeviceJwk,
+  PruneReport,
   PushSubscriptionJson,
   Verdict,
 } from '../../protocol/index.js';
@@ -97,13 +99,8 @@ export type AuditDraft = { type: string; data: Record<string, unknown> };
 /** A page of deployments, newest first; `next` continues it (null at the oldest). */
 export type DeploymentPage = { deployments: DeploymentRecord[]; next: string | null };
 
-/** What `prune` did. */
-export type PruneReport = {
-  /** Decided deployments that passed the retention (their files went, their history stays). */
-  pastRetention: number;
-  blobsDeleted: number;
-  changesDeleted: number;
-};
+/** What `prune` did, and the result of `audit verify`: the admin API's answers (protocol/wire). */
+export type { AuditVerification, PruneReport };
 
 /** Counts for `countersign status`. */
 export type StoreStats = {
@@ -122,10 +119,6 @@ export type StoreStats = {
 
 /** A change to a deployment, told to subscribers after it is stored (the plugins' event stream). */
 export type DeploymentEvent = { deployment: DeploymentRecord };
-
-/** The result of `audit verify`. */
-export type AuditVerification =
-  { ok: true; entries: number } | { ok: false; entries: number; badSeq: number; reason: string };
 
 /** What a revocation did: `changed` is false when the device was revoked already. */
 export type RevocationResult = {
