@@ -35,6 +35,18 @@ function variant(i: number): Flows {
   return base.map((n) => (n.type === 'http in' ? { ...n, url: `/v${i}` } : n));
 }
 
+/** A proposal of `target` over `base`, both uploaded (the uploads count against their own quota). */
+async function uploadedProposal(token: string, target: Flows) {
+  return {
+    base: await server.uploadBlob(token, base),
+    target: await server.uploadBlob(token, target),
+    creds: null,
+    credentials: credentialFieldsOf({}),
+    type: 'full',
+    source: { user: 'admin', via: 'editor' },
+  };
+}
+
 describe('quotas', () => {
   it('refuses a blob over the size limit with 413 and a message naming the limit, keeping nothing', async () => {
     const { token } = await server.addInstance('big');
@@ -57,18 +69,7 @@ describe('quotas', () => {
     const { token } = await server.addInstance('busy');
     const { token: other } = await server.addInstance('quiet');
     for (let i = 0; i < 3; i++) await server.propose(token, base, variant(i));
-    const [baseRev, targetRev] = [
-      await server.uploadBlob(token, base),
-      await server.uploadBlob(token, variant(9)),
-    ];
-    const proposal = {
-      base: baseRev,
-      target: targetRev,
-      creds: null,
-      credentials: credentialFieldsOf({}),
-      type: 'full',
-      source: { user: 'admin', via: 'editor' },
-    };
+    const proposal = await uploadedProposal(token, variant(9));
     const res = await server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
     expect(res.status).toBe(429);
     const body = (await res.json()) as { code: string; message: string };
@@ -94,18 +95,7 @@ describe('quotas', () => {
       if (i > 0) clock.advance(20_000);
       await server.propose(token, base, variant(200 + i));
     }
-    const [baseRev, targetRev] = [
-      await server.uploadBlob(token, base),
-      await server.uploadBlob(token, variant(299)),
-    ];
-    const proposal = {
-      base: baseRev,
-      target: targetRev,
-      creds: null,
-      credentials: credentialFieldsOf({}),
-      type: 'full',
-      source: { user: 'admin', via: 'editor' },
-    };
+    const proposal = await uploadedProposal(token, variant(299));
     const propose = () => server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
     const limited = await propose();
     expect(limited.status).toBe(429);
