@@ -6,6 +6,7 @@
  * Nothing outside `server/store/` sees how a store keeps its data.
  */
 import type {
+  AdminStatus,
   AuditEntry,
   AuditVerification,
   Change,
@@ -102,19 +103,12 @@ export type DeploymentPage = { deployments: DeploymentRecord[]; next: string | n
 /** What `prune` did, and the result of `audit verify`: the admin API's answers (protocol/wire). */
 export type { AuditVerification, PruneReport };
 
-/** Counts for `countersign status`. */
-export type StoreStats = {
-  devices: { active: number; suspended: number; revoked: number; withPush: number };
-  instances: number;
-  /** `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept. */
-  deployments: {
-    pending: number;
-    approved: number;
-    decided: number;
-    retained: number;
-    byStatus: Record<DeploymentStatus, number>;
-  };
-  auditEntries: number;
+/**
+ * Counts for `countersign status` (the admin API's `AdminStatus` less what only the running server
+ * knows). `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept.
+ */
+export type StoreStats = Pick<AdminStatus, 'devices' | 'instances' | 'auditEntries'> & {
+  deployments: Omit<AdminStatus['deployments'], 'total'>;
 };
 
 /** A change to a deployment, told to subscribers after it is stored (the plugins' event stream). */
