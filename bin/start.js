@@ -266,9 +266,10 @@ async function announce() {
   // The command line's own admin client and QR printer, from the build.
   const { adminCall } = await import('../dist/server/cli/admin-client.js');
   const { terminalQr } = await import('../dist/server/cli/qr.js');
+  const { parseAdminStatus, parseInvitationResponse } = await import('../dist/protocol/index.js');
   try {
-    const status = await adminCall(dataDir, 'GET', '/status');
-    const shownPublicUrl = status.publicUrl ?? publicUrl;
+    const status = await adminCall(dataDir, 'GET', '/status', parseAdminStatus);
+    const shownPublicUrl = status.publicUrl;
     const scheme = tls ? 'https' : 'http';
     const everywhere = reach.isEveryInterface(host);
     const editorHost = everywhere || reach.isLoopback(host) ? '127.0.0.1' : host;
@@ -304,8 +305,8 @@ async function announce() {
     } else if (tls) {
       lines.push('  (phones must trust the certificate of --tls-cert)');
     }
-    if ((status.devices?.active ?? 0) === 0) {
-      const invitation = await adminCall(dataDir, 'POST', '/invitations', {
+    if (status.devices.active === 0) {
+      const invitation = await adminCall(dataDir, 'POST', '/invitations', parseInvitationResponse, {
         owner,
         name: 'First phone',
       });

@@ -14,6 +14,7 @@ import {
   type AfterStartOptions,
 } from './startup/after-start.js';
 import { connect, type Connection } from './link/connect.js';
+import { honourRetryAfter } from './link/client.js';
 import {
   captureOriginals,
   closeEntryPoints,
@@ -216,10 +217,13 @@ async function start(
     const reproposal = pRetry(() => reproposeHeld(afterStart), {
       ...UNTIL_REACHED,
       shouldRetry: () => !closed,
-      onFailedAttempt: ({ error, attemptNumber }) => {
-        if (attemptNumber > 1 || closed) return;
-        log.warn(`Countersign: cannot re-propose held deployments yet: ${error.message}`);
-        firstTried();
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        if (closed) return;
+        if (attemptNumber === 1) {
+          log.warn(`Countersign: cannot re-propose held deployments yet: ${error.message}`);
+          firstTried();
+        }
+        await honourRetryAfter(error);
       },
     }).catch(() => undefined); // stopped: Node-RED is closing
     await Promise.race([reproposal, tried]);

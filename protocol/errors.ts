@@ -82,11 +82,18 @@ export function statusOf(code: ErrorCode): number {
 /** The one error class: a stable `code`, a message for people, and the `cause` when there is one. */
 export class CountersignError extends Error {
   readonly code: ErrorCode;
+  /** For `ERR_RATE_LIMITED`: whole seconds until the caller may try again (HTTP `Retry-After`). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterS?: number },
+  ) {
     super(message, options);
     this.name = 'CountersignError';
     this.code = code;
+    this.retryAfterS = options?.retryAfterS;
   }
 
   /** The HTTP status for this error's code. */

@@ -11,6 +11,8 @@ export * from './wire/deployments.js';
 export * from './wire/keys.js';
 export * from './wire/audit.js';
 export * from './wire/admin.js';
+export * from './wire/queries.js';
+export * from './wire/sse.js';
 export * from './wire/push.js';
 
 /** The API prefix. */

@@ -4,6 +4,7 @@
  * parser in `protocol/wire` before the gate uses it; one that does not parse is a `ServerError`
  * naming the request and the field, and nothing is decided from it.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   API_PREFIX,
   CountersignError,
@@ -15,6 +16,7 @@ import {
   parseKeysResponse,
   parseOutcomeResponse,
   parseProposalResponse,
+  parseRetryAfter,
   type ConfigResponse,
   type DeploymentDetail,
   type KeysResponse,
@@ -33,7 +35,7 @@ export class ServerError extends CountersignError {
     message: string,
     httpStatus: number | null,
     serverCode: string | null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterS?: number },
   ) {
     super(
       httpStatus === null
@@ -201,6 +203,7 @@ export class ApprovalClient {
       // Not a {code, message} body: the status says enough.
     }
     const { sent, message } = parseErrorBody(res.status, res.statusText, answer);
+    const retryAfterS = parseRetryAfter(res.headers.get('retry-after'), Date.now());
     throw new ServerError(
       `the approval server answered ${res.status}${sent ? ` ${sent}` : ''}: ${message}`.slice(
         0,
@@ -208,8 +211,25 @@ export class ApprovalClient {
       ),
       res.status,
       sent,
+      retryAfterS === undefined ? undefined : { retryAfterS },
     );
   }
+}
+
+/** The longest wait a `Retry-After` is honoured for (a longer one is cut to this). */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/**
+ * For p-retry's `onFailedAttempt`: after an answer that said `Retry-After` (a 429 from a rate
+ * limit), waits that long before the retry's own backoff, so the next try is not refused again.
+ */
+export async function honourRetryAfter(error: unknown, signal?: AbortSignal): Promise<void> {
+  const seconds = (error as { retryAfterS?: unknown } | null)?.retryAfterS;
+  if (typeof seconds !== 'number' || seconds <= 0) return;
+  await delay(Math.min(seconds * 1000, MAX_RETRY_AFTER_MS), undefined, {
+    ref: false,
+    ...(signal ? { signal } : {}),
+  }).catch(() => undefined);
 }
 
 /** A short reason for a failed request: refused, timed out, name not found... */

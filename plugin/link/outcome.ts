@@ -8,16 +8,17 @@
 import pRetry from 'p-retry';
 import type { Outcome } from '../../protocol/index.js';
 import type { GateRecords } from '../startup/records.js';
-import type { ApprovalClient } from './client.js';
+import { honourRetryAfter, type ApprovalClient } from './client.js';
 
 type Log = { warn(message: string): void };
 
 /** How a report ended: taken, refused for good (4xx), or the server could not be reached. */
 export type ReportResult = 'taken' | 'refused' | 'unreachable';
 
+/** A 4xx other than 429 (a rate limit says when to try again, and the retry waits that long). */
 function refused(err: unknown): boolean {
   const http = (err as { httpStatus?: number | null }).httpStatus;
-  return typeof http === 'number' && http >= 400 && http < 500;
+  return typeof http === 'number' && http >= 400 && http < 500 && http !== 429;
 }
 
 /** Reports `status` for deployment `id`; never throws, logs when the report could not be made. */
@@ -37,6 +38,7 @@ export async function reportOutcome(
       minTimeout: 500,
       unref: true,
       shouldRetry: ({ error }) => !refused(error),
+      onFailedAttempt: ({ error }) => honourRetryAfter(error),
     });
     return 'taken';
   } catch (err) {

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import pRetry from 'p-retry';
 import { parseDeploymentEvent, parseJsonText, type DeploymentEvent } from '../../protocol/index.js';
-import type { ApprovalClient } from './client.js';
+import { honourRetryAfter, type ApprovalClient } from './client.js';
 
 /** Options of the watcher. */
 export type WatcherOptions = {
@@ -124,7 +124,10 @@ export class Watcher {
     return pRetry(() => this.#options.client.events(this.#abort.signal), {
       ...RECONNECT,
       signal: this.#abort.signal,
-      onFailedAttempt: ({ error }) => this.#lost(error),
+      onFailedAttempt: async ({ error }) => {
+        this.#lost(error);
+        await honourRetryAfter(error, this.#abort.signal);
+      },
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import pRetry from 'p-retry';
 import type { DeploymentType, Flows } from '../../protocol/index.js';
-import type { ApprovalClient } from '../link/client.js';
+import { honourRetryAfter, type ApprovalClient } from '../link/client.js';
 import type { Apply, Gate, GateLog } from '../flows/gate.js';
 import type { GateRecords } from './records.js';
 import type { StartupFinding } from './startup-check.js';
@@ -30,7 +30,11 @@ export const UNTIL_REACHED = {
 } as const;
 
 function withRetries<T>(task: () => Promise<T>, isClosed: () => boolean): Promise<T> {
-  return pRetry(task, { ...UNTIL_REACHED, shouldRetry: () => !isClosed() });
+  return pRetry(task, {
+    ...UNTIL_REACHED,
+    shouldRetry: () => !isClosed(),
+    onFailedAttempt: ({ error }) => honourRetryAfter(error),
+  });
 }
 
 /**

@@ -33,3 +33,20 @@ export function parseErrorBody(
       : `${status} ${statusText}`.trim();
   return { code: isErrorCode(sent) ? sent : codeOfStatus(status), sent, message };
 }
+
+/**
+ * A `Retry-After` header (RFC 9110 10.2.3) as whole seconds from `nowMs`: delay-seconds or an
+ * HTTP-date; undefined when absent or unreadable.
+ */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number,
+): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) || !/[a-z]/i.test(text)
+    ? undefined
+    : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}

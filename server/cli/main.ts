@@ -1,8 +1,16 @@
 /** The `countersign` command line (DESIGN 5.7): `serve`, and commands that call the running server's admin API. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
+  ValidationError,
+  formatAuditQuery,
+  formatHistoryQuery,
   isCountersignError,
   parseAuditPageResponse,
+  parseAdminStatus,
+  parseAuditQuery,
+  parseAuditVerification,
+  parseHistoryQuery,
+  parsePruneReport,
   parseDeploymentPageResponse,
   parseDeviceListResponse,
   parseDeviceView,
@@ -124,6 +132,27 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
+/** `--before` and `--limit` as the query parameters they become (checked by the route's parser). */
+function flagsOf(values: {
+  before?: string | undefined;
+  limit?: string | undefined;
+}): URLSearchParams {
+  const params = new URLSearchParams();
+  if (values.before !== undefined) params.set('before', values.before);
+  if (values.limit !== undefined) params.set('limit', values.limit);
+  return params;
+}
+
+/** `parse()`'s answer; a value it refuses is a usage error naming the flag. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
+
 /** Rows under a header, each column as wide as its widest cell (the last column left ragged). */
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -147,14 +176,15 @@ function serverOf(values: { 'data-dir'?: string | undefined }, io: CliIo): Serve
  * Calls the admin API of `server`; when nothing runs there, says where it looked and what to add.
  * Answers of the device API's shapes go through their protocol/wire parser; `T` is for the admin's own.
  */
-async function call<T = unknown>(
+async function call<T>(
   server: ServerDataDir,
   method: string,
   path: string,
+  parse: (input: unknown) => T,
   body?: unknown,
 ): Promise<T> {
   try {
-    return await adminCall<T>(server.dir, method, path, body);
+    return await adminCall(server.dir, method, path, parse, body);
   } catch (err) {
     if (!(err instanceof NoServerError) || server.how === 'given') throw err;
     throw new NoServerError(
@@ -240,12 +270,10 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io, 'enroll');
   if (!values.owner || !values.name)
     throw new UsageError('enroll needs --owner NAME and --name DEVICE');
-  const inv = parseInvitationResponse(
-    await call(serverOf(values, io), 'POST', '/invitations', {
-      owner: values.owner,
-      name: values.name,
-    }),
-  );
+  const inv = await call(serverOf(values, io), 'POST', '/invitations', parseInvitationResponse, {
+    owner: values.owner,
+    name: values.name,
+  });
   print(io, values.json, inv, () =>
     [
       `Open this on ${values.name} (${values.owner}) within 10 minutes; it works once:`,
@@ -263,8 +291,11 @@ async function enroll(args: string[], io: CliIo): Promise<number> {
 async function devices(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'devices');
-  const { devices: list } = parseDeviceListResponse(
-    await call(serverOf(values, io), 'GET', '/devices'),
+  const { devices: list } = await call(
+    serverOf(values, io),
+    'GET',
+    '/devices',
+    parseDeviceListResponse,
   );
   print(io, values.json, { devices: list }, () =>
     list.length === 0
@@ -290,10 +321,13 @@ async function revoke(args: string[], io: CliIo): Promise<number> {
   const wanted = positionals.join(' ').trim();
   if (!wanted) throw new UsageError('revoke needs a device id or fingerprint');
   const server = serverOf(values, io);
-  const { devices: list } = parseDeviceListResponse(await call(server, 'GET', '/devices'));
+  const { devices: list } = await call(server, 'GET', '/devices', parseDeviceListResponse);
   const device = matchDevice(list, wanted);
-  const result = parseRevokeResponse(
-    await call(server, 'POST', `/devices/${encodeURIComponent(device.id)}/revoke`),
+  const result = await call(
+    server,
+    'POST',
+    `/devices/${encodeURIComponent(device.id)}/revoke`,
+    parseRevokeResponse,
   );
   const label = (id: string): string => {
     const d = list.find((x) => x.id === id);
@@ -333,10 +367,13 @@ async function confirm(args: string[], io: CliIo): Promise<number> {
   const wanted = positionals.join(' ').trim();
   if (!wanted) throw new UsageError('confirm needs a device id or fingerprint');
   const server = serverOf(values, io);
-  const { devices: list } = parseDeviceListResponse(await call(server, 'GET', '/devices'));
+  const { devices: list } = await call(server, 'GET', '/devices', parseDeviceListResponse);
   const device = matchDevice(list, wanted);
-  const result = parseDeviceView(
-    await call(server, 'POST', `/devices/${encodeURIComponent(device.id)}/confirm`),
+  const result = await call(
+    server,
+    'POST',
+    `/devices/${encodeURIComponent(device.id)}/confirm`,
+    (v) => parseDeviceView(v),
   );
   print(
     io,
@@ -350,11 +387,12 @@ async function confirm(args: string[], io: CliIo): Promise<number> {
 async function history(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { before: { type: 'string' }, limit: { type: 'string' } });
   if (values.help) return help(io, 'history');
-  const query = new URLSearchParams();
-  if (values.before !== undefined) query.set('before', values.before);
-  if (values.limit !== undefined) query.set('limit', values.limit);
-  const page = parseDeploymentPageResponse(
-    await call(serverOf(values, io), 'GET', `/history?${query}`),
+  const query = formatHistoryQuery(usage(() => parseHistoryQuery(flagsOf(values))));
+  const page = await call(
+    serverOf(values, io),
+    'GET',
+    `/history${query}`,
+    parseDeploymentPageResponse,
   );
   print(io, values.json, page, () =>
     [
@@ -377,11 +415,7 @@ async function history(args: string[], io: CliIo): Promise<number> {
 async function prune(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'prune');
-  const report = await call<{
-    pastRetention: number;
-    blobsDeleted: number;
-    changesDeleted: number;
-  }>(serverOf(values, io), 'POST', '/prune');
+  const report = await call(serverOf(values, io), 'POST', '/prune', parsePruneReport);
   print(
     io,
     values.json,
@@ -413,13 +447,11 @@ async function instances(args: string[], io: CliIo): Promise<number> {
   }
   if (values['forbid-self-approval']) policy.forbidSelfApproval = true;
   if (values['expires-in'] !== undefined) policy.expiresIn = values['expires-in'];
-  const issued = parseIssuedInstance(
-    await call(serverOf(values, io), 'POST', '/instances', {
-      name,
-      policy,
-      rotate: values.rotate === true,
-    }),
-  );
+  const issued = await call(serverOf(values, io), 'POST', '/instances', parseIssuedInstance, {
+    name,
+    policy,
+    rotate: values.rotate === true,
+  });
   print(io, values.json, issued, () =>
     [
       `Instance ${issued.name} (${issued.id})`,
@@ -437,10 +469,8 @@ async function audit(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) return help(io, 'audit');
   if (positionals[0] === 'list') {
-    const query = new URLSearchParams();
-    if (values.before !== undefined) query.set('before', values.before);
-    if (values.limit !== undefined) query.set('limit', values.limit);
-    const page = parseAuditPageResponse(await call(serverOf(values, io), 'GET', `/audit?${query}`));
+    const query = formatAuditQuery(usage(() => parseAuditQuery(flagsOf(values))));
+    const page = await call(serverOf(values, io), 'GET', `/audit${query}`, parseAuditPageResponse);
     print(io, values.json, page, () =>
       [
         ...(page.entries.length === 0 ? ['The audit log is empty.'] : []),
@@ -451,12 +481,7 @@ async function audit(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals[0] !== 'verify') throw new UsageError('usage: countersign audit verify | list');
-  const result = await call<{
-    ok: boolean;
-    entries: number;
-    badSeq?: number;
-    reason?: string;
-  }>(serverOf(values, io), 'GET', '/audit/verify');
+  const result = await call(serverOf(values, io), 'GET', '/audit/verify', parseAuditVerification);
   print(io, values.json, result, () =>
     result.ok
       ? `Audit log intact: ${result.entries} entries`
@@ -468,29 +493,17 @@ async function audit(args: string[], io: CliIo): Promise<number> {
 async function status(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return help(io, 'status');
-  const s = await call<Record<string, unknown>>(serverOf(values, io), 'GET', '/status');
-  const devicesInfo = s.devices as {
-    active: number;
-    suspended?: number;
-    revoked: number;
-    withPush: number;
-  };
-  const deps = s.deployments as {
-    total: number;
-    byStatus?: Record<string, number>;
-    retained?: number;
-  };
-  const byStatus = Object.entries(deps.byStatus ?? {}).filter(([, n]) => n > 0);
+  const s = await call(serverOf(values, io), 'GET', '/status', parseAdminStatus);
+  const deps = s.deployments;
+  const byStatus = Object.entries(deps.byStatus).filter(([, n]) => n > 0);
   print(io, values.json, s, () =>
     [
-      `Countersign ${String(s.version)} "${String(s.name)}" (server ${String(s.serverId)}), pid ${String(s.pid)}`,
-      `Listening on ${String(s.url)}; phones use ${String(s.publicUrl)}`,
-      `Devices: ${devicesInfo.active} active (${devicesInfo.withPush} with push), ${devicesInfo.suspended ?? 0} suspended, ${devicesInfo.revoked} revoked`,
-      `Instances: ${String(s.instances)}; plugin event streams open: ${String(s.eventStreams)}`,
+      `Countersign ${s.version} "${s.name}" (server ${s.serverId})${s.pid === undefined ? '' : `, pid ${s.pid}`}`,
+      `${s.url === undefined ? '' : `Listening on ${s.url}; `}phones use ${s.publicUrl}`,
+      `Devices: ${s.devices.active} active (${s.devices.withPush} with push), ${s.devices.suspended} suspended, ${s.devices.revoked} revoked`,
+      `Instances: ${s.instances}; plugin event streams open: ${s.eventStreams}`,
       `Deployments: ${deps.total === 0 ? 'none yet' : `${byStatus.map(([state, n]) => `${n} ${state}`).join(', ')} (${deps.total} in all)`}`,
-      ...(deps.retained !== undefined
-        ? [`Retention: snapshots and change lists kept for the newest ${deps.retained} decided`]
-        : []),
+      `Retention: snapshots and change lists kept for the newest ${deps.retained} decided`,
     ].join('\n'),
   );
   return 0;

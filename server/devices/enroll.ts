@@ -61,6 +61,9 @@ async function checkEnrollProof(
   }
 }
 
+/** The answer once a client address has sent too many bad invitation codes (5.5). */
+export const BAD_CODES = 'too many bad invitation codes: try again later';
+
 /**
  * `POST /devices` (5.5): too many bad codes from one client address → 429; then the code (constant
  * time, unused, unexpired, its inviter still active), the push endpoint (5.6), then the proof of
@@ -71,12 +74,7 @@ export async function enroll(
   client: string,
   body: EnrollRequest,
 ): Promise<EnrollResponse> {
-  if (await ctx.enrollLimiter.blocked(client)) {
-    throw new CountersignError(
-      'ERR_RATE_LIMITED',
-      'too many bad invitation codes: try again later',
-    );
-  }
+  await ctx.enrollLimiter.check(client, BAD_CODES);
   const codeHash = sha256HexSync(body.code);
   if (!(await ctx.store.invitation(codeHash))) {
     await ctx.enrollLimiter.fail(client);

@@ -1,9 +1,26 @@
+import { CountersignError } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/types.js';
 
 /**
- * Counts failures per key (a client address) in a sliding window; over the limit means 429. The
- * counts live in the store (in memory for lowdb; rows with expiry for a shared store).
+ * Whole seconds (at least 1) until fewer than `max` events of `key` lie in the sliding window of
+ * `windowMs` ending at `nowMs`, that is until the `max`-th newest one leaves it; 0 when they do now.
+ */
+export async function waitSeconds(
+  store: Store,
+  key: string,
+  max: number,
+  windowMs: number,
+  nowMs: number,
+): Promise<number> {
+  const at = await store.eventAt(key, nowMs - windowMs, max);
+  return at === null ? 0 : Math.max(1, Math.ceil((at + windowMs - nowMs) / 1000));
+}
+
+/**
+ * Counts failures per key (a client address) in a sliding window; over the limit means 429, with
+ * the seconds until the window lets the key in again. The counts live in the store (in memory for
+ * lowdb; rows with expiry for a shared store).
  */
 export class FailureLimiter {
   readonly #store: Store;
@@ -20,10 +37,16 @@ export class FailureLimiter {
     this.#prefix = prefix;
   }
 
-  /** True when `key` has used up its failures for the window. */
-  async blocked(key: string): Promise<boolean> {
-    const since = this.#clock.now() - this.#windowMs;
-    return (await this.#store.countEvents(this.#prefix + key, since, null)) >= this.#max;
+  /** Throws `ERR_RATE_LIMITED` (with `retryAfterS`) when `key` has used up its failures for the window. */
+  async check(key: string, message: string): Promise<void> {
+    const wait = await waitSeconds(
+      this.#store,
+      this.#prefix + key,
+      this.#max,
+      this.#windowMs,
+      this.#clock.now(),
+    );
+    if (wait > 0) throw new CountersignError('ERR_RATE_LIMITED', message, { retryAfterS: wait });
   }
 
   /** Records one failure for `key`. */

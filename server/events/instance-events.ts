@@ -1,10 +1,20 @@
 import type { ServerResponse } from 'node:http';
+import { formatSse, type DeploymentEvent } from '../../protocol/index.js';
+
+/** How long a plugin waits before it reconnects a stream that broke (the reader's `retry:`). */
+const RECONNECT_MS = 3000;
+
+/** A deployment event as one block of the stream: its JSON in `data`. */
+function eventText(event: DeploymentEvent): string {
+  return formatSse({ data: JSON.stringify(event) });
+}
 
 type Stream = { res: ServerResponse; heartbeat: ReturnType<typeof setInterval> };
 
 /**
  * Server-sent events for plugins: one stream per connection, grouped by instance. Each event is a
- * `data:` line of JSON; a comment line every `heartbeatMs` keeps proxies from closing the stream.
+ * deployment's JSON in `data`; a comment every `heartbeatMs` keeps proxies from closing the stream.
+ * The framing is protocol/wire/sse.ts's.
  */
 export class InstanceEvents {
   readonly #streams = new Map<string, Set<Stream>>();
@@ -15,16 +25,17 @@ export class InstanceEvents {
   }
 
   /** Starts an event stream on `res` for `instanceId`; `initial` events are sent first. */
-  open(instanceId: string, res: ServerResponse, initial: unknown[]): void {
+  open(instanceId: string, res: ServerResponse, initial: DeploymentEvent[]): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    res.write('retry: 3000\n\n');
-    for (const event of initial) res.write(`data: ${JSON.stringify(event)}\n\n`);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.#heartbeatMs);
+    res.write(formatSse({ retryMs: RECONNECT_MS }));
+    for (const event of initial) res.write(eventText(event));
+    const beat = formatSse({ comment: 'heartbeat' });
+    const heartbeat = setInterval(() => res.write(beat), this.#heartbeatMs);
     heartbeat.unref?.();
     const stream: Stream = { res, heartbeat };
     let set = this.#streams.get(instanceId);
@@ -37,8 +48,8 @@ export class InstanceEvents {
   }
 
   /** Sends `event` to every stream of `instanceId`. */
-  publish(instanceId: string, event: unknown): void {
-    const line = `data: ${JSON.stringify(event)}\n\n`;
+  publish(instanceId: string, event: DeploymentEvent): void {
+    const line = eventText(event);
     for (const stream of this.#streams.get(instanceId) ?? []) stream.res.write(line);
   }
 

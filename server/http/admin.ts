@@ -3,21 +3,27 @@ import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
 import {
   CountersignError,
+  parseAuditQuery,
+  parseHistoryQuery,
   parseInstanceRequest,
+  type AdminStatus,
   parseInvitationRequest,
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { confirmDevice, listDevices, revokeDevice } from '../devices/devices.js';
 import { createInvitation } from '../devices/invitations.js';
-import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
+import { auditPage, deploymentPage } from '../history/pages.js';
 import { issueInstance } from '../instances/instances.js';
 import { sha256HexSync } from '../store/files.js';
 import { readJson } from './body.js';
+import { searchOf } from './query.js';
 
 const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** Facts `GET /admin/status` adds that only the running server knows. */
-export type StatusExtras = () => Record<string, unknown>;
+export type StatusExtras = () => Partial<
+  Pick<AdminStatus, 'url' | 'adminUrl' | 'pid' | 'eventStreams'>
+>;
 
 /** Builds the admin router: loopback callers with the admin token only. */
 export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtras): Router {
@@ -71,23 +77,26 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
     res.json(await ctx.store.verifyAudit());
   });
   r.get('/audit', async (req, res) => {
-    const after = sequence(req.query.after, 'after');
-    const before = sequence(req.query.before, 'before');
-    const limit = pageSize(req.query.limit, 50);
+    const { after, before, limit, deployment } = parseAuditQuery(searchOf(req));
+    if (deployment !== undefined) {
+      res.json({ entries: await ctx.store.deploymentAudit(deployment), next: null });
+      return;
+    }
     res.json(
       await auditPage(
         ctx,
         after !== undefined
-          ? { after, limit }
-          : { before: before ?? Number.MAX_SAFE_INTEGER, limit },
+          ? { after, limit: limit ?? 50 }
+          : { before: before ?? Number.MAX_SAFE_INTEGER, limit: limit ?? 50 },
       ),
     );
   });
   r.get('/history', async (req, res) => {
+    const { before, limit } = parseHistoryQuery(searchOf(req));
     res.json(
       await deploymentPage(ctx, {
-        ...(typeof req.query.before === 'string' ? { before: req.query.before } : {}),
-        limit: pageSize(req.query.limit, 20),
+        ...(before !== undefined ? { before } : {}),
+        limit: limit ?? 20,
       }),
     );
   });
@@ -97,7 +106,7 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
   });
   r.get('/status', async (_req, res) => {
     const stats = await ctx.store.stats();
-    res.json({
+    const body: AdminStatus = {
       serverId: ctx.store.serverId,
       name: ctx.config.name,
       version: ctx.config.version,
@@ -114,8 +123,10 @@ export function adminRouter(ctx: Context, adminToken: string, extras: StatusExtr
       },
       retention: ctx.config.retention,
       auditEntries: stats.auditEntries,
+      eventStreams: ctx.events.size,
       ...extras(),
-    });
+    };
+    res.json(body);
   });
   return r;
 }

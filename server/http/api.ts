@@ -2,7 +2,6 @@
 import { Router, type Request, type Response } from 'express';
 import {
   CountersignError,
-  DEPLOYMENT_STATES,
   ValidationError,
   isSha256Hex,
   parseDriftRequest,
@@ -12,9 +11,10 @@ import {
   parseModuleBlob,
   parseOutcomeRequest,
   parseProposalRequest,
+  parseAuditQuery,
+  parseDeploymentsQuery,
   parsePushUpdateRequest,
   type ConfigResponse,
-  type DeploymentStatus,
   type KeysResponse,
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
@@ -25,9 +25,9 @@ import { reportOutcome } from '../deployments/outcome.js';
 import { propose } from '../deployments/propose.js';
 import { detailOf, eventOf, summaryOf } from '../deployments/views.js';
 import { confirmDevice, listDevices, revokeDevice, setPush } from '../devices/devices.js';
-import { enroll } from '../devices/enroll.js';
+import { BAD_CODES, enroll } from '../devices/enroll.js';
 import { createInvitation } from '../devices/invitations.js';
-import { auditPage, deploymentPage, pageSize, sequence } from '../history/pages.js';
+import { auditPage, deploymentPage } from '../history/pages.js';
 import { instanceOfToken } from '../instances/instances.js';
 import { recordDrift } from '../instances/drift.js';
 import { chargeQuota, sizeText } from '../instances/quota.js';
@@ -36,15 +36,7 @@ import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { readJson, readRaw, utf8Text } from './body.js';
 import { clientAddress } from './client-address.js';
-
-/** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
-function onlyQuery(req: Request, allowed: string[]): void {
-  for (const [key, value] of Object.entries(req.query)) {
-    if (!allowed.includes(key) || typeof value !== 'string') {
-      throw new ValidationError(`unexpected query parameter ${key.slice(0, 40)}`);
-    }
-  }
-}
+import { searchOf } from './query.js';
 
 /** Builds the API router. */
 /**
@@ -92,13 +84,10 @@ export function apiRouter(ctx: Context): Router {
   r.post('/devices', async (req, res) => {
     // The socket's peer, or behind a configured trusted proxy the address it forwarded (5.5).
     const client = clientAddress(req, ctx.config.trustProxy);
-    if (await ctx.enrollLimiter.blocked(client)) {
+    await ctx.enrollLimiter.check(client, BAD_CODES).catch((err: unknown) => {
       req.resume();
-      throw new CountersignError(
-        'ERR_RATE_LIMITED',
-        'too many bad invitation codes: try again later',
-      );
-    }
+      throw err;
+    });
     res.status(201).json(await enroll(ctx, client, parseEnrollRequest(await json(req))));
   });
 
@@ -130,23 +119,19 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/deployments', async (req, res) => {
     await device(req);
-    onlyQuery(req, ['status', 'before', 'limit']);
-    const status = req.query.status;
-    if (status !== undefined && !(DEPLOYMENT_STATES as readonly unknown[]).includes(status)) {
-      throw new ValidationError(`status must be one of ${DEPLOYMENT_STATES.join(', ')}`);
-    }
+    const query = parseDeploymentsQuery(searchOf(req));
     await expireDue(ctx);
-    if (status !== undefined) {
+    if (query.status !== undefined) {
       // The live deployments in one state (the inbox asks for `pending`).
-      const list = await ctx.store.deployments({ status: status as DeploymentStatus });
+      const list = await ctx.store.deployments({ status: query.status });
       res.json({ deployments: list.slice(0, 500).map(summaryOf) });
       return;
     }
     // Every deployment, newest first, a page at a time (the History screen).
     res.json(
       await deploymentPage(ctx, {
-        ...(typeof req.query.before === 'string' ? { before: req.query.before } : {}),
-        limit: pageSize(req.query.limit, 50),
+        ...(query.before !== undefined ? { before: query.before } : {}),
+        limit: query.limit ?? 50,
       }),
     );
   });
@@ -165,21 +150,18 @@ export function apiRouter(ctx: Context): Router {
   });
   r.get('/audit', async (req, res) => {
     await device(req);
-    onlyQuery(req, ['after', 'before', 'limit', 'deployment']);
-    if (req.query.deployment !== undefined) {
+    const { after, before, limit, deployment } = parseAuditQuery(searchOf(req));
+    if (deployment !== undefined) {
       // The lines about one deployment (its History entry), however long the log is.
-      const id = String(req.query.deployment);
-      if (!/^[0-9a-f]{1,64}$/.test(id)) throw new ValidationError('deployment must be an id');
-      res.json({ entries: await ctx.store.deploymentAudit(id), next: null });
+      res.json({ entries: await ctx.store.deploymentAudit(deployment), next: null });
       return;
     }
-    const after = sequence(req.query.after, 'after');
-    const before = sequence(req.query.before, 'before');
-    const limit = pageSize(req.query.limit, before !== undefined ? 100 : 1000);
     res.json(
       await auditPage(
         ctx,
-        before !== undefined ? { before, after, limit } : { after: after ?? 0, limit },
+        before !== undefined
+          ? { before, limit: limit ?? 100 }
+          : { after: after ?? 0, limit: limit ?? 1000 },
       ),
     );
   });

@@ -31,6 +31,9 @@ export function errorHandler(log: Log) {
       next(err);
       return;
     }
+    // A rate-limited caller is told when the window lets it in again (RFC 9110 10.2.3, seconds).
+    const retryAfterS = isCountersignError(err) ? err.retryAfterS : undefined;
+    if (retryAfterS !== undefined) res.set('Retry-After', String(retryAfterS));
     res.status(status).set('Cache-Control', 'no-store').json(body);
   };
 }

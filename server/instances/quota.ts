@@ -1,5 +1,6 @@
 import { CountersignError } from '../../protocol/index.js';
 import type { Context } from '../context.js';
+import { waitSeconds } from '../devices/failure-limiter.js';
 import type { InstanceRecord } from '../store/types.js';
 
 /** Blob uploads an instance may make per proposal it may make (base and target, and retries). */
@@ -32,7 +33,8 @@ export async function chargeQuota(
   const key = `${what}:${instance.id}`;
   const now = ctx.clock.now();
   const since = now - windowMs;
-  if ((await ctx.store.countEvents(key, since, null)) >= limit) {
+  const wait = await waitSeconds(ctx.store, key, limit, windowMs, now);
+  if (wait > 0) {
     ctx.log.warn(
       `instance ${instance.name}: ${what} quota reached (${limit} in the last ${minutes(windowMs)})`,
     );
@@ -41,6 +43,7 @@ export async function chargeQuota(
       what === 'proposal'
         ? `instance ${instance.name} made ${limit} proposals in the last ${minutes(windowMs)}, its quota: wait, then deploy again`
         : `instance ${instance.name} uploaded ${limit} snapshots in the last ${minutes(windowMs)}, its quota: wait, then deploy again`,
+      { retryAfterS: wait },
     );
   }
   await ctx.store.countEvents(key, since, { at: now });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import webpush from 'web-push';
-import type { PushSubscriptionJson } from '../../protocol/index.js';
+import { parseRetryAfter, type PushSubscriptionJson } from '../../protocol/index.js';
 import type { VapidKeys } from '../secrets.js';
 import { checkSendTarget, guardedLookup, type PushPolicy } from './endpoint-policy.js';
 
@@ -68,10 +68,10 @@ export function webPushSender(options: {
           (res) => {
             res.resume();
             res.on('end', () => {
-              const retryAfter = Number(res.headers['retry-after']);
+              const retryAfterS = parseRetryAfter(res.headers['retry-after'], Date.now());
               resolve({
                 status: res.statusCode ?? 0,
-                ...(Number.isFinite(retryAfter) ? { retryAfterS: retryAfter } : {}),
+                ...(retryAfterS === undefined ? {} : { retryAfterS }),
               });
             });
             res.on('error', reject);

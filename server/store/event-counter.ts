@@ -20,6 +20,12 @@ export class EventCounter {
     return list.length;
   }
 
+  /** When the `rank`-th newest event of `key` since `sinceMs` happened, or null. */
+  at(key: string, sinceMs: number, rank: number): number | null {
+    const list = (this.#events.get(key) ?? []).filter((t) => t > sinceMs);
+    return list.length >= rank ? list[list.length - rank]! : null;
+  }
+
   #sweep(nowMs: number): void {
     for (const [key, list] of this.#events) {
       const kept = list.filter((t) => t > nowMs - this.#horizonMs);

@@ -734,6 +734,10 @@ export class LowdbStore implements Store {
     return this.#counter.count(key, sinceMs, record);
   }
 
+  async eventAt(key: string, sinceMs: number, rank: number): Promise<number | null> {
+    return this.#counter.at(key, sinceMs, rank);
+  }
+
   appendAudit(entries: AuditDraft[]): Promise<void> {
     return this.#commit((_doc, tx) => tx.audit(...entries));
   }

@@ -6,13 +6,16 @@
  * Nothing outside `server/store/` sees how a store keeps its data.
  */
 import type {
+  AdminStatus,
   AuditEntry,
+  AuditVerification,
   Change,
   CredentialFields,
   DeploymentSource,
   DeploymentStatus,
   DeploymentType,
   DeviceJwk,
+  PruneReport,
   PushSubscriptionJson,
   Verdict,
 } from '../../protocol/index.js';
@@ -97,35 +100,19 @@ export type AuditDraft = { type: string; data: Record<string, unknown> };
 /** A page of deployments, newest first; `next` continues it (null at the oldest). */
 export type DeploymentPage = { deployments: DeploymentRecord[]; next: string | null };
 
-/** What `prune` did. */
-export type PruneReport = {
-  /** Decided deployments that passed the retention (their files went, their history stays). */
-  pastRetention: number;
-  blobsDeleted: number;
-  changesDeleted: number;
-};
+/** What `prune` did, and the result of `audit verify`: the admin API's answers (protocol/wire). */
+export type { AuditVerification, PruneReport };
 
-/** Counts for `countersign status`. */
-export type StoreStats = {
-  devices: { active: number; suspended: number; revoked: number; withPush: number };
-  instances: number;
-  /** `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept. */
-  deployments: {
-    pending: number;
-    approved: number;
-    decided: number;
-    retained: number;
-    byStatus: Record<DeploymentStatus, number>;
-  };
-  auditEntries: number;
+/**
+ * Counts for `countersign status` (the admin API's `AdminStatus` less what only the running server
+ * knows). `decided`: in the history files; `retained`: decided whose snapshots and change lists are kept.
+ */
+export type StoreStats = Pick<AdminStatus, 'devices' | 'instances' | 'auditEntries'> & {
+  deployments: Omit<AdminStatus['deployments'], 'total'>;
 };
 
 /** A change to a deployment, told to subscribers after it is stored (the plugins' event stream). */
 export type DeploymentEvent = { deployment: DeploymentRecord };
-
-/** The result of `audit verify`. */
-export type AuditVerification =
-  { ok: true; entries: number } | { ok: false; entries: number; badSeq: number; reason: string };
 
 /** What a revocation did: `changed` is false when the device was revoked already. */
 export type RevocationResult = {
@@ -272,6 +259,8 @@ export interface Store {
   useJti(key: string, untilS: number, nowS: number): Promise<boolean>;
   /** Counts an event for `key` (when `record`) and answers how many happened since `sinceMs`. */
   countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number>;
+  /** When (ms) the `rank`-th newest event of `key` since `sinceMs` happened; null when fewer happened. */
+  eventAt(key: string, sinceMs: number, rank: number): Promise<number | null>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */
   appendAudit(entries: AuditDraft[]): Promise<void>;
   /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */

@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   credentialFieldsOf,
+  parseInvitationResponse,
+  parseIssuedInstance,
   revOf,
   snapshotBytes,
   type DeploymentEvent,
   type Flows,
-  type InvitationResponse,
 } from '../../protocol/index.js';
 import { adminCall } from '../../server/cli/admin-client.js';
 import { ApprovalClient, ServerError } from '../../plugin/link/client.js';
@@ -274,7 +275,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const devices: TestDevice[] = [];
     for (const owner of ['alice', 'bob', 'carol']) {
       const device = await TestDevice.create({ owner, name: `${owner}'s phone` });
-      const inv = await adminCall<InvitationResponse>(first.dataDir, 'POST', '/invitations', {
+      const inv = await adminCall(first.dataDir, 'POST', '/invitations', parseInvitationResponse, {
         owner,
         name: device.name,
       });
@@ -284,7 +285,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const instances: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < options.instances; i++) {
       instances.push(
-        await adminCall<{ id: string; token: string }>(first.dataDir, 'POST', '/instances', {
+        await adminCall(first.dataDir, 'POST', '/instances', parseIssuedInstance, {
           name: `line-${i}`,
           policy: { requiredApprovals: 2 },
         }),

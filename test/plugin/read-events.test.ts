@@ -4,6 +4,7 @@
  * over several lines; a stream that never ends an event past the size limit is refused.
  */
 import { describe, expect, it } from 'vitest';
+import { ValidationError, formatSse, type SseBlock } from '../../protocol/index.js';
 import { readEvents } from '../../plugin/link/watcher.js';
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
@@ -39,5 +40,46 @@ describe('reading the event stream', () => {
   it('refuses an event larger than any deployment report, instead of buffering it', async () => {
     const huge = streamOf(['data: ', 'x'.repeat(9 * 1024 * 1024)]);
     await expect(all(huge)).rejects.toThrow();
+  });
+});
+
+describe('writing the event stream (protocol/wire/sse.ts), read back by the plugin', () => {
+  it('frames data with colons, several lines and line breaks of every kind, between comments and retry lines', async () => {
+    const blocks: SseBlock[] = [
+      { retryMs: 3000 },
+      { comment: 'heartbeat' },
+      { data: '{"url":"http://host:1880/a: b","note":"x:y"}' },
+      { data: 'first\nsecond\r\nthird\rfourth' },
+      { data: ':not a comment' },
+      { data: ' leading space' },
+      { data: '' },
+      { comment: 'heartbeat' },
+      { data: '{"id":"last"}', event: 'deployment', id: '42' },
+    ];
+    const text = blocks.map(formatSse).join('');
+    const expected = [
+      '{"url":"http://host:1880/a: b","note":"x:y"}',
+      'first\nsecond\nthird\nfourth',
+      ':not a comment',
+      ' leading space',
+      '',
+      '{"id":"last"}',
+    ];
+    expect(await all(streamOf([text]))).toEqual(expected);
+    // Split at every byte, as a proxy or a slow link may deliver it: the same events.
+    expect(await all(streamOf([...text]))).toEqual(expected);
+  });
+
+  it('refuses what would break the framing: line breaks in a name, id or comment, NUL in an id, a bad retry', () => {
+    for (const bad of [
+      { data: 'x', event: 'a\nb' },
+      { data: 'x', id: '1\r2' },
+      { data: 'x', id: 'a\0b' },
+      { comment: 'one\ndata: forged' },
+      { retryMs: -1 },
+      { retryMs: 1.5 },
+    ] as SseBlock[]) {
+      expect(() => formatSse(bad)).toThrow(ValidationError);
+    }
   });
 });

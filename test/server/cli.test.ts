@@ -1,5 +1,7 @@
 /** The `countersign` command line against real servers: in-process for most commands, and through bin/ for serve. */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -284,6 +286,98 @@ describe('finding the server and reading its state', () => {
     const row = lines.find((l) => l.startsWith(phone.fingerprint))!;
     expect(row).toMatch(/ erin +Pixel 7 +active +no +/);
     expect(row.indexOf('erin')).toBe(lines[0]!.indexOf('OWNER'));
+  });
+});
+
+describe('a server whose answers lie', () => {
+  /** A server on loopback answering every request with `status` and `body`, found through a data directory. */
+  async function liar(
+    status: number,
+    body: string,
+  ): Promise<{ dataDir: string; url: string; close: () => Promise<void> }> {
+    const http = createServer((req, res) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ adminUrl: url }));
+    writeFileSync(join(dataDir, 'admin.token'), 'token');
+    return { dataDir, url, close: () => new Promise((done) => http.close(() => done())) };
+  }
+
+  const COMMANDS = [
+    ['status'],
+    ['devices'],
+    ['audit', 'verify'],
+    ['audit', 'list'],
+    ['history'],
+    ['prune'],
+    ['enroll', '--owner', 'a', '--name', 'b'],
+    ['instances', 'add', 'line-1'],
+    ['revoke', 'abcdefgh12345678'],
+  ];
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['an empty object', '{}'],
+    ['fields of the wrong type', '{"ok":"yes","entries":-1,"devices":"all","code":7}'],
+    ['a __proto__ key', '{"__proto__":{"ok":true},"ok":true,"entries":1}'],
+  ])('every command refuses %s with one line and exit code 1', async (_what, body) => {
+    const server = await liar(200, body);
+    try {
+      for (const args of COMMANDS) {
+        const result = await cli([...args, '--data-dir', server.dataDir]);
+        expect({ args, code: result.code, out: result.out }).toEqual({ args, code: 1, out: '' });
+        expect(result.err).toMatch(
+          new RegExp(
+            `^countersign: the server at ${server.url} sent a malformed answer to [A-Z]+ /`,
+          ),
+        );
+        expect(result.err).not.toContain('\n');
+        expect(result.err).not.toMatch(/\bat .*\.ts:\d+/);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not take "BROKEN" or "intact" from an answer that is not a verification', async () => {
+    const server = await liar(200, '{"ok":false,"entries":3}');
+    try {
+      const result = await cli(['audit', 'verify', '--data-dir', server.dataDir]);
+      expect(result.code).toBe(1);
+      expect(result.out).toBe('');
+      expect(result.err).toContain('badSeq');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says the status of an error answer that is not {code, message}', async () => {
+    const server = await liar(502, '<html>Bad Gateway</html>');
+    try {
+      const result = await cli(['status', '--data-dir', server.dataDir]);
+      expect(result).toMatchObject({ code: 1, out: '' });
+      expect(result.err).toBe('countersign: 502 Bad Gateway');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('checks --limit and --before before it calls', async () => {
+    for (const [args, flag] of [
+      [['history', '--limit', '0'], '--limit'],
+      [['history', '--limit', 'ten'], '--limit'],
+      [['audit', 'list', '--before', '-1'], '--before'],
+      [['audit', 'list', '--limit', '5000'], '--limit'],
+    ] as const) {
+      const result = await cli([...args, '--data-dir', server.dataDir]);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(flag);
+    }
   });
 });
 

@@ -289,4 +289,28 @@ describe('5.5 rate limit', () => {
     const { device: later, code: laterCode } = await fresh();
     expect((await post(await later.enrollBody(server.url, laterCode))).status).toBe(201);
   });
+
+  it('says in Retry-After when the address may try again, and lets it in then (not before)', async () => {
+    clock.advance(10 * 60_000 + 1000);
+    const { device, code } = await fresh();
+    const body = await device.enrollBody(server.url, code);
+    // Five bad codes a minute apart: the first leaves the 10-minute window 6 minutes after the last.
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) clock.advance(60_000);
+      expect((await post({ ...body, code: `late-${i}` })).status).toBe(403);
+    }
+    const limited = await fetch(`${server.url}${API_PREFIX}/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(limited.status).toBe(429);
+    const wait = Number(limited.headers.get('retry-after'));
+    expect(wait).toBe(6 * 60);
+    clock.advance(wait * 1000 - 1000);
+    expect((await post(body)).status).toBe(429);
+    clock.advance(1000);
+    const { device: later, code: laterCode } = await fresh();
+    expect((await post(await later.enrollBody(server.url, laterCode))).status).toBe(201);
+  });
 });

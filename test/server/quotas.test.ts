@@ -35,6 +35,18 @@ function variant(i: number): Flows {
   return base.map((n) => (n.type === 'http in' ? { ...n, url: `/v${i}` } : n));
 }
 
+/** A proposal of `target` over `base`, both uploaded (the uploads count against their own quota). */
+async function uploadedProposal(token: string, target: Flows) {
+  return {
+    base: await server.uploadBlob(token, base),
+    target: await server.uploadBlob(token, target),
+    creds: null,
+    credentials: credentialFieldsOf({}),
+    type: 'full',
+    source: { user: 'admin', via: 'editor' },
+  };
+}
+
 describe('quotas', () => {
   it('refuses a blob over the size limit with 413 and a message naming the limit, keeping nothing', async () => {
     const { token } = await server.addInstance('big');
@@ -57,18 +69,7 @@ describe('quotas', () => {
     const { token } = await server.addInstance('busy');
     const { token: other } = await server.addInstance('quiet');
     for (let i = 0; i < 3; i++) await server.propose(token, base, variant(i));
-    const [baseRev, targetRev] = [
-      await server.uploadBlob(token, base),
-      await server.uploadBlob(token, variant(9)),
-    ];
-    const proposal = {
-      base: baseRev,
-      target: targetRev,
-      creds: null,
-      credentials: credentialFieldsOf({}),
-      type: 'full',
-      source: { user: 'admin', via: 'editor' },
-    };
+    const proposal = await uploadedProposal(token, variant(9));
     const res = await server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
     expect(res.status).toBe(429);
     const body = (await res.json()) as { code: string; message: string };
@@ -85,6 +86,49 @@ describe('quotas', () => {
     expect(
       (await server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal)).status,
     ).toBe(201);
+  });
+
+  it('says in Retry-After when the window lets the instance in again, and lets it in then', async () => {
+    const { token } = await server.addInstance('paced');
+    // Proposals 20 s apart: the window (60 s) lets a fourth in once the first has left it.
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) clock.advance(20_000);
+      await server.propose(token, base, variant(200 + i));
+    }
+    const proposal = await uploadedProposal(token, variant(299));
+    const propose = () => server.pluginFetch(token, 'POST', `${API_PREFIX}/deployments`, proposal);
+    const limited = await propose();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('20');
+    clock.advance(19_000);
+    const almost = await propose();
+    expect(almost.status).toBe(429);
+    expect(almost.headers.get('retry-after')).toBe('1');
+    clock.advance(Number(almost.headers.get('retry-after')) * 1000);
+    const res = await propose();
+    expect(res.status).toBe(201);
+    expect(res.headers.get('retry-after')).toBeNull();
+  });
+
+  it('puts Retry-After on the blob upload limit too (whole seconds, at least 1)', async () => {
+    const { token } = await server.addInstance('uploads-paced');
+    const upload = async (i: number) => {
+      const flows = variant(400 + i);
+      return server.pluginFetch(
+        token,
+        'PUT',
+        `${API_PREFIX}/blobs/${await revOf(flows)}`,
+        snapshotBytes(flows),
+      );
+    };
+    for (let i = 0; i < 12; i++) expect((await upload(i)).status).toBe(201);
+    clock.advance(500);
+    const limited = await upload(12);
+    expect(limited.status).toBe(429);
+    // 59.5 s are left in the window: rounded up, never 0.
+    expect(limited.headers.get('retry-after')).toBe('60');
+    clock.advance(59_500);
+    expect((await upload(12)).status).toBe(201);
   });
 
   it('limits blob uploads per instance too', async () => {

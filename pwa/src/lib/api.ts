@@ -6,6 +6,8 @@
 import {
   API_PREFIX,
   CountersignError,
+  formatAuditQuery,
+  formatDeploymentsQuery,
   parseAuditPageResponse,
   parseConfigResponse,
   parseDecisionResponse,
@@ -20,6 +22,7 @@ import {
   parseRevokeResponse,
   signProof,
   type AuditPageResponse,
+  type AuditQuery,
   type ConfigResponse,
   type DecisionRequest,
   type DecisionResponse,
@@ -98,15 +101,15 @@ export class Api {
   deployments(status: DeploymentDetail['status']): Promise<DeploymentListResponse> {
     return this.parsed(
       'GET',
-      `/deployments?status=${encodeURIComponent(status)}`,
+      `/deployments${formatDeploymentsQuery({ status })}`,
       parseDeploymentListResponse,
     );
   }
 
   /** `GET /deployments`: every deployment, newest first, a page at a time. */
   history(limit: number, before: string | null): Promise<DeploymentPageResponse> {
-    const after = before === null ? '' : `&before=${encodeURIComponent(before)}`;
-    return this.parsed('GET', `/deployments?limit=${limit}${after}`, parseDeploymentPageResponse);
+    const query = formatDeploymentsQuery({ limit, ...(before ? { before } : {}) });
+    return this.parsed('GET', `/deployments${query}`, parseDeploymentPageResponse);
   }
 
   /** `GET /deployments/:id`. */
@@ -127,11 +130,8 @@ export class Api {
   }
 
   /** `GET /audit?…`: a page of the audit log (`before`, `after`, `limit`, or one `deployment`). */
-  audit(query: Record<string, string | number>): Promise<AuditPageResponse> {
-    const search = Object.entries(query)
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-      .join('&');
-    return this.parsed('GET', `/audit?${search}`, parseAuditPageResponse);
+  audit(query: AuditQuery): Promise<AuditPageResponse> {
+    return this.parsed('GET', `/audit${formatAuditQuery(query)}`, parseAuditPageResponse);
   }
 
   /**

@@ -849,6 +849,14 @@ export class PostgresStore implements Store {
     return Number(rows[0]!.n);
   }
 
+  async eventAt(key: string, sinceMs: number, rank: number): Promise<number | null> {
+    const { rows } = await this.#pool.query<{ at_ms: string }>(
+      'SELECT at_ms FROM rate_events WHERE key = $1 AND at_ms > $2 ORDER BY at_ms DESC OFFSET $3 LIMIT 1',
+      [key, sinceMs, rank - 1],
+    );
+    return rows[0] ? Number(rows[0].at_ms) : null;
+  }
+
   async appendAudit(entries: AuditDraft[]): Promise<void> {
     await this.#tx(async (tx) => tx.audit(...entries));
   }
