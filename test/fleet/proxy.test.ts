@@ -6,7 +6,7 @@
  * fails on the live one too, which the passive check then marks down).
  */
 import { describe, expect, it } from 'vitest';
-import { snapshotBytes, revOf, type Flows } from '../../protocol/index.js';
+import { parseIssuedInstance, snapshotBytes, revOf, type Flows } from '../../protocol/index.js';
 import { adminCall } from '../../server/cli/admin-client.js';
 import { ApprovalClient, ServerError } from '../../plugin/link/client.js';
 import { freshDatabase } from '../helpers/postgres.js';
@@ -22,12 +22,10 @@ describe('Caddy in front of two replicas', () => {
     const pair = await startPair(await freshDatabase(server!));
     try {
       const [first, second] = pair.replicas;
-      const instance = await adminCall<{ id: string; token: string }>(
-        first.dataDir,
-        'POST',
-        '/instances',
-        { name: 'line-1', policy: { requiredApprovals: 1 } },
-      );
+      const instance = await adminCall(first.dataDir, 'POST', '/instances', parseIssuedInstance, {
+        name: 'line-1',
+        policy: { requiredApprovals: 1 },
+      });
       const client = new ApprovalClient({ baseUrl: pair.publicUrl, token: instance.token });
       // A write with a body (the case Caddy's retry got wrong), a different blob each time; its
       // status, 0 when unreachable. The instance's rate limit answers 429 soon: a replica answered.
