@@ -36,6 +36,7 @@ import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { nextTurn, readJson, readRaw, utf8Text } from './body.js';
 import { clientAddress } from './client-address.js';
+import { errorHandler } from './errors.js';
 
 /** Query parameters beyond `allowed`, or repeated ones, are bad requests. */
 function onlyQuery(req: Request, allowed: string[]): void {
@@ -284,5 +285,8 @@ export function apiRouter(ctx: Context): Router {
     await recordDrift(ctx, inst, parseDriftRequest(await json(req)));
     res.status(202).json({ ok: true });
   });
+  // Errors answered here, where they happen: not passed out of the router (a turn of the event
+  // loop) and along the app's remaining layers to the same handler.
+  r.use(errorHandler(ctx.log));
   return r;
 }

@@ -39,7 +39,7 @@ export function errorHandler(log: Log) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const { status, body } = errorAnswer(err);
     if (status >= 500)
-      log.error(`${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+      log.error(`${req.method} ${req.baseUrl}${req.path}: ${(err as Error)?.stack ?? String(err)}`);
     if (res.headersSent) {
       next(err);
       return;
