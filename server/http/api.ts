@@ -34,9 +34,10 @@ import { chargeQuota, sizeText } from '../instances/quota.js';
 import { isActive } from '../store/device-rules.js';
 import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
-import { readJson, readRaw, utf8Text } from './body.js';
+import { nextTurn, readJson, readRaw, utf8Text } from './body.js';
 import { clientAddress } from './client-address.js';
 import { searchOf } from './query.js';
+import { errorHandler } from './errors.js';
 
 /** Builds the API router. */
 /**
@@ -212,12 +213,15 @@ export function apiRouter(ctx: Context): Router {
       });
     const text = utf8Text(raw);
     if (text === null) throw notJson();
+    // Each step over a large snapshot is milliseconds long: the event loop runs in between.
+    await nextTurn();
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       throw notJson();
     }
+    await nextTurn();
     // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
     const flows = Array.isArray(value) ? parseFlows(value) : null;
     if (!flows) parseModuleBlob(text);
@@ -263,5 +267,8 @@ export function apiRouter(ctx: Context): Router {
     await recordDrift(ctx, inst, parseDriftRequest(await json(req)));
     res.status(202).json({ ok: true });
   });
+  // Errors answered here, where they happen: not passed out of the router (a turn of the event
+  // loop) and along the app's remaining layers to the same handler.
+  r.use(errorHandler(ctx.log));
   return r;
 }

@@ -21,27 +21,37 @@ export function errorAnswer(err: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { code: 'ERR_INTERNAL', message: 'internal error' } };
 }
 
+/**
+ * Answers `body` as JSON, never cached. Written straight to the response: an error answer is one
+ * fixed shape, so express's content negotiation, charset and freshness steps have nothing to do.
+ */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 /** Express error handler: answers with `errorAnswer`, logs only server faults (no bodies, no secrets). */
 export function errorHandler(log: Log) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const { status, body } = errorAnswer(err);
     if (status >= 500)
-      log.error(`${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+      log.error(`${req.method} ${req.baseUrl}${req.path}: ${(err as Error)?.stack ?? String(err)}`);
     if (res.headersSent) {
       next(err);
       return;
     }
     // A rate-limited caller is told when the window lets it in again (RFC 9110 10.2.3, seconds).
     const retryAfterS = isCountersignError(err) ? err.retryAfterS : undefined;
-    if (retryAfterS !== undefined) res.set('Retry-After', String(retryAfterS));
-    res.status(status).set('Cache-Control', 'no-store').json(body);
+    if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS));
+    sendJson(res, status, body);
   };
 }
 
 /** The answer for unknown routes. */
 export function notFound(_req: Request, res: Response): void {
-  res
-    .status(404)
-    .set('Cache-Control', 'no-store')
-    .json({ code: 'ERR_NOT_FOUND', message: 'no such route' });
+  sendJson(res, 404, { code: 'ERR_NOT_FOUND', message: 'no such route' });
 }

@@ -21,7 +21,8 @@ import { AuditFile } from '../../server/audit/audit-file.js';
 import { HistoryFiles, type ArchivedDeployment } from '../../server/store/history-files.js';
 import { LowdbStore } from '../../server/store/lowdb-store.js';
 import type { DeploymentRecord } from '../../server/store/types.js';
-import { TestClock } from '../helpers/server.js';
+import { exampleFiles, loadFlows } from '../helpers/fixtures.js';
+import { TestClock, startTestServer } from '../helpers/server.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -221,6 +222,39 @@ describe('short-lived jtis', () => {
       expect(await store.useJti('p:dev:1', now + 300, now)).toBe(false);
       expect(await store.useJti('p:dev:old', now + 300, now)).toBe(true);
     });
+  });
+});
+
+describe('a refused decision', () => {
+  it('writes neither the document nor the audit log: only its proof jti is recorded', async () => {
+    const server = await startTestServer();
+    try {
+      const alice = await server.enrollDevice({ owner: 'alice' });
+      const { token } = await server.addInstance('line-1', { requiredApprovals: 2 });
+      const base = loadFlows(
+        exampleFiles().find(([n]) => n.startsWith('function__function__01'))![1],
+      );
+      const target = base.map((n) =>
+        n.type === 'function' ? { ...n, func: `${String(n.func)}\n// changed` } : n,
+      );
+      const { id } = await server.propose(token, base, target);
+      expect((await alice.decide(server.url, id)).body).toMatchObject({ status: 'pending' });
+      const again = await alice.signedDecision(server.url, id);
+      await server.running.handle.ctx.store.verifyAudit();
+      const file = (name: string): string => readFileSync(join(server.dataDir, name), 'utf8');
+      const before = { document: file('countersign.json'), audit: file('audit.jsonl') };
+      const jtis = file('jtis.jsonl').split('\n').length;
+      const refused = await alice.postDecision(server.url, id, again.jws, again.changes);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'ERR_APPROVAL_DUPLICATE' });
+      await server.running.handle.ctx.store.verifyAudit();
+      expect(file('countersign.json')).toBe(before.document);
+      expect(file('audit.jsonl')).toBe(before.audit);
+      // 5.3: the proof's jti stays used, so the refused request cannot be replayed either.
+      expect(file('jtis.jsonl').split('\n').length).toBe(jtis + 1);
+    } finally {
+      await server.close();
+    }
   });
 });
 
