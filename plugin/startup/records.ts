@@ -125,9 +125,10 @@ export class GateRecords {
   }
 
   /**
-   * Keeps a held deployment (without credentials) until its outcome. Starts writing a held deployment's snapshot (its exact bytes, without credentials) under a
-   * temporary name; `keep` renames it to `held/<id>.flows.json` and then writes `held/<id>.json`,
-   * so a record on disk always finds its flows. A file that is not `*.json` is never read back.
+   * Keeps a held deployment (without credentials) until its outcome: starts writing its snapshot
+   * (the exact bytes) under a temporary name now; `keep` renames it to `held/<id>.flows.json` and
+   * then writes `held/<id>.json`, so a record on disk always finds its flows. A draft is not
+   * `*.json`, so it is never read back as a held deployment.
    */
   draftHeld(snapshot: string | Uint8Array): HeldDraft {
     const dir = join(this.dir, 'held');
