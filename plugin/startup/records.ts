@@ -146,14 +146,23 @@ export class GateRecords {
     return {
       keep: async (record) => {
         if (!SAFE_ID.test(record.id)) return discard();
+        const path = join(dir, `${record.id}.json`);
+        const recordTmp = `${path}.${process.pid}.${Date.now()}.tmp`;
         try {
+          // The flows are filed and the record written side by side; the record is renamed into
+          // place last, so it never stands without its flows.
           await written;
-          await rename(tmp, join(dir, `${record.id}.flows.json`));
+          await Promise.all([
+            rename(tmp, join(dir, `${record.id}.flows.json`)),
+            writeFile(recordTmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 }),
+          ]);
         } catch (err) {
-          await rm(tmp, { force: true }).catch(() => undefined);
+          await Promise.all([rm(tmp, { force: true }), rm(recordTmp, { force: true })]).catch(
+            () => undefined,
+          );
           throw err;
         }
-        await writeAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+        await rename(recordTmp, path);
       },
       discard,
     };
