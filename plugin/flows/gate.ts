@@ -199,7 +199,10 @@ export class Gate {
     // Written to disk while the server takes the proposal; filed under its id once it has one.
     const draft = this.#o.records.draftHeld(targetBytes);
     const credentialFields = credentialFieldsOf(credentialSet);
-    const creds = await credentialsDigest(credentialSet, this.#credentialsKey);
+    // Digested while the snapshot uploads.
+    const digest = credentialsDigest(credentialSet, this.#credentialsKey);
+    digest.catch(() => undefined);
+    let creds: string | null;
     let id: string;
     try {
       if (!this.#uploaded.has(baseRev)) {
@@ -210,6 +213,7 @@ export class Gate {
         await client.uploadBlob(target, targetBytes);
         this.#uploaded.add(target);
       }
+      creds = await digest;
       const proposal = {
         base: baseRev,
         target,
