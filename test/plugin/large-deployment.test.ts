@@ -10,6 +10,7 @@ import type { TestDevice } from '../helpers/device.js';
 import { startNodeRed, type RunningNodeRed } from '../helpers/node-red.js';
 import { activeRev, deploy } from './deploy.js';
 import { endpointFlows, waitForAnswer } from './flows-fixture.js';
+import { until } from './until.js';
 
 const COUNT = 2000;
 
@@ -61,5 +62,11 @@ it('approves and applies a deployment of 2,000 changes with an approval under 2 
   await nr.waitForLog(new RegExp(`deployment ${id} approved by alice`), 60_000);
   expect(activeRev(nr)).toBe(await revOf(target));
   await waitForAnswer(nr.nodeUrl, 'B');
-  expect((await phone.deployment(nr.approvalUrl, id)).status).toBe('applied');
+  // The outcome report travels after the flows start; wait for the server to record it.
+  await until(
+    nr,
+    'applied',
+    async () => (await phone.deployment(nr.approvalUrl, id)).status === 'applied',
+    60_000,
+  );
 }, 120_000);

@@ -147,6 +147,8 @@ describe('countersign commands against a running server', () => {
     const other = await startTestServer();
     try {
       await other.invite({ owner: 'alice', name: 'x' });
+      // A command's audit lines follow its answer; reading the log through the store waits for them.
+      expect(JSON.stringify(await other.ctx.store.audit({ limit: 50 }))).toContain('"alice"');
       const path = join(other.dataDir, 'audit.jsonl');
       writeFileSync(path, readFileSync(path, 'utf8').replace('"alice"', '"eve"'));
       const audit = await cli(['audit', 'verify', '--data-dir', other.dataDir]);
