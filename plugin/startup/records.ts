@@ -7,6 +7,7 @@
  * - `outcomes/<id>.json`: each outcome not yet taken by the server, sent again when it is back.
  * Writes are atomic (temp file, rename). Credentials are never written here.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -52,6 +53,17 @@ export type OutcomeRecord = {
   rev: string;
   message?: string;
   at: string;
+};
+
+/**
+ * A held deployment's snapshot, written to disk while the deployment is being proposed (before the
+ * server has given it an id), so that the proposal and the write overlap.
+ */
+export type HeldDraft = {
+  /** Files the snapshot under the record's id and writes the record; resolves once both are on disk. */
+  keep(record: HeldRecord): Promise<void>;
+  /** Removes the snapshot (the deployment was not proposed). */
+  discard(): Promise<void>;
 };
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -112,13 +124,48 @@ export class GateRecords {
     await writeAtomic(join(this.dir, 'approved.json'), JSON.stringify(record, null, 2) + '\n');
   }
 
-  /** Keeps a held deployment (without credentials) until its outcome. */
-  async writeHeld(record: HeldRecord, snapshot: string): Promise<void> {
-    if (!SAFE_ID.test(record.id)) return;
+  /**
+   * Keeps a held deployment (without credentials) until its outcome: starts writing its snapshot
+   * (the exact bytes) under a temporary name now; `keep` renames it to `held/<id>.flows.json` and
+   * then writes `held/<id>.json`, so a record on disk always finds its flows. A draft is not
+   * `*.json`, so it is never read back as a held deployment.
+   */
+  draftHeld(snapshot: string | Uint8Array): HeldDraft {
     const dir = join(this.dir, 'held');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeAtomic(join(dir, `${record.id}.flows.json`), snapshot);
-    await writeAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+    const tmp = join(dir, `draft-${process.pid}-${randomBytes(6).toString('hex')}.flows.tmp`);
+    const written = (async () => {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(tmp, snapshot, { mode: 0o600 });
+    })();
+    // Awaited by keep or discard; until then a failure must not count as unhandled.
+    written.catch(() => undefined);
+    const discard = async (): Promise<void> => {
+      await written.catch(() => undefined);
+      await rm(tmp, { force: true });
+    };
+    return {
+      keep: async (record) => {
+        if (!SAFE_ID.test(record.id)) return discard();
+        const path = join(dir, `${record.id}.json`);
+        const recordTmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+        try {
+          // The flows are filed and the record written side by side; the record is renamed into
+          // place last, so it never stands without its flows.
+          await written;
+          await Promise.all([
+            rename(tmp, join(dir, `${record.id}.flows.json`)),
+            writeFile(recordTmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 }),
+          ]);
+        } catch (err) {
+          await Promise.all([rm(tmp, { force: true }), rm(recordTmp, { force: true })]).catch(
+            () => undefined,
+          );
+          throw err;
+        }
+        await rename(recordTmp, path);
+      },
+      discard,
+    };
   }
 
   /** Forgets a held deployment. */
