@@ -231,6 +231,12 @@ export class GateRecords {
     }
     const out: Array<{ record: HeldRecord; flows: Flows | null }> = [];
     for (const name of names) {
+      // A draft of an earlier process was never kept (it stopped while proposing): nothing reads it.
+      const draftPid = /^draft-(\d+)-[0-9a-f]+\.flows\.tmp$/.exec(name)?.[1];
+      if (draftPid !== undefined && Number(draftPid) !== process.pid) {
+        await rm(join(dir, name), { force: true });
+        continue;
+      }
       if (!name.endsWith('.json') || name.endsWith('.flows.json')) continue;
       try {
         const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as HeldRecord;

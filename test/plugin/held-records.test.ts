@@ -83,4 +83,23 @@ describe('held records', () => {
     await expect(draft.keep(await recordOf('dep_2', text))).rejects.toThrow();
     expect(await records.readHeld()).toEqual([]);
   });
+
+  it("removes an earlier process's draft when reading what is held, and keeps this process's own", async () => {
+    const dir = join(userDir, 'countersign-gate', 'held');
+    await mkdir(dir, { recursive: true });
+    const stray = `draft-${process.pid + 1}-abcdef012345.flows.tmp`;
+    await writeFile(join(dir, stray), '[]');
+    const own = records.draftHeld('[]');
+    await own.keep(await recordOf('dep_own', '[]'));
+    const inFlight = records.draftHeld('[]');
+    await new Promise((r) => setTimeout(r, 50));
+    const before = await readdir(dir);
+    expect(before).toContain(stray);
+    const held = await records.readHeld();
+    expect(held.map((h) => h.record.id)).toEqual(['dep_own']);
+    const after = await readdir(dir);
+    expect(after).not.toContain(stray);
+    expect(after.filter((n) => n.startsWith(`draft-${process.pid}-`))).toHaveLength(1);
+    await inFlight.discard();
+  });
 });
