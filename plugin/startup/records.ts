@@ -74,6 +74,15 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
+/** The names in `dir`; none when it does not exist (nothing was ever written there). */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** The gate's files under the user directory. */
 export class GateRecords {
   readonly dir: string;
@@ -193,13 +202,8 @@ export class GateRecords {
   /** Every outcome still to report, oldest first; a file that does not read as one is skipped. */
   async readOutcomes(): Promise<OutcomeRecord[]> {
     const dir = join(this.dir, 'outcomes');
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
     const out: OutcomeRecord[] = [];
+    const names = await namesIn(dir);
     for (const name of names) {
       if (!name.endsWith('.json')) continue;
       try {
@@ -223,13 +227,8 @@ export class GateRecords {
   /** Every held deployment left on disk, oldest first, with its flows when they re-hash to `target`. */
   async readHeld(): Promise<Array<{ record: HeldRecord; flows: Flows | null }>> {
     const dir = join(this.dir, 'held');
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
     const out: Array<{ record: HeldRecord; flows: Flows | null }> = [];
+    const names = await namesIn(dir);
     for (const name of names) {
       // A draft of an earlier process was never kept (it stopped while proposing): nothing reads it.
       const draftPid = /^draft-(\d+)-[0-9a-f]+\.flows\.tmp$/.exec(name)?.[1];

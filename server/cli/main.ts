@@ -174,7 +174,7 @@ function serverOf(values: { 'data-dir'?: string | undefined }, io: CliIo): Serve
 
 /**
  * Calls the admin API of `server`; when nothing runs there, says where it looked and what to add.
- * Answers of the device API's shapes go through their protocol/wire parser; `T` is for the admin's own.
+ * Every answer goes through `parse`, its protocol/wire parser.
  */
 async function call<T>(
   server: ServerDataDir,
@@ -373,7 +373,7 @@ async function confirm(args: string[], io: CliIo): Promise<number> {
     server,
     'POST',
     `/devices/${encodeURIComponent(device.id)}/confirm`,
-    (v) => parseDeviceView(v),
+    parseDeviceView,
   );
   print(
     io,

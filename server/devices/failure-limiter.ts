@@ -51,7 +51,6 @@ export class FailureLimiter {
 
   /** Records one failure for `key`. */
   async fail(key: string): Promise<void> {
-    const now = this.#clock.now();
-    await this.#store.countEvents(this.#prefix + key, now - this.#windowMs, { at: now });
+    await this.#store.recordEvent(this.#prefix + key, this.#clock.now(), this.#windowMs);
   }
 }

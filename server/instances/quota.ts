@@ -32,7 +32,6 @@ export async function chargeQuota(
   const limit = what === 'proposal' ? max : max * UPLOADS_PER_PROPOSAL;
   const key = `${what}:${instance.id}`;
   const now = ctx.clock.now();
-  const since = now - windowMs;
   const wait = await waitSeconds(ctx.store, key, limit, windowMs, now);
   if (wait > 0) {
     ctx.log.warn(
@@ -46,5 +45,5 @@ export async function chargeQuota(
       { retryAfterS: wait },
     );
   }
-  await ctx.store.countEvents(key, since, { at: now });
+  await ctx.store.recordEvent(key, now, windowMs);
 }

@@ -7,17 +7,13 @@ export class EventCounter {
   /** The longest window any caller asks about; older events are dropped. */
   #horizonMs = 0;
 
-  /** Records an event at `record.at` (when given) and counts the events of `key` since `sinceMs`. */
-  count(key: string, sinceMs: number, record: { at: number } | null): number {
-    const list = (this.#events.get(key) ?? []).filter((t) => t > sinceMs);
-    if (record) {
-      list.push(record.at);
-      this.#horizonMs = Math.max(this.#horizonMs, record.at - sinceMs);
-    }
-    if (list.length === 0) this.#events.delete(key);
-    else this.#events.set(key, list);
-    if (this.#events.size > 10_000 && record) this.#sweep(record.at);
-    return list.length;
+  /** Records an event of `key` at `atMs`, dropping the key's events older than `windowMs` before it. */
+  record(key: string, atMs: number, windowMs: number): void {
+    const list = (this.#events.get(key) ?? []).filter((t) => t > atMs - windowMs);
+    list.push(atMs);
+    this.#horizonMs = Math.max(this.#horizonMs, windowMs);
+    this.#events.set(key, list);
+    if (this.#events.size > 10_000) this.#sweep(atMs);
   }
 
   /** When the `rank`-th newest event of `key` since `sinceMs` happened, or null. */

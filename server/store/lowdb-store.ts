@@ -730,8 +730,8 @@ export class LowdbStore implements Store {
     return this.#jtis.use(key, untilS, nowS);
   }
 
-  async countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number> {
-    return this.#counter.count(key, sinceMs, record);
+  async recordEvent(key: string, atMs: number, windowMs: number): Promise<void> {
+    this.#counter.record(key, atMs, windowMs);
   }
 
   async eventAt(key: string, sinceMs: number, rank: number): Promise<number | null> {

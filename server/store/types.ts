@@ -257,8 +257,8 @@ export interface Store {
   ): Promise<DeploymentRecord>;
   /** Marks `key` used until `untilS`; false when it is in use already (5.3 proofs, 5.5 enrolment proofs). */
   useJti(key: string, untilS: number, nowS: number): Promise<boolean>;
-  /** Counts an event for `key` (when `record`) and answers how many happened since `sinceMs`. */
-  countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number>;
+  /** Records an event of `key` at `atMs`; events older than `windowMs` before it may be dropped. */
+  recordEvent(key: string, atMs: number, windowMs: number): Promise<void>;
   /** When (ms) the `rank`-th newest event of `key` since `sinceMs` happened; null when fewer happened. */
   eventAt(key: string, sinceMs: number, rank: number): Promise<number | null>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */

@@ -836,17 +836,9 @@ export class PostgresStore implements Store {
     return taken.rowCount === 1;
   }
 
-  async countEvents(key: string, sinceMs: number, record: { at: number } | null): Promise<number> {
-    // One round trip: the new event (if any) and the count, which the CTE's row joins.
-    const { rows } = await this.#pool.query<{ n: string }>(
-      `WITH added AS (
-         INSERT INTO rate_events (key, at_ms) SELECT $1, $3::bigint WHERE $3::bigint IS NOT NULL
-         RETURNING at_ms)
-       SELECT (SELECT count(*) FROM rate_events WHERE key = $1 AND at_ms > $2)
-            + (SELECT count(*) FROM added WHERE at_ms > $2) AS n`,
-      [key, sinceMs, record?.at ?? null],
-    );
-    return Number(rows[0]!.n);
+  async recordEvent(key: string, atMs: number): Promise<void> {
+    // Rows past every window are deleted with the other expired rows.
+    await this.#pool.query('INSERT INTO rate_events (key, at_ms) VALUES ($1, $2)', [key, atMs]);
   }
 
   async eventAt(key: string, sinceMs: number, rank: number): Promise<number | null> {
