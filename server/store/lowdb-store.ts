@@ -608,8 +608,10 @@ export class LowdbStore implements Store {
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
+    check?: () => Promise<void>,
   ): Promise<void> {
-    await this.#blobs.put(rev, bytes);
+    // The file is written while `check` runs; nothing is recorded unless it passed.
+    await this.#blobs.put(rev, bytes, check);
     await this.#commit(async () => {
       // Written again if a prune removed it since (prunes run in this same queue).
       await this.#blobs.put(rev, bytes);
