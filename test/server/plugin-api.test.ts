@@ -1,5 +1,7 @@
 /** The plugin-facing API of DESIGN 5.7: blobs, proposals, the event stream, outcomes, keys and drift. */
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_PREFIX,
@@ -118,6 +120,13 @@ describe('blobs', () => {
       const body = (await res.json()) as { code: string; message: string };
       expect(body.code).toBe('ERR_FLOWS_INVALID');
       expect(body.message).toMatch(rule);
+      // The bytes were written while they were checked: nothing of them is kept, not even a temp file.
+      expect((await server.pluginFetch(token, 'GET', `${API_PREFIX}/blobs/${rev}`)).status).toBe(
+        404,
+      );
+      const blobs = join(server.dataDir, 'blobs'); // lowdb's; PostgreSQL keeps them in rows
+      const files = existsSync(blobs) ? readdirSync(blobs) : [];
+      expect(files.filter((f) => f.includes(rev))).toEqual([]);
     }
   });
   it("does not show one instance's blobs to another", async () => {
