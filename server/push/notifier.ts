@@ -113,7 +113,7 @@ export class Notifier {
 
   /**
    * Sends `notice` to every active device with a subscription, except `except`. Returns at once:
-   * nothing is encrypted or sent before the next turn of the event loop has read what is waiting.
+   * nothing is encrypted or sent before the caller's current turn of the event loop ends.
    */
   notify(notice: Notice, except?: string): void {
     if (this.#closed) return;
@@ -123,9 +123,7 @@ export class Notifier {
 
   async #drain(): Promise<void> {
     for (let next = this.#queued.shift(); next; next = this.#queued.shift()) {
-      // A full turn of the event loop first: the answer written in this one is read by then (an
-      // embedded plugin reads it in this process), so the encryption never delays it.
-      await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
       let devices;
       try {
         devices = await this.#store.devices();
