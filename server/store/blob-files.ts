@@ -39,7 +39,10 @@ export class BlobFiles {
       try {
         await check();
       } catch (err) {
-        await staged.then((s) => s?.discard(), () => undefined);
+        await staged.then(
+          (s) => s?.discard(),
+          () => undefined,
+        );
         throw err;
       }
     }
