@@ -206,6 +206,29 @@ describe('decided deployments after a crash', () => {
   });
 });
 
+describe('a proposal whose change list cannot be written', () => {
+  it('is refused, and the document never names it (it is renamed into place after that file)', async () => {
+    const dir = tempDir();
+    const pending = (id: string): DeploymentRecord => ({
+      ...sampleRecord(id, '2026-11-29T10:00:00.000Z'),
+      status: 'pending',
+      decidedAt: null,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    await withStore(dir, async (store) => {
+      await store.propose(pending('aaa1'), [], []);
+      // The change lists' folder becomes a file: the next change list cannot be written.
+      rmSync(join(dir, 'changes'), { recursive: true });
+      writeFileSync(join(dir, 'changes'), '');
+      await expect(store.propose(pending('aaa2'), [], [])).rejects.toThrow();
+      expect((await store.deployment('aaa2')) ?? null).toBeNull();
+    });
+    const doc = readFileSync(join(dir, 'countersign.json'), 'utf8');
+    expect(doc).toContain('aaa1');
+    expect(doc).not.toContain('aaa2');
+  });
+});
+
 describe('short-lived jtis', () => {
   it('stay used across a restart, until they expire, without rewriting the document', async () => {
     const dir = tempDir();
