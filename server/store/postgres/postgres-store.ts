@@ -855,6 +855,25 @@ export class PostgresStore implements Store {
     );
     return rows[0] ? Number(rows[0].at_ms) : null;
   }
+  async takeEvent(
+    key: string,
+    atMs: number,
+    windowMs: number,
+    max: number,
+  ): Promise<number | null> {
+    // One round trip: the insert runs only when no max-th newest event blocks it.
+    const { rows } = await this.#pool.query<{ at_ms: string }>(
+      `WITH blocking AS (
+         SELECT at_ms FROM rate_events WHERE key = $1 AND at_ms > $2
+         ORDER BY at_ms DESC OFFSET $3 LIMIT 1
+       ), recorded AS (
+         INSERT INTO rate_events (key, at_ms) SELECT $1, $4 WHERE NOT EXISTS (SELECT 1 FROM blocking)
+       )
+       SELECT at_ms FROM blocking`,
+      [key, atMs - windowMs, max - 1, atMs],
+    );
+    return rows[0] ? Number(rows[0].at_ms) : null;
+  }
 
   async appendAudit(entries: AuditDraft[]): Promise<void> {
     await this.#tx(async (tx) => tx.audit(...entries));
