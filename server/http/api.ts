@@ -15,7 +15,6 @@ import {
   parseDeploymentsQuery,
   parsePushUpdateRequest,
   type ConfigResponse,
-  type Flows,
   type KeysResponse,
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
@@ -212,28 +211,23 @@ export function apiRouter(ctx: Context): Router {
       new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
         code: 'ERR_FLOWS_INVALID',
       });
-    let flows: Flows | null = null;
-    /** The shape of the bytes: the store keeps nothing unless this passes. */
-    const check = async (): Promise<void> => {
-      const text = utf8Text(raw);
-      if (text === null) throw notJson();
-      // Each step over a large snapshot is milliseconds long: the event loop runs in between.
-      await nextTurn();
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        throw notJson();
-      }
-      await nextTurn();
-      // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
-      flows = Array.isArray(value) ? parseFlows(value) : null;
-      if (!flows) parseModuleBlob(text);
-    };
+    const text = utf8Text(raw);
+    if (text === null) throw notJson();
+    // Each step over a large snapshot is milliseconds long: the event loop runs in between.
+    await nextTurn();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw notJson();
+    }
+    await nextTurn();
+    // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
+    const flows = Array.isArray(value) ? parseFlows(value) : null;
+    if (!flows) parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
-    // The bytes go to disk while they are checked (the check is CPU, the write mostly waiting).
-    await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString(), check);
+    await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
     // A proposal against these flows follows: they need not be read and parsed again.
     if (flows) ctx.snapshots.remember(rev, flows, raw.length);
     res.status(201).json({ rev });

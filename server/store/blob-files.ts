@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, isSha256Hex } from '../../protocol/index.js';
-import { deleteFile, namesOlderThan, sha256HexSync, stageFile } from './files.js';
+import { deleteFile, namesOlderThan, sha256HexSync, writeFileAtomic } from './files.js';
 
 /** Blobs as files `blobs/<rev>.json`; every read re-hashes the bytes (DESIGN 6). */
 export class BlobFiles {
@@ -21,32 +21,11 @@ export class BlobFiles {
     return join(this.#dir, `${rev}.json`);
   }
 
-  /**
-   * Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there. With
-   * `check` (of the same bytes), the bytes are written and fsynced while it runs and put in place
-   * only once it resolved: when it throws, nothing is stored and its error is thrown.
-   */
-  async put(
-    rev: string,
-    bytes: Uint8Array<ArrayBuffer>,
-    check?: () => Promise<void>,
-  ): Promise<void> {
+  /** Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there. */
+  async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     const path = this.#path(rev);
-    const staged = this.has(rev).then((there) => (there ? null : stageFile(path, bytes, 0o600)));
-    if (check) {
-      // Settled below either way; until then a failed write must not count as unhandled.
-      staged.catch(() => undefined);
-      try {
-        await check();
-      } catch (err) {
-        await staged.then(
-          (s) => s?.discard(),
-          () => undefined,
-        );
-        throw err;
-      }
-    }
-    await (await staged)?.commit();
+    if (await this.has(rev)) return;
+    await writeFileAtomic(path, bytes, 0o600);
   }
 
   async has(rev: string): Promise<boolean> {

@@ -13,52 +13,20 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   mode = 0o600,
 ): Promise<void> {
-  await (await stageFile(path, data, mode)).commit();
-}
-
-/** A file written and fsynced under a temporary name: `commit` renames it over its path. */
-export type StagedFile = {
-  /** Renames the temp file over the path (it is removed if that fails). */
-  commit(): Promise<void>;
-  /** Removes the temp file. */
-  discard(): Promise<void>;
-};
-
-/**
- * The first half of `writeFileAtomic`: writes and fsyncs `data` to a temp file in the same folder,
- * so that a caller can do other work (a check of the same bytes) while the disk is busy, and put
- * the file in place only after it. Nothing is at `path` until `commit`.
- */
-export async function stageFile(
-  path: string,
-  data: string | Uint8Array,
-  mode = 0o600,
-): Promise<StagedFile> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const discard = (): Promise<void> => unlink(temp).catch(() => {});
+  const handle = await open(temp, 'w', mode);
   try {
-    const handle = await open(temp, 'w', mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
   } catch (err) {
-    await discard();
+    await unlink(temp).catch(() => {});
     throw err;
   }
-  return {
-    commit: async () => {
-      try {
-        await rename(temp, path);
-      } catch (err) {
-        await discard();
-        throw err;
-      }
-    },
-    discard,
-  };
 }
 
 /**

@@ -18,7 +18,7 @@ import { decideOn, notFound, notLive, transition } from './deployment-rules.js';
 import { confirmIn, enrolUnder, isActive, revokeIn, usableInvitation } from './device-rules.js';
 import { EventCounter } from './event-counter.js';
 import { FileRefs } from './file-refs.js';
-import { stageFile } from './files.js';
+import { writeFileAtomic } from './files.js';
 import { HistoryFiles, changeOutline, type ArchivedDeployment } from './history-files.js';
 import { JtiJournal } from './jti-journal.js';
 import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './live-document.js';
@@ -56,27 +56,7 @@ class DocumentFile implements Adapter<LiveDocument> {
     return JSON.parse(await readFile(this.#path, 'utf8')) as LiveDocument;
   }
   write(data: LiveDocument): Promise<void> {
-    return this.writeAfter(data, []);
-  }
-  /**
-   * Writes the document; it is renamed into place only once `before` (files it refers to, written
-   * meanwhile) resolved, and not at all if one of them failed. The two fsyncs overlap.
-   */
-  async writeAfter(data: LiveDocument, before: Promise<void>[]): Promise<void> {
-    const staged = stageFile(this.#path, JSON.stringify(data), 0o600);
-    if (before.length > 0) {
-      staged.catch(() => undefined);
-      try {
-        await Promise.all(before);
-      } catch (err) {
-        await staged.then(
-          (s) => s.discard(),
-          () => undefined,
-        );
-        throw err;
-      }
-    }
-    await (await staged).commit();
+    return writeFileAtomic(this.#path, JSON.stringify(data), 0o600);
   }
 }
 
@@ -88,8 +68,6 @@ class Transaction {
   /** Decided deployments whose files the retention now keeps (recorded before the document). */
   readonly retained: RecentDecision[] = [];
   readonly after: Array<() => Promise<void>> = [];
-  /** Files being written that the document will refer to: it is renamed into place after them. */
-  readonly before: Promise<void>[] = [];
 
   audit(...drafts: AuditDraft[]): void {
     this.dirty = true;
@@ -123,7 +101,6 @@ function clone<T>(value: T): T {
  */
 export class LowdbStore implements Store {
   readonly #db: Low<LiveDocument>;
-  readonly #file: DocumentFile;
   readonly #clock: Clock;
   readonly #blobs: BlobFiles;
   readonly #changes: ChangeFiles;
@@ -139,7 +116,6 @@ export class LowdbStore implements Store {
 
   private constructor(parts: {
     db: Low<LiveDocument>;
-    file: DocumentFile;
     clock: Clock;
     blobs: BlobFiles;
     changes: ChangeFiles;
@@ -149,7 +125,6 @@ export class LowdbStore implements Store {
     refs: FileRefs;
   }) {
     this.#db = parts.db;
-    this.#file = parts.file;
     this.#clock = parts.clock;
     this.#blobs = parts.blobs;
     this.#changes = parts.changes;
@@ -190,8 +165,7 @@ export class LowdbStore implements Store {
       parsed = checkDocument(value, path, clock.now());
     }
     // `new Low(adapter)`, not JSONFilePreset: the preset keeps data in memory under NODE_ENV=test.
-    const file = new DocumentFile(path);
-    const db = new Low<LiveDocument>(file, parsed.doc);
+    const db = new Low<LiveDocument>(new DocumentFile(path), parsed.doc);
     const blobs = new BlobFiles(join(dir, 'blobs'));
     const changes = new ChangeFiles(join(dir, 'changes'));
     await blobs.init();
@@ -213,7 +187,7 @@ export class LowdbStore implements Store {
         ...parsed.doc.decided,
       ]);
     }
-    const store = new LowdbStore({ db, file, clock, blobs, changes, history, audit, jtis, refs });
+    const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis, refs });
     await audit.appendNumbered(parsed.doc.outbox);
     await store.#appendDecided();
     const before = parsed.doc.decided.length;
@@ -272,7 +246,7 @@ export class LowdbStore implements Store {
       this.#doc.decided = this.#doc.decided.filter((d) => !this.#history.has(d.id));
       try {
         await this.#refs.addRecent(tx.retained);
-        await this.#file.writeAfter(this.#db.data, tx.before);
+        await this.#db.write();
       } catch (err) {
         await this.#reload();
         throw err;
@@ -634,10 +608,8 @@ export class LowdbStore implements Store {
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
-    check?: () => Promise<void>,
   ): Promise<void> {
-    // The file is written while `check` runs; nothing is recorded unless it passed.
-    await this.#blobs.put(rev, bytes, check);
+    await this.#blobs.put(rev, bytes);
     await this.#commit(async () => {
       // Written again if a prune removed it since (prunes run in this same queue).
       await this.#blobs.put(rev, bytes);
@@ -653,12 +625,8 @@ export class LowdbStore implements Store {
     changes: Change[],
     audit: AuditDraft[],
   ): Promise<{ superseded: DeploymentRecord[] }> {
-    // Written while the command waits its turn and the document is written: the document is
-    // renamed into place only after this file, so it never refers to a change list not on disk.
-    const written = this.#changes.put(record.id, changes);
-    written.catch(() => undefined);
+    await this.#changes.put(record.id, changes);
     return this.#commit((doc, tx) => {
-      tx.before.push(written);
       if (this.#hasFiles(record.id) || this.#history.has(record.id)) {
         throw new CountersignError('ERR_BAD_REQUEST', 'a deployment with this id exists');
       }

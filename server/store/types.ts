@@ -229,18 +229,11 @@ export interface Store {
   ): Promise<boolean>;
   /** Drops a subscription the push service called gone, unless the device changed it since. */
   dropPush(deviceId: string, endpoint: string, audit: AuditDraft[]): Promise<boolean>;
-  /**
-   * Stores bytes whose SHA-256 is `rev` (checked by the caller), uploaded by `instanceId`. With
-   * `check` (of the same bytes: their shape), nothing is stored unless it resolves, and its error
-   * is thrown; the store may write the bytes meanwhile, out of sight (a file is fsynced while the
-   * check runs).
-   */
   putBlob(
     rev: string,
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
-    check?: () => Promise<void>,
   ): Promise<void>;
   /** Stores a new pending deployment and its changes; the instance's older pending ones are superseded. */
   propose(

@@ -120,7 +120,7 @@ describe('blobs', () => {
       const body = (await res.json()) as { code: string; message: string };
       expect(body.code).toBe('ERR_FLOWS_INVALID');
       expect(body.message).toMatch(rule);
-      // The bytes were written while they were checked: nothing of them is kept, not even a temp file.
+      // Nothing of refused bytes is kept, not even a temp file.
       expect((await server.pluginFetch(token, 'GET', `${API_PREFIX}/blobs/${rev}`)).status).toBe(
         404,
       );

@@ -207,7 +207,7 @@ describe('decided deployments after a crash', () => {
 });
 
 describe('a proposal whose change list cannot be written', () => {
-  it('is refused, and the document never names it (it is renamed into place after that file)', async () => {
+  it('is refused, and the document never names it', async () => {
     const dir = tempDir();
     const pending = (id: string): DeploymentRecord => ({
       ...sampleRecord(id, '2026-11-29T10:00:00.000Z'),
