@@ -223,6 +223,32 @@ describe('short-lived jtis', () => {
       expect(await store.useJti('p:dev:old', now + 300, now)).toBe(true);
     });
   });
+  it('stay used when they come while the file is rewritten, and are on disk when use answers', async () => {
+    const dir = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const path = join(dir, 'jtis.jsonl');
+    await withStore(dir, async (store) => {
+      // Written before the answer: a process killed right after it finds the line at its start.
+      expect(await store.useJti('p:dev:first', now + 300, now)).toBe(true);
+      expect(readFileSync(path, 'utf8')).toContain('"p:dev:first"');
+      // One key used again and again past its window piles up lines until the file is rewritten;
+      // the keys of requests that come meanwhile must reach the new file.
+      const answers: Promise<boolean>[] = [];
+      for (let i = 0; i < 1500; i++) {
+        answers.push(store.useJti('p:dev:again', now - 1, now));
+        if (i % 5 === 0) answers.push(store.useJti(`p:dev:${i}`, now + 300, now));
+      }
+      expect(await Promise.all(answers)).toEqual(answers.map(() => true));
+      // Rewritten: far fewer lines than the 1,801 written.
+      expect(readFileSync(path, 'utf8').split('\n').length).toBeLessThan(1000);
+    });
+    await withStore(dir, async (store) => {
+      expect(await store.useJti('p:dev:first', now + 300, now)).toBe(false);
+      for (let i = 0; i < 1500; i += 5) {
+        expect(await store.useJti(`p:dev:${i}`, now + 300, now), `p:dev:${i}`).toBe(false);
+      }
+    });
+  });
 });
 
 describe('a refused decision', () => {
