@@ -770,6 +770,17 @@ export class LowdbStore implements Store {
     return this.#counter.at(key, sinceMs, rank);
   }
 
+  async takeEvent(
+    key: string,
+    atMs: number,
+    windowMs: number,
+    max: number,
+  ): Promise<number | null> {
+    const at = this.#counter.at(key, atMs - windowMs, max);
+    if (at === null) this.#counter.record(key, atMs, windowMs);
+    return at;
+  }
+
   appendAudit(entries: AuditDraft[]): Promise<void> {
     return this.#commit((_doc, tx) => tx.audit(...entries));
   }

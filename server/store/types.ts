@@ -262,6 +262,11 @@ export interface Store {
   recordEvent(key: string, atMs: number, windowMs: number): Promise<void>;
   /** When (ms) the `rank`-th newest event of `key` since `sinceMs` happened; null when fewer happened. */
   eventAt(key: string, sinceMs: number, rank: number): Promise<number | null>;
+  /**
+   * Records an event of `key` at `atMs` unless `max` of them lie in the window of `windowMs` ending
+   * there (a quota, in one step): null when recorded, else when (ms) the `max`-th newest happened.
+   */
+  takeEvent(key: string, atMs: number, windowMs: number, max: number): Promise<number | null>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */
   appendAudit(entries: AuditDraft[]): Promise<void>;
   /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */
