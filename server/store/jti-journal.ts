@@ -12,6 +12,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readJsonLines, writeFileAtomic } from './files.js';
 
+/** Lines written between two sweeps of the expired keys from memory. */
+const SWEEP_EVERY = 1024;
+
 /** The jti journal of one data directory. */
 export class JtiJournal {
   readonly #path: string;
@@ -21,6 +24,8 @@ export class JtiJournal {
   /** The rewrite under way: lines of requests that arrive meanwhile wait for the new file. */
   #compaction: Promise<void> | null = null;
   #waiting: string[] = [];
+  /** Lines written since expired keys were last dropped from memory. */
+  #sinceSweep = 0;
 
   private constructor(path: string) {
     this.#path = path;
@@ -58,6 +63,12 @@ export class JtiJournal {
       this.#write(line, 1);
     } catch (err) {
       return Promise.reject(err as Error);
+    }
+    if (++this.#sinceSweep >= SWEEP_EVERY) {
+      // Every key is a new one on most requests: the expired ones leave memory here, and the file
+      // is rewritten once most of its lines are expired.
+      this.#sinceSweep = 0;
+      for (const [k, v] of this.#seen) if (v < nowS) this.#seen.delete(k);
     }
     if (this.#lines > 2 * this.#seen.size + 1024) this.#startCompaction(nowS);
     return Promise.resolve(true);

@@ -249,6 +249,28 @@ describe('short-lived jtis', () => {
       }
     });
   });
+  it('forget expired keys as new ones come: memory and file stay bounded by the live ones', async () => {
+    const dir = tempDir();
+    const start = Math.floor(Date.now() / 1000);
+    const path = join(dir, 'jtis.jsonl');
+    await withStore(dir, async (store) => {
+      // A fresh key on every request, each used for 60 s, 100 requests a second for 300 s.
+      for (let i = 0; i < 30_000; i++) {
+        const nowS = start + Math.floor(i / 100);
+        expect(await store.useJti(`p:dev:${i}`, nowS + 60, nowS)).toBe(true);
+      }
+      // About 6,000 keys are live at any time: the file is rewritten past twice that (and 1,024),
+      // where without the sweep it kept all 30,000 lines.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readFileSync(path, 'utf8').split('\n').length).toBeLessThan(15_000);
+      // The live ones stay used.
+      expect(await store.useJti('p:dev:29999', start + 400, start + 299)).toBe(false);
+    });
+    await withStore(dir, async (store) => {
+      expect(await store.useJti('p:dev:29999', start + 400, start + 299)).toBe(false);
+      expect(await store.useJti('p:dev:24000', start + 400, start + 299)).toBe(false);
+    });
+  });
 });
 
 describe('a refused decision', () => {
