@@ -168,10 +168,11 @@ export interface Store {
   /** The instance whose token hashes to `tokenHash`. */
   instanceByTokenHash(tokenHash: string): Promise<InstanceRecord | null>;
   devices(): Promise<DeviceRecord[]>;
+  /** One device; read it, never change it (the lowdb store answers a shared frozen copy). */
   device(id: string): Promise<DeviceRecord | null>;
   /** The usable invitation (unused, unexpired, its inviter active) whose code hashes to `codeHash`. */
   invitation(codeHash: string): Promise<InvitationRecord | null>;
-  /** A live or decided deployment. */
+  /** A live or decided deployment; read it, never change it (as `device`). */
   deployment(id: string): Promise<DeploymentRecord | null>;
   /** Live deployments (pending and approved), newest first. */
   deployments(query: {
