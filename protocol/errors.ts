@@ -107,18 +107,40 @@ export class CountersignError extends Error {
   }
 }
 
-/** An approval JWS failed one of the ordered checks of 5.4. */
+/**
+ * Turns off stack capture (V8's `Error.stackTraceLimit`; elsewhere a plain property) for the
+ * error about to be made, and returns the limit to restore after it. Approval and proof refusals
+ * are answers to a client, never faults to trace, and a phone's requests make many of them:
+ * collecting the frames costs more than the rest of the error.
+ */
+function withoutStack(): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return limit;
+}
+
+/** An approval JWS failed one of the ordered checks of 5.4 (a refusal: made without a stack). */
 export class ApprovalError extends CountersignError {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    const limit = withoutStack();
+    try {
+      super(code, message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'ApprovalError';
   }
 }
 
-/** A device proof (DPoP) failed one of the checks of 5.3. */
+/** A device proof (DPoP) failed one of the checks of 5.3 (a refusal: made without a stack). */
 export class ProofError extends CountersignError {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    const limit = withoutStack();
+    try {
+      super(code, message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'ProofError';
   }
 }

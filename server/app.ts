@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import express from 'express';
 import { systemClock, type Clock } from './clock.js';
 import type { Context, ServerConfig } from './context.js';
@@ -10,7 +11,8 @@ import { ParsedSnapshots } from './deployments/parsed-snapshots.js';
 import { adminRouter, type StatusExtras } from './http/admin.js';
 import { apiRouter } from './http/api.js';
 import { errorHandler, notFound } from './http/errors.js';
-import { securityHeaders } from './http/headers.js';
+import { decisionHandler, directDecision } from './http/decision-route.js';
+import { securityHeaderSetter, securityHeaders } from './http/headers.js';
 import { staticApp } from './http/static-app.js';
 import { consoleLog, type Log } from './log.js';
 import { VERSION } from './package-root.js';
@@ -39,6 +41,8 @@ export type CreateServerConfig = Partial<ServerConfig> &
 export type CountersignApp = {
   /** The public app: API under /api/v1 and the PWA at /. */
   app: express.Express;
+  /** What the public listeners run: the decision route's direct path, then `app`. */
+  listener: RequestListener;
   /** The loopback admin app (mount it on a listener bound to 127.0.0.1). */
   adminApp: express.Express;
   ctx: Context;
@@ -123,6 +127,16 @@ export function createServer(deps: {
   app.use(notFound);
   app.use(errorHandler(log));
 
+  // Phones' decisions skip express (decision-route.ts); every other request goes to the app.
+  const direct = directDecision(
+    ctx,
+    decisionHandler(ctx),
+    securityHeaderSetter({ hsts: config.hsts }),
+  );
+  const listener: RequestListener = (req, res) => {
+    if (!direct(req, res)) void app(req, res);
+  };
+
   const adminApp = express();
   adminApp.disable('x-powered-by');
   adminApp.use(securityHeaders({ hsts: false }));
@@ -145,6 +159,7 @@ export function createServer(deps: {
 
   return {
     app,
+    listener,
     adminApp,
     ctx,
     async close() {

@@ -278,10 +278,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         eventStreams: handle.ctx.events.size,
       }),
     });
-    main.on('request', handle.app);
+    main.on('request', handle.listener);
     admin.on('request', handle.adminApp);
     // With TLS, a loopback listener of the same app lets the embedding plugin talk plain http.
-    const local = tls ? http.createServer(handle.app) : null;
+    const local = tls ? http.createServer(handle.listener) : null;
     const localUrl = local ? `http://127.0.0.1:${await listen(local, 0, '127.0.0.1')}` : url;
     const serverId = openStore.serverId;
     await writeFileAtomic(

@@ -13,8 +13,12 @@ export async function waitSeconds(
   windowMs: number,
   nowMs: number,
 ): Promise<number> {
-  const at = await store.eventAt(key, nowMs - windowMs, max);
-  return at === null ? 0 : Math.max(1, Math.ceil((at + windowMs - nowMs) / 1000));
+  return secondsUntilLeaves(await store.eventAt(key, nowMs - windowMs, max), windowMs, nowMs);
+}
+
+/** Whole seconds (at least 1) until an event at `atMs` leaves the window of `windowMs`; 0 for none. */
+export function secondsUntilLeaves(atMs: number | null, windowMs: number, nowMs: number): number {
+  return atMs === null ? 0 : Math.max(1, Math.ceil((atMs + windowMs - nowMs) / 1000));
 }
 
 /**

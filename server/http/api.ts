@@ -19,7 +19,6 @@ import {
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
 import type { Context } from '../context.js';
-import { decide } from '../deployments/decide.js';
 import { deploymentOf, expireDue } from '../deployments/lifecycle.js';
 import { reportOutcome } from '../deployments/outcome.js';
 import { propose } from '../deployments/propose.js';
@@ -36,6 +35,7 @@ import { sha256HexSync } from '../store/files.js';
 import type { DeviceRecord, InstanceRecord } from '../store/types.js';
 import { nextTurn, readJson, readRaw, utf8Text } from './body.js';
 import { clientAddress } from './client-address.js';
+import { decisionHandler } from './decision-route.js';
 import { searchOf } from './query.js';
 import { errorHandler } from './errors.js';
 
@@ -144,11 +144,11 @@ export function apiRouter(ctx: Context): Router {
       await detailOf(ctx, await deploymentOf(ctx, req.params.id as string, own), own !== undefined),
     );
   });
-  r.post('/deployments/:id/decision', async (req, res) => {
-    await device(req);
-    const body = await json(req, ctx.config.limits.decisionBytes);
-    res.json(await decide(ctx, req.params.id as string, body));
-  });
+  // The same handler answers the route's plain form before express (`decision-route.ts`).
+  const decision = decisionHandler(ctx);
+  r.post('/deployments/:id/decision', (req, res) =>
+    decision(req, res, { id: req.params.id as string, url: req.originalUrl }),
+  );
   r.get('/audit', async (req, res) => {
     await device(req);
     const { after, before, limit, deployment } = parseAuditQuery(searchOf(req));

@@ -1,10 +1,10 @@
 /** Request bodies: JSON only, size-limited, parsed by protocol's `parseJsonText` (no prototype keys, no deep nesting). */
 import { isUtf8 } from 'node:buffer';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { CountersignError, parseJsonText } from '../../protocol/index.js';
 
 /** Reads the raw body up to `limit` bytes; 413 past it, with `tooLarge` as the message when given. */
-export function readRaw(req: Request, limit: number, tooLarge?: string): Promise<Buffer> {
+export function readRaw(req: IncomingMessage, limit: number, tooLarge?: string): Promise<Buffer> {
   const message = tooLarge ?? `the body is larger than ${limit} bytes`;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -68,7 +68,7 @@ export function nextTurn(): Promise<void> {
 }
 
 /** True when the request says its body is JSON. */
-export function isJsonType(req: Request): boolean {
+export function isJsonType(req: IncomingMessage): boolean {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   return type === 'application/json';
 }
@@ -77,7 +77,7 @@ export function isJsonType(req: Request): boolean {
  * The JSON body of `req`: 400 `ERR_BAD_REQUEST` when it is not `application/json` (5.7: "not JSON";
  * refusing other types also keeps cross-site form posts out), 413 past `limit`, 400 when not JSON.
  */
-export async function readJson(req: Request, limit: number): Promise<unknown> {
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   if (!isJsonType(req)) {
     req.resume();
     throw new CountersignError('ERR_BAD_REQUEST', 'the body must be application/json');

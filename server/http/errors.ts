@@ -1,4 +1,5 @@
 /** The one place that maps errors to HTTP answers: always `{code, message}`, status from protocol/errors.ts. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { isCountersignError, statusOf, type ErrorBody } from '../../protocol/index.js';
 import type { Log } from '../log.js';
@@ -25,7 +26,7 @@ export function errorAnswer(err: unknown): { status: number; body: ErrorBody } {
  * Answers `body` as JSON, never cached. Written straight to the response: an error answer is one
  * fixed shape, so express's content negotiation, charset and freshness steps have nothing to do.
  */
-export function sendJson(res: Response, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
   res.setHeader('Cache-Control', 'no-store');
@@ -34,20 +35,47 @@ export function sendJson(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Express error handler: answers with `errorAnswer`, logs only server faults (no bodies, no secrets). */
+/** Logs a server fault (status 500 and up) as `<method> <path>: <stack>`: no bodies, no secrets. */
+function logFault(
+  log: Log,
+  status: number,
+  err: unknown,
+  req: IncomingMessage,
+  path: string,
+): void {
+  if (status >= 500) log.error(`${req.method} ${path}: ${(err as Error)?.stack ?? String(err)}`);
+}
+
+/**
+ * Answers `err` on `res` with `errorAnswer` (and `Retry-After` for a rate limit), logging server
+ * faults. The express routes (through
+ * `errorHandler`) and the decision route's direct path both answer errors here.
+ */
+export function answerError(
+  log: Log,
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): void {
+  const { status, body } = errorAnswer(err);
+  logFault(log, status, err, req, path);
+  // A rate-limited caller is told when the window lets it in again (RFC 9110 10.2.3, seconds).
+  const retryAfterS = isCountersignError(err) ? err.retryAfterS : undefined;
+  if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS));
+  sendJson(res, status, body);
+}
+
+/** Express error handler: `answerError`, unless the answer has started already. */
 export function errorHandler(log: Log) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    const { status, body } = errorAnswer(err);
-    if (status >= 500)
-      log.error(`${req.method} ${req.baseUrl}${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+    const path = `${req.baseUrl}${req.path}`;
     if (res.headersSent) {
+      logFault(log, errorAnswer(err).status, err, req, path);
       next(err);
       return;
     }
-    // A rate-limited caller is told when the window lets it in again (RFC 9110 10.2.3, seconds).
-    const retryAfterS = isCountersignError(err) ? err.retryAfterS : undefined;
-    if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS));
-    sendJson(res, status, body);
+    answerError(log, err, req, res, path);
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /** The Content-Security-Policy of every response; the PWA is built to it. */
@@ -16,8 +17,12 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Security headers on every response; HSTS when served over TLS. CORS stays closed: no ACAO header. */
-export function securityHeaders(options: { hsts: boolean }) {
+/**
+ * Sets the security headers of every response; HSTS when served over TLS. CORS stays closed: no
+ * ACAO header. The one list, used by the express middleware below and by the decision route's
+ * direct path (`decision-route.ts`).
+ */
+export function securityHeaderSetter(options: { hsts: boolean }): (res: ServerResponse) => void {
   // Fixed values, set as they are on every request (no per-request parsing or copying).
   const headers: [string, string][] = [
     ['Content-Security-Policy', CONTENT_SECURITY_POLICY],
@@ -31,8 +36,16 @@ export function securityHeaders(options: { hsts: boolean }) {
       ? [['Strict-Transport-Security', 'max-age=31536000'] as [string, string]]
       : []),
   ];
-  return (_req: Request, res: Response, next: NextFunction): void => {
+  return (res) => {
     for (const [name, value] of headers) res.setHeader(name, value);
+  };
+}
+
+/** Express middleware setting the security headers of `securityHeaderSetter`. */
+export function securityHeaders(options: { hsts: boolean }) {
+  const set = securityHeaderSetter(options);
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    set(res);
     next();
   };
 }

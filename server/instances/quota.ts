@@ -1,6 +1,6 @@
 import { CountersignError } from '../../protocol/index.js';
 import type { Context } from '../context.js';
-import { waitSeconds } from '../devices/failure-limiter.js';
+import { secondsUntilLeaves } from '../devices/failure-limiter.js';
 import type { InstanceRecord } from '../store/types.js';
 
 /** Blob uploads an instance may make per proposal it may make (base and target, and retries). */
@@ -32,7 +32,11 @@ export async function chargeQuota(
   const limit = what === 'proposal' ? max : max * UPLOADS_PER_PROPOSAL;
   const key = `${what}:${instance.id}`;
   const now = ctx.clock.now();
-  const wait = await waitSeconds(ctx.store, key, limit, windowMs, now);
+  const wait = secondsUntilLeaves(
+    await ctx.store.takeEvent(key, now, windowMs, limit),
+    windowMs,
+    now,
+  );
   if (wait > 0) {
     ctx.log.warn(
       `instance ${instance.name}: ${what} quota reached (${limit} in the last ${minutes(windowMs)})`,
@@ -45,5 +49,4 @@ export async function chargeQuota(
       { retryAfterS: wait },
     );
   }
-  await ctx.store.recordEvent(key, now, windowMs);
 }

@@ -91,6 +91,15 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** `value` and everything in it made read-only. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /**
  * The default store (DESIGN 6): the live state in `countersign.json` through lowdb; change lists
  * in `changes/`, snapshots in `blobs/`, decided deployments in `history/`, short-lived jtis in
@@ -111,6 +120,12 @@ export class LowdbStore implements Store {
   readonly #counter = new EventCounter();
   readonly #listeners = new Set<(event: DeploymentEvent) => void>();
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Frozen copies of live records, for the queries of one record (`device`, `deployment`: every
+   * device request reads both, and only reads them): each record is copied once, not on every
+   * read, until a command may change it (`#commit` and `#reload` start afresh).
+   */
+  #views = new WeakMap<object, object>();
   #auditSeq = 0;
   #historyQueued = false;
 
@@ -223,11 +238,16 @@ export class LowdbStore implements Store {
     const run = this.#queue.then(async () => {
       const tx = new Transaction();
       let result: T;
+      // The command changes records in place: reads from now on copy them afresh, and once more
+      // when it has finished (a read in between may have copied a record half changed).
+      this.#views = new WeakMap();
       try {
         result = await mutate(this.#doc, tx);
       } catch (err) {
         if (tx.dirty) await this.#reload();
         throw err;
+      } finally {
+        this.#views = new WeakMap();
       }
       if (!tx.dirty) return answer(result);
       const at = new Date(this.#clock.now()).toISOString();
@@ -301,6 +321,7 @@ export class LowdbStore implements Store {
   /** After a failed command: the document as last written. */
   async #reload(): Promise<void> {
     await this.#db.read();
+    this.#views = new WeakMap();
     this.#auditSeq = Math.max(this.#audit.lastSeq, ...this.#doc.outbox.map((e) => e.seq));
   }
 
@@ -312,6 +333,16 @@ export class LowdbStore implements Store {
         // a listener's failure is its own
       }
     }
+  }
+
+  /** A frozen copy of the live record `record`, made once until the next command. */
+  #view<T extends object>(record: T): T {
+    let view = this.#views.get(record) as T | undefined;
+    if (view === undefined) {
+      view = deepFreeze(clone(record));
+      this.#views.set(record, view);
+    }
+    return view;
   }
 
   // Queries
@@ -339,7 +370,8 @@ export class LowdbStore implements Store {
   }
 
   async device(id: string): Promise<DeviceRecord | null> {
-    return clone(this.#doc.devices.find((d) => d.id === id) ?? null);
+    const found = this.#doc.devices.find((d) => d.id === id);
+    return found ? this.#view(found) : null;
   }
 
   async invitation(codeHash: string): Promise<InvitationRecord | null> {
@@ -355,7 +387,7 @@ export class LowdbStore implements Store {
   async deployment(id: string): Promise<DeploymentRecord | null> {
     const live =
       this.#doc.deployments.find((d) => d.id === id) ?? this.#doc.decided.find((d) => d.id === id);
-    if (live) return clone(live);
+    if (live) return this.#view(live);
     const archived = await this.#history.get(id);
     return archived ? recordOf(archived) : null;
   }
@@ -736,6 +768,17 @@ export class LowdbStore implements Store {
 
   async eventAt(key: string, sinceMs: number, rank: number): Promise<number | null> {
     return this.#counter.at(key, sinceMs, rank);
+  }
+
+  async takeEvent(
+    key: string,
+    atMs: number,
+    windowMs: number,
+    max: number,
+  ): Promise<number | null> {
+    const at = this.#counter.at(key, atMs - windowMs, max);
+    if (at === null) this.#counter.record(key, atMs, windowMs);
+    return at;
   }
 
   appendAudit(entries: AuditDraft[]): Promise<void> {

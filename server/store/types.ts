@@ -168,10 +168,11 @@ export interface Store {
   /** The instance whose token hashes to `tokenHash`. */
   instanceByTokenHash(tokenHash: string): Promise<InstanceRecord | null>;
   devices(): Promise<DeviceRecord[]>;
+  /** One device; read it, never change it (the lowdb store answers a shared frozen copy). */
   device(id: string): Promise<DeviceRecord | null>;
   /** The usable invitation (unused, unexpired, its inviter active) whose code hashes to `codeHash`. */
   invitation(codeHash: string): Promise<InvitationRecord | null>;
-  /** A live or decided deployment. */
+  /** A live or decided deployment; read it, never change it (as `device`). */
   deployment(id: string): Promise<DeploymentRecord | null>;
   /** Live deployments (pending and approved), newest first. */
   deployments(query: {
@@ -261,6 +262,11 @@ export interface Store {
   recordEvent(key: string, atMs: number, windowMs: number): Promise<void>;
   /** When (ms) the `rank`-th newest event of `key` since `sinceMs` happened; null when fewer happened. */
   eventAt(key: string, sinceMs: number, rank: number): Promise<number | null>;
+  /**
+   * Records an event of `key` at `atMs` unless `max` of them lie in the window of `windowMs` ending
+   * there (a quota, in one step): null when recorded, else when (ms) the `max`-th newest happened.
+   */
+  takeEvent(key: string, atMs: number, windowMs: number, max: number): Promise<number | null>;
   /** Audit lines that belong to no other command (server start and stop, drift reports). */
   appendAudit(entries: AuditDraft[]): Promise<void>;
   /** Applies `retention`: deletes the blobs and change lists of decided deployments past it that nothing live uses. */

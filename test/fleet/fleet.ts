@@ -35,8 +35,13 @@ export type FleetOptions = {
   databaseUrl: string;
   instances: number;
   deploymentsPerInstance: number;
-  /** SIGKILL one replica once this many deployments were applied. */
+  /** SIGKILL one replica once this many deployments were applied (`Infinity`: never). */
   killAfter: number;
+  /**
+   * Instance `i` sends its first deployment `i × startSpreadMs / instances` ms after the start, as a
+   * fleet's deployments arrive on their own; 0 (the default) sends every first one at once.
+   */
+  startSpreadMs?: number;
   log?: (line: string) => void;
 };
 
@@ -385,6 +390,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       });
       watchers.push(watcher);
       watcher.start();
+      await sleep((i * (options.startSpreadMs ?? 0)) / options.instances);
       for (let k = 0; k < options.deploymentsPerInstance; k++) {
         const base = flowsOf(i, k);
         const target = flowsOf(i, k + 1);

@@ -139,6 +139,28 @@ describe('the PostgreSQL store, two replicas on one database', () => {
     }
   });
 
+  it('opens its pool at start and keeps it while idle: a first burst does not wait for connections', async () => {
+    const url = await database();
+    await store(url);
+    const count = async (): Promise<number> => {
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        );
+        return rows[0]!.n;
+      } finally {
+        await db.end();
+      }
+    };
+    // Ten pooled connections and the listener's, before any request came.
+    expect(await count()).toBeGreaterThanOrEqual(11);
+    // Still open after the pool's idle timeout (10 s by default) has passed.
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    expect(await count()).toBeGreaterThanOrEqual(11);
+  }, 60_000);
+
   it('refuses a database whose schema is newer than it knows, and leaves it as it was', async () => {
     const url = await database();
     await (await store(url)).close();

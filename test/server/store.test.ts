@@ -223,6 +223,54 @@ describe('short-lived jtis', () => {
       expect(await store.useJti('p:dev:old', now + 300, now)).toBe(true);
     });
   });
+  it('stay used when they come while the file is rewritten, and are on disk when use answers', async () => {
+    const dir = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const path = join(dir, 'jtis.jsonl');
+    await withStore(dir, async (store) => {
+      // Written before the answer: a process killed right after it finds the line at its start.
+      expect(await store.useJti('p:dev:first', now + 300, now)).toBe(true);
+      expect(readFileSync(path, 'utf8')).toContain('"p:dev:first"');
+      // One key used again and again past its window piles up lines until the file is rewritten;
+      // the keys of requests that come meanwhile must reach the new file.
+      const answers: Promise<boolean>[] = [];
+      for (let i = 0; i < 1500; i++) {
+        answers.push(store.useJti('p:dev:again', now - 1, now));
+        if (i % 5 === 0) answers.push(store.useJti(`p:dev:${i}`, now + 300, now));
+      }
+      expect(await Promise.all(answers)).toEqual(answers.map(() => true));
+      // Rewritten: far fewer lines than the 1,801 written.
+      expect(readFileSync(path, 'utf8').split('\n').length).toBeLessThan(1000);
+    });
+    await withStore(dir, async (store) => {
+      expect(await store.useJti('p:dev:first', now + 300, now)).toBe(false);
+      for (let i = 0; i < 1500; i += 5) {
+        expect(await store.useJti(`p:dev:${i}`, now + 300, now), `p:dev:${i}`).toBe(false);
+      }
+    });
+  });
+  it('forget expired keys as new ones come: memory and file stay bounded by the live ones', async () => {
+    const dir = tempDir();
+    const start = Math.floor(Date.now() / 1000);
+    const path = join(dir, 'jtis.jsonl');
+    await withStore(dir, async (store) => {
+      // A fresh key on every request, each used for 60 s, 100 requests a second for 300 s.
+      for (let i = 0; i < 30_000; i++) {
+        const nowS = start + Math.floor(i / 100);
+        expect(await store.useJti(`p:dev:${i}`, nowS + 60, nowS)).toBe(true);
+      }
+      // About 6,000 keys are live at any time: the file is rewritten past twice that (and 1,024),
+      // where without the sweep it kept all 30,000 lines.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readFileSync(path, 'utf8').split('\n').length).toBeLessThan(15_000);
+      // The live ones stay used.
+      expect(await store.useJti('p:dev:29999', start + 400, start + 299)).toBe(false);
+    });
+    await withStore(dir, async (store) => {
+      expect(await store.useJti('p:dev:29999', start + 400, start + 299)).toBe(false);
+      expect(await store.useJti('p:dev:24000', start + 400, start + 299)).toBe(false);
+    });
+  });
 });
 
 describe('a refused decision', () => {

@@ -78,6 +78,10 @@ class Tx {
 
 type DeploymentRow = { record: DeploymentRecord };
 
+/** Connections per replica; `POOL_MIN` of them are opened at start and kept while idle. */
+const POOL_MAX = 20;
+const POOL_MIN = 10;
+
 /**
  * The store for several server replicas on one PostgreSQL database (DESIGN 6 and 11). Each
  * command is one transaction: deployments it changes are locked (`FOR UPDATE`), so single use of
@@ -122,7 +126,7 @@ export class PostgresStore implements Store {
    * listening for deployment changes.
    */
   static async open(url: string, clock: Clock): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 20 });
+    const pool = new pg.Pool({ connectionString: url, max: POOL_MAX, min: POOL_MIN });
     // An idle client's error (the database restarting) is answered by the next query's error.
     pool.on('error', () => {});
     try {
@@ -148,6 +152,9 @@ export class PostgresStore implements Store {
       } finally {
         client.release();
       }
+      // Opened now, so a replica's first burst of requests does not wait for a backend per request.
+      const warm = await Promise.all(Array.from({ length: POOL_MIN }, () => pool.connect()));
+      for (const c of warm) c.release();
       const store = new PostgresStore(url, pool, clock, meta.get('serverId') as string, {
         vapid: meta.get('vapid') as VapidKeys,
         adminToken: meta.get('adminToken') as string,
@@ -845,6 +852,25 @@ export class PostgresStore implements Store {
     const { rows } = await this.#pool.query<{ at_ms: string }>(
       'SELECT at_ms FROM rate_events WHERE key = $1 AND at_ms > $2 ORDER BY at_ms DESC OFFSET $3 LIMIT 1',
       [key, sinceMs, rank - 1],
+    );
+    return rows[0] ? Number(rows[0].at_ms) : null;
+  }
+  async takeEvent(
+    key: string,
+    atMs: number,
+    windowMs: number,
+    max: number,
+  ): Promise<number | null> {
+    // One round trip: the insert runs only when no max-th newest event blocks it.
+    const { rows } = await this.#pool.query<{ at_ms: string }>(
+      `WITH blocking AS (
+         SELECT at_ms FROM rate_events WHERE key = $1 AND at_ms > $2
+         ORDER BY at_ms DESC OFFSET $3 LIMIT 1
+       ), recorded AS (
+         INSERT INTO rate_events (key, at_ms) SELECT $1, $4 WHERE NOT EXISTS (SELECT 1 FROM blocking)
+       )
+       SELECT at_ms FROM blocking`,
+      [key, atMs - windowMs, max - 1, atMs],
     );
     return rows[0] ? Number(rows[0].at_ms) : null;
   }
