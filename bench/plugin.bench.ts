@@ -42,6 +42,9 @@ export async function holdToPushSamples(
         throw new Error(`the deployment was not held: ${String(answer)}`);
       }
       const at = await pushed;
+      // The push receiver runs in this process (a real push service does not): the next sample
+      // starts once it has taken this push, so its decryption does not fall inside that sample.
+      await server.receiver.waitForMessages(i + 1, { timeoutMs: 30_000 });
       if (i >= warmup) {
         toPush.push(at - start);
         to423.push(held - start);
