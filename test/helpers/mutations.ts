@@ -133,7 +133,8 @@ const apply: Record<MutationName, (ctx: Ctx) => Mutation | undefined> = {
   },
   rewire(ctx) {
     const node = pick(
-      freeNodes(ctx, (n) => Array.isArray(n.wires) && n.wires.length > 0),
+      // A node whose first port is a list (a few real files hold other shapes there).
+      freeNodes(ctx, (n) => Array.isArray(n.wires) && Array.isArray(n.wires[0])),
       ctx.random,
     );
     if (!node) return undefined;
