@@ -264,7 +264,7 @@ async function start(
     releases,
     context: { nodes: modules.nodes, flows: modules.flows, settings: modules.settings, quarantine },
   });
-  await quarantine.tidy([]);
+  await quarantine.tidy(() => []);
 
   RED.plugins.registerPlugin('countersign', {
     type: 'countersign-gate',

@@ -41,8 +41,8 @@ export type PaletteGateOptions = {
   /** The running flows' rev and snapshot text (the flows gate's, re-hashed from the active flows). */
   activeSnapshot: () => Promise<{ rev: string; text: string }>;
   apply: PaletteApplier;
-  /** Called after every settled or dropped change, with the descriptors still held. */
-  tidy: (held: ModuleDescriptor[]) => Promise<void>;
+  /** Called after every settled or dropped change, with what tells the descriptors still held. */
+  tidy: (held: () => ModuleDescriptor[]) => Promise<void>;
   log: GateLog;
   notify: (notice: Notice) => void;
 };
@@ -64,6 +64,8 @@ export class PaletteGate {
   readonly #o: PaletteGateOptions;
   readonly #held = new Map<string, Held>();
   readonly #finished = new Set<string>();
+  /** Changes being proposed: their tarballs are in quarantine already, and must stay there. */
+  readonly #proposing = new Set<ModuleDescriptor>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: PaletteGateOptions) {
@@ -80,13 +82,23 @@ export class PaletteGate {
     return [...this.#held.keys()];
   }
 
-  /** The descriptors held now. */
+  /** The descriptors held now, and those being proposed. */
   heldDescriptors(): ModuleDescriptor[] {
-    return [...this.#held.values()].map((h) => parseModuleBlob(h.text));
+    return [...[...this.#held.values()].map((h) => parseModuleBlob(h.text)), ...this.#proposing];
   }
 
   /** Proposes the change and rejects with `HeldError` (423): nothing was downloaded into Node-RED, run or removed. */
   async hold(descriptor: ModuleDescriptor, source: DeploymentSource): Promise<never> {
+    // Counted as held from the first moment: a tidy under way keeps its tarball.
+    this.#proposing.add(descriptor);
+    try {
+      return await this.#hold(descriptor, source);
+    } finally {
+      this.#proposing.delete(descriptor);
+    }
+  }
+
+  async #hold(descriptor: ModuleDescriptor, source: DeploymentSource): Promise<never> {
     const { client, log } = this.#o;
     const text = moduleDescriptorText(descriptor);
     const target = await sha256Hex(text);
@@ -151,7 +163,7 @@ export class PaletteGate {
   }
 
   async #tidy(): Promise<void> {
-    await this.#o.tidy(this.heldDescriptors()).catch(() => undefined);
+    await this.#o.tidy(() => this.heldDescriptors()).catch(() => undefined);
   }
 
   async #drop(held: Held, status: string): Promise<void> {

@@ -115,10 +115,12 @@ export class Quarantine {
   /**
    * Deletes every quarantined tarball that no held change names and that the user directory's
    * package.json does not install from (an approved install from quarantine: npm needs the file
-   * for later installs).
+   * for later installs). `held` is asked again before each deletion: a change being proposed
+   * while the folder is read (its tarball just stored) is held by then, and its tarball stays.
    */
-  async tidy(held: ReadonlyArray<{ integrity: string | null }>): Promise<void> {
-    const keep = new Set(held.flatMap((d) => (d.integrity ? [fileOf(d.integrity)] : [])));
+  async tidy(held: () => ReadonlyArray<{ integrity: string | null }>): Promise<void> {
+    const keep = (): Set<string> =>
+      new Set(held().flatMap((d) => (d.integrity ? [fileOf(d.integrity)] : [])));
     const referenced = await this.#referenced();
     let files: string[];
     try {
@@ -127,7 +129,7 @@ export class Quarantine {
       return;
     }
     for (const file of files) {
-      if (!file.endsWith('.tgz') || keep.has(file) || referenced.has(file)) continue;
+      if (!file.endsWith('.tgz') || keep().has(file) || referenced.has(file)) continue;
       await rm(join(this.dir, file), { force: true });
     }
   }

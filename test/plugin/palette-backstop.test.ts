@@ -105,12 +105,26 @@ describe('the quarantine', () => {
         dependencies: { x: `file:countersign-gate/quarantine/${installed.path.split('/').pop()}` },
       }),
     );
-    await q.tidy([{ integrity: held.integrity }]);
+    await q.tidy(() => [{ integrity: held.integrity }]);
     expect([held.path, installed.path, stray.path].map((p) => existsSync(p))).toEqual([
       true,
       true,
       false,
     ]);
+  });
+
+  it('keeps the tarball of a change held while the tidy runs (stored, then proposed meanwhile)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-tidy-'));
+    const q = new Quarantine(dir, { execPath: process.execPath, npmCli: NPM_CLI });
+    const stray = await q.store(Buffer.from('stray'));
+    const proposed = await q.store(mod.bytes);
+    let held: Array<{ integrity: string }> = [];
+    // A settled change starts a tidy; the new change's proposal registers before it deletes.
+    const tidying = q.tidy(() => held);
+    held = [{ integrity: proposed.integrity }];
+    await tidying;
+    expect(existsSync(proposed.path)).toBe(true);
+    expect(existsSync(stray.path)).toBe(false);
   });
 });
 
