@@ -1,13 +1,37 @@
 /**
- * `npm run bench`: runs every `bench/*.bench.ts` in this one process, prints the table of DESIGN.md
- * section 9 and writes `bench/results.json`. Each module exports `run(): Promise<BenchRow[]>`.
+ * `npm run bench`: runs every `bench/*.bench.ts`, each in a Node.js process of its own (so no row
+ * pays for the heap, timers or compiled code an earlier module left behind), prints the table of
+ * DESIGN.md section 9 and writes `bench/results.json`. Each module exports
+ * `run(): Promise<BenchRow[]>`. `tsx bench/run.ts <part of a file name> …` runs only those files.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './row.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** In the child: runs one module and writes its rows to `out`. */
+async function runOne(file: string, out: string): Promise<void> {
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+    run: () => Promise<BenchRow[]>;
+  };
+  writeFileSync(out, JSON.stringify(await mod.run()));
+}
+
+/** Runs `file` in a child process (the same Node.js and loader as this one); its rows. */
+async function inChild(file: string, dir: string): Promise<BenchRow[]> {
+  const out = join(dir, `${file}.json`);
+  const script = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, script, '--one', file, out], {
+    stdio: 'inherit',
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`bench ${file} exited ${code}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
+}
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -16,12 +40,14 @@ async function main(): Promise<void> {
     .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
     .sort();
   const rows: BenchRow[] = [];
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(join(here, file)).href)) as {
-      run: () => Promise<BenchRow[]>;
-    };
-    process.stderr.write(`bench: ${file}\n`);
-    rows.push(...(await mod.run()));
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  try {
+    for (const file of files) {
+      process.stderr.write(`bench: ${file}\n`);
+      rows.push(...(await inChild(file, dir)));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   printTable(rows);
   writeFileSync(join(here, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
@@ -49,4 +75,5 @@ function round(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
-await main();
+if (process.argv[2] === '--one') await runOne(process.argv[3]!, process.argv[4]!);
+else await main();
