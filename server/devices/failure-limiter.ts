@@ -2,20 +2,6 @@ import { CountersignError } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/types.js';
 
-/**
- * Whole seconds (at least 1) until fewer than `max` events of `key` lie in the sliding window of
- * `windowMs` ending at `nowMs`, that is until the `max`-th newest one leaves it; 0 when they do now.
- */
-export async function waitSeconds(
-  store: Store,
-  key: string,
-  max: number,
-  windowMs: number,
-  nowMs: number,
-): Promise<number> {
-  return secondsUntilLeaves(await store.eventAt(key, nowMs - windowMs, max), windowMs, nowMs);
-}
-
 /** Whole seconds (at least 1) until an event at `atMs` leaves the window of `windowMs`; 0 for none. */
 export function secondsUntilLeaves(atMs: number | null, windowMs: number, nowMs: number): number {
   return atMs === null ? 0 : Math.max(1, Math.ceil((atMs + windowMs - nowMs) / 1000));
@@ -43,13 +29,10 @@ export class FailureLimiter {
 
   /** Throws `ERR_RATE_LIMITED` (with `retryAfterS`) when `key` has used up its failures for the window. */
   async check(key: string, message: string): Promise<void> {
-    const wait = await waitSeconds(
-      this.#store,
-      this.#prefix + key,
-      this.#max,
-      this.#windowMs,
-      this.#clock.now(),
-    );
+    // The window lets the key in again once its max-th newest failure leaves it.
+    const now = this.#clock.now();
+    const at = await this.#store.eventAt(this.#prefix + key, now - this.#windowMs, this.#max);
+    const wait = secondsUntilLeaves(at, this.#windowMs, now);
     if (wait > 0) throw new CountersignError('ERR_RATE_LIMITED', message, { retryAfterS: wait });
   }
 
