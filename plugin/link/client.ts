@@ -5,6 +5,7 @@
  * naming the request and the field, and nothing is decided from it.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { createAgents, requestWhole, type Agents, type Answer } from './http-request.js';
 import {
   API_PREFIX,
   CountersignError,
@@ -66,11 +67,18 @@ export class ApprovalClient {
   readonly baseUrl: string;
   readonly #token: string;
   readonly #timeoutMs: number;
+  readonly #agents: Agents = createAgents();
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** Closes the kept-alive connections (idle ones close on their own after a few seconds). */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 
   /** `GET /config`: the server id approvals are addressed to. */
@@ -120,14 +128,24 @@ export class ApprovalClient {
 
   /** `GET /instance/events`: the open event stream (the caller reads and closes it). */
   async events(signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.#fetch(
-      'GET',
-      '/instance/events',
-      undefined,
-      undefined,
-      signal,
-      'text/event-stream',
-    );
+    const url = `${this.baseUrl}${API_PREFIX}/instance/events`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
+        signal,
+      });
+    } catch (cause) {
+      throw new ServerError(describeFetchError(this.baseUrl, cause), null, null, { cause });
+    }
+    if (!res.ok) {
+      throw refusal({
+        status: res.status,
+        statusText: res.statusText,
+        header: (name) => res.headers.get(name),
+        text: await res.text().catch(() => ''),
+      });
+    }
     if (!res.body)
       throw new ServerError('the approval server sent no event stream', res.status, null);
     return res.body;
@@ -148,7 +166,7 @@ export class ApprovalClient {
     );
     try {
       // A deployment's change list shows node properties as deeply nested as the flows hold them.
-      return parse(parseJsonText(await res.text(), 'the answer', 1000));
+      return parse(parseJsonText(res.text, 'the answer', 1000));
     } catch (cause) {
       throw new ServerError(
         `the approval server sent a malformed answer to ${method} ${path}: ${(cause as Error).message}`.slice(
@@ -167,53 +185,48 @@ export class ApprovalClient {
     path: string,
     body?: string | Uint8Array<ArrayBuffer>,
     contentType?: string,
-  ): Promise<Response> {
-    const res = await this.#fetch(
-      method,
-      path,
-      body,
-      contentType,
-      AbortSignal.timeout(this.#timeoutMs),
-    );
-    return res;
-  }
-
-  async #fetch(
-    method: string,
-    path: string,
-    body: string | Uint8Array<ArrayBuffer> | undefined,
-    contentType: string | undefined,
-    signal: AbortSignal,
-    accept = 'application/json',
-  ): Promise<Response> {
-    const url = `${this.baseUrl}${API_PREFIX}${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept };
+  ): Promise<Answer> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.#token}`,
+      accept: 'application/json',
+    };
     if (contentType) headers['content-type'] = contentType;
-    let res: Response;
+    let res: Answer;
     try {
-      res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), signal });
+      res = await requestWhole(
+        `${this.baseUrl}${API_PREFIX}${path}`,
+        {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        },
+        this.#agents,
+      );
     } catch (cause) {
-      throw new ServerError(describeNetworkError(this.baseUrl, cause), null, null, { cause });
+      throw new ServerError(describeRequestError(this.baseUrl, cause), null, null, { cause });
     }
-    if (res.ok) return res;
-    let answer: unknown = null;
-    try {
-      answer = parseJsonText(await res.text(), 'the error');
-    } catch {
-      // Not a {code, message} body: the status says enough.
-    }
-    const { sent, message } = parseErrorBody(res.status, res.statusText, answer);
-    const retryAfterS = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-    throw new ServerError(
-      `the approval server answered ${res.status}${sent ? ` ${sent}` : ''}: ${message}`.slice(
-        0,
-        300,
-      ),
-      res.status,
-      sent,
-      retryAfterS === undefined ? undefined : { retryAfterS },
-    );
+    if (res.status >= 200 && res.status < 300) return res;
+    throw refusal(res);
   }
+}
+
+/** The `ServerError` of an answer that is not a success: its `{code, message}` when it has one. */
+function refusal(res: Answer): ServerError {
+  let answer: unknown = null;
+  try {
+    answer = parseJsonText(res.text, 'the error');
+  } catch {
+    // Not a {code, message} body: the status says enough.
+  }
+  const { sent, message } = parseErrorBody(res.status, res.statusText, answer);
+  const retryAfterS = parseRetryAfter(res.header('retry-after'), Date.now());
+  return new ServerError(
+    `the approval server answered ${res.status}${sent ? ` ${sent}` : ''}: ${message}`.slice(0, 300),
+    res.status,
+    sent,
+    retryAfterS === undefined ? undefined : { retryAfterS },
+  );
 }
 
 /** The longest wait a `Retry-After` is honoured for (a longer one is cut to this). */
@@ -232,8 +245,16 @@ export async function honourRetryAfter(error: unknown, signal?: AbortSignal): Pr
   }).catch(() => undefined);
 }
 
-/** A short reason for a failed request: refused, timed out, name not found... */
-function describeNetworkError(baseUrl: string, cause: unknown): string {
+/** A short reason for a request that got no answer: refused, timed out, name not found... */
+function describeRequestError(baseUrl: string, cause: unknown): string {
+  const err = cause as { code?: string | null; message?: string } | null;
+  if (err?.code === 'TIMEOUT') return `${baseUrl} did not answer in time`;
+  if (err?.code) return `${baseUrl}: ${err.code}`;
+  return `${baseUrl}: ${err?.message ?? 'network error'}`;
+}
+
+/** The same for the event stream's `fetch`, whose errors carry Node's code in their cause. */
+function describeFetchError(baseUrl: string, cause: unknown): string {
   const err = cause as {
     name?: string;
     message?: string;

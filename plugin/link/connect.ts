@@ -36,7 +36,7 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
         });
         return serverId;
       },
-      close: async () => undefined,
+      close: async () => client.close(),
     };
   }
 
@@ -102,12 +102,16 @@ export async function connect(settings: GateSettings, log: GateLog): Promise<Con
     throw err;
   }
   const instance = await running.ensureInstance(settings.name, policy);
+  // The plugin talks to its own server over loopback (with TLS, the certificate names the public host).
+  const client = new ApprovalClient({ baseUrl: running.localUrl, token: instance.token });
   return {
-    // The plugin talks to its own server over loopback (with TLS, the certificate names the public host).
-    client: new ApprovalClient({ baseUrl: running.localUrl, token: instance.token }),
+    client,
     url: running.url,
     publicUrl: running.publicUrl,
     serverId: () => Promise.resolve(running.serverId),
-    close: () => running.close(),
+    close: async () => {
+      client.close();
+      await running.close();
+    },
   };
 }
