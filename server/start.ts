@@ -28,6 +28,7 @@ import { writeFileAtomic } from './store/files.js';
 import { LowdbStore } from './store/lowdb-store.js';
 import { PostgresStore, isPostgresUrl } from './store/postgres/postgres-store.js';
 import { parseRetention, type Retention } from './store/retention.js';
+import { recomputeChangeList } from './deployments/change-list.js';
 import type { InvitationResponse } from '../protocol/index.js';
 
 /** Options of `startServer` (the embedded plugin and `countersign serve` both use it). */
@@ -223,7 +224,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ({ vapid, adminToken } = shared.secrets);
       await writeFileAtomic(join(dataDir, 'admin.token'), adminToken + '\n', 0o600);
     } else {
-      store = await LowdbStore.open(dataDir, clock);
+      store = await LowdbStore.open(dataDir, clock, { recomputeChanges: recomputeChangeList });
       vapid = await loadVapidKeys(dataDir);
       adminToken = await loadAdminToken(dataDir);
     }

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   CountersignError,
-  computeChanges,
   durationSeconds,
-  moduleChange,
-  parseModuleBlob,
   parseFlows,
-  type Change,
   type Flows,
   type ProposalRequest,
   type ProposalResponse,
@@ -14,6 +10,7 @@ import {
 import { isoOf } from '../clock.js';
 import type { Context } from '../context.js';
 import { chargeQuota } from '../instances/quota.js';
+import { changeListOf } from './change-list.js';
 import type { DeploymentRecord, InstanceRecord } from '../store/types.js';
 
 /** The text of blob `rev`, when instance `instanceId` uploaded it. */
@@ -41,24 +38,6 @@ async function flowsOfBlob(ctx: Context, rev: string, instanceId: string): Promi
   return flows;
 }
 
-/** The change list: of the flows, or for a palette change (7.1) the one `module` change. */
-async function changesOf(
-  ctx: Context,
-  proposal: ProposalRequest,
-  instanceId: string,
-): Promise<Change[]> {
-  const base = await flowsOfBlob(ctx, proposal.base, instanceId);
-  if (proposal.type === 'module') {
-    const descriptor = parseModuleBlob(await blobText(ctx, proposal.target, instanceId));
-    return [moduleChange(descriptor, base)];
-  }
-  return computeChanges(
-    base,
-    await flowsOfBlob(ctx, proposal.target, instanceId),
-    proposal.credentials,
-  );
-}
-
 /**
  * A plugin's proposal (DESIGN 3 step 3): within the instance's quota; both blobs must be there; the
  * change list is computed once; older pending deployments of the instance are superseded (the
@@ -71,7 +50,13 @@ export async function propose(
   proposal: ProposalRequest,
 ): Promise<ProposalResponse> {
   await chargeQuota(ctx, instance, 'proposal');
-  const changes = await changesOf(ctx, proposal, instance.id);
+  const changes = await changeListOf(
+    {
+      flows: (rev) => flowsOfBlob(ctx, rev, instance.id),
+      text: (rev) => blobText(ctx, rev, instance.id),
+    },
+    proposal,
+  );
   const now = ctx.clock.now();
   let id = randomBytes(6).toString('hex');
   while (await ctx.store.deployment(id)) id = randomBytes(6).toString('hex');

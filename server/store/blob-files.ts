@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, isSha256Hex } from '../../protocol/index.js';
@@ -24,7 +25,8 @@ export class BlobFiles {
   /** Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there. */
   async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     const path = this.#path(rev);
-    if (await this.has(rev)) return;
+    // A metadata lookup: synchronous, so a write does not first wait a turn of the event loop.
+    if (isFile(path)) return;
     await writeFileAtomic(path, bytes, 0o600);
   }
 
@@ -56,6 +58,10 @@ export class BlobFiles {
   async revsOlderThan(beforeMs: number): Promise<string[]> {
     return (await namesOlderThan(this.#dir, beforeMs)).filter((name) => isSha256Hex(name));
   }
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 /** Stored bytes of `rev` as a fresh array; throws ERR_BLOB_MISMATCH when they no longer hash to it. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, type Change } from '../../protocol/index.js';
 import { deleteFile, namesOlderThan, writeFileAtomic } from './files.js';
@@ -25,6 +25,14 @@ export class ChangeFiles {
 
   async put(id: string, changes: Change[]): Promise<void> {
     await writeFileAtomic(this.#path(id), JSON.stringify(changes));
+  }
+
+  async has(id: string): Promise<boolean> {
+    try {
+      return (await stat(this.#path(id))).isFile();
+    } catch {
+      return false;
+    }
   }
 
   /** The change list of `id`, or null when there is none. */

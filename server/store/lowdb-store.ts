@@ -23,6 +23,12 @@ import { HistoryFiles, changeOutline, type ArchivedDeployment } from './history-
 import { JtiJournal } from './jti-journal.js';
 import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './live-document.js';
 import { isDecided, splitRetained, type RecentDecision, type Retention } from './retention.js';
+
+/** Computes a deployment's change list again from its snapshots (`blob` reads one by rev). */
+export type RecomputeChanges = (
+  d: DeploymentRecord,
+  blob: (rev: string) => Promise<Uint8Array | null>,
+) => Promise<Change[]>;
 import type {
   AuditDraft,
   EnrolmentInput,
@@ -128,6 +134,13 @@ export class LowdbStore implements Store {
   #views = new WeakMap<object, object>();
   #auditSeq = 0;
   #historyQueued = false;
+  /**
+   * Change lists committed with their deployment but not yet in `changes/`: a proposal's answer
+   * does not wait for that file (a crash before it is written is mended at the next start, from
+   * the snapshots). Kept here until written; a list whose write failed stays here.
+   */
+  readonly #unwritten = new Map<string, Change[]>();
+  #writes = new Set<Promise<void>>();
 
   private constructor(parts: {
     db: Low<LiveDocument>;
@@ -155,7 +168,11 @@ export class LowdbStore implements Store {
    * stops here with ERR_STORE_CORRUPT and is left exactly as it was. Audit lines committed with
    * the document but not yet in the log (a crash between the two) are appended now.
    */
-  static async open(dir: string, clock: Clock): Promise<LowdbStore> {
+  static async open(
+    dir: string,
+    clock: Clock,
+    options: { recomputeChanges?: RecomputeChanges } = {},
+  ): Promise<LowdbStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await mkdir(join(dir, 'history'), { recursive: true, mode: 0o700 });
     const path = join(dir, 'countersign.json');
@@ -203,6 +220,12 @@ export class LowdbStore implements Store {
       ]);
     }
     const store = new LowdbStore({ db, clock, blobs, changes, history, audit, jtis, refs });
+    if (options.recomputeChanges) {
+      await store.#mendChanges(
+        [...parsed.doc.deployments, ...parsed.doc.decided],
+        options.recomputeChanges,
+      );
+    }
     await audit.appendNumbered(parsed.doc.outbox);
     await store.#appendDecided();
     const before = parsed.doc.decided.length;
@@ -304,10 +327,33 @@ export class LowdbStore implements Store {
     const fresh = this.#doc.decided.filter((d) => !this.#history.has(d.id));
     const archived: ArchivedDeployment[] = [];
     for (const d of fresh) {
-      const changes = (await this.#changes.get(d.id)) ?? [];
+      const changes = this.#unwritten.get(d.id) ?? (await this.#changes.get(d.id)) ?? [];
       archived.push({ ...clone(d), changes: changes.map(changeOutline) });
     }
     await this.#history.append(archived);
+  }
+
+  /** Writes again the change lists of `deployments` that a crash left without their file. */
+  async #mendChanges(deployments: DeploymentRecord[], recompute: RecomputeChanges): Promise<void> {
+    for (const d of deployments) {
+      if (this.#history.has(d.id) || (await this.#changes.has(d.id))) continue;
+      await this.#changes.put(d.id, await recompute(d, (rev) => this.#blobs.get(rev)));
+    }
+  }
+
+  /** Writes a committed change list to `changes/`, off the caller's path (see `#unwritten`). */
+  #writeChanges(id: string, changes: Change[]): void {
+    this.#unwritten.set(id, changes);
+    const write = this.#changes.put(id, changes).then(
+      () => {
+        this.#unwritten.delete(id);
+      },
+      () => {
+        // Kept in memory; the next start writes it from the snapshots.
+      },
+    );
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
   }
 
   /** Moves `d` (just decided) from the live deployments to the decided outbox and the retention. */
@@ -442,7 +488,9 @@ export class LowdbStore implements Store {
 
   async changes(id: string): Promise<Change[] | null> {
     // The full list while the deployment is live or within the retention; then what the history keeps.
-    const full = this.#hasFiles(id) ? await this.#changes.get(id) : null;
+    const full = this.#hasFiles(id)
+      ? (this.#unwritten.get(id) ?? (await this.#changes.get(id)))
+      : null;
     return full ?? (await this.#history.get(id))?.changes ?? null;
   }
 
@@ -657,8 +705,7 @@ export class LowdbStore implements Store {
     changes: Change[],
     audit: AuditDraft[],
   ): Promise<{ superseded: DeploymentRecord[] }> {
-    await this.#changes.put(record.id, changes);
-    return this.#commit((doc, tx) => {
+    const result = await this.#commit((doc, tx) => {
       if (this.#hasFiles(record.id) || this.#history.has(record.id)) {
         throw new CountersignError('ERR_BAD_REQUEST', 'a deployment with this id exists');
       }
@@ -676,6 +723,8 @@ export class LowdbStore implements Store {
       }
       return { superseded: clone(superseded) };
     });
+    this.#writeChanges(record.id, changes);
+    return result;
   }
 
   decide(
@@ -860,6 +909,7 @@ export class LowdbStore implements Store {
       await queue;
       if (queue === this.#queue) break;
     }
+    await Promise.all(this.#writes);
     await this.#jtis.close();
     await this.#refs.close();
     await this.#audit.close();

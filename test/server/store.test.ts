@@ -16,7 +16,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../protocol/index.js';
+import {
+  computeChanges,
+  snapshotBytes,
+  type AuditEntry,
+  type Change,
+} from '../../protocol/index.js';
+import { recomputeChangeList } from '../../server/deployments/change-list.js';
+import { sha256HexSync } from '../../server/store/files.js';
 import { AuditFile } from '../../server/audit/audit-file.js';
 import { HistoryFiles, type ArchivedDeployment } from '../../server/store/history-files.js';
 import { LowdbStore } from '../../server/store/lowdb-store.js';
@@ -206,26 +213,83 @@ describe('decided deployments after a crash', () => {
   });
 });
 
-describe('a proposal whose change list cannot be written', () => {
-  it('is refused, and the document never names it', async () => {
+describe("a proposal's change list", () => {
+  const pending = (id: string, base: string, target: string): DeploymentRecord => ({
+    ...sampleRecord(id, '2026-11-29T10:00:00.000Z'),
+    status: 'pending',
+    decidedAt: null,
+    expiresAt: '2099-01-01T00:00:00.000Z',
+    base,
+    target,
+  });
+
+  /** Two real snapshots in the store, and the change list between them. */
+  async function snapshots(
+    store: LowdbStore,
+  ): Promise<{ base: string; target: string; changes: Change[] }> {
+    const flows = loadFlows(exampleFiles()[0]![1]);
+    const changed = structuredClone(flows);
+    changed[changed.length - 1]!.name = 'renamed after the review';
+    const at = new Date().toISOString();
+    const put = async (f: typeof flows): Promise<string> => {
+      const bytes = snapshotBytes(f);
+      const rev = sha256HexSync(bytes);
+      await store.putBlob(rev, bytes, 'i', at);
+      return rev;
+    };
+    return {
+      base: await put(flows),
+      target: await put(changed),
+      changes: computeChanges(flows, changed, {}),
+    };
+  }
+
+  it('is written after the commit, and a crash before that is mended from the snapshots at the next start', async () => {
     const dir = tempDir();
-    const pending = (id: string): DeploymentRecord => ({
-      ...sampleRecord(id, '2026-11-29T10:00:00.000Z'),
-      status: 'pending',
-      decidedAt: null,
-      expiresAt: '2099-01-01T00:00:00.000Z',
-    });
-    await withStore(dir, async (store) => {
-      await store.propose(pending('aaa1'), [], []);
-      // The change lists' folder becomes a file: the next change list cannot be written.
-      rmSync(join(dir, 'changes'), { recursive: true });
-      writeFileSync(join(dir, 'changes'), '');
-      await expect(store.propose(pending('aaa2'), [], [])).rejects.toThrow();
-      expect((await store.deployment('aaa2')) ?? null).toBeNull();
-    });
-    const doc = readFileSync(join(dir, 'countersign.json'), 'utf8');
-    expect(doc).toContain('aaa1');
-    expect(doc).not.toContain('aaa2');
+    const open = (): Promise<LowdbStore> =>
+      LowdbStore.open(dir, new TestClock(), { recomputeChanges: recomputeChangeList });
+    const store = await open();
+    const { base, target, changes } = await snapshots(store);
+    expect(changes).toHaveLength(1);
+    await store.propose(pending('aaa1', base, target), changes, []);
+    expect(await store.changes('aaa1')).toEqual(changes);
+    await store.close();
+    expect(JSON.parse(readFileSync(join(dir, 'changes', 'aaa1.json'), 'utf8'))).toEqual(changes);
+    // As if the process died between the commit and the change list's file.
+    unlinkSync(join(dir, 'changes', 'aaa1.json'));
+    const again = await open();
+    try {
+      expect(await again.changes('aaa1')).toEqual(changes);
+    } finally {
+      await again.close();
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'changes', 'aaa1.json'), 'utf8'))).toEqual(changes);
+  });
+
+  it('is answered from memory while its file cannot be written, and written at the next start', async () => {
+    const dir = tempDir();
+    const open = (): Promise<LowdbStore> =>
+      LowdbStore.open(dir, new TestClock(), { recomputeChanges: recomputeChangeList });
+    const store = await open();
+    const { base, target, changes } = await snapshots(store);
+    await store.propose(pending('aaa1', base, target), [], []);
+    // The change lists' folder becomes a file: the next change list cannot be written.
+    rmSync(join(dir, 'changes'), { recursive: true });
+    writeFileSync(join(dir, 'changes'), '');
+    await store.propose(pending('aaa2', base, target), changes, []);
+    expect(await store.changes('aaa2')).toEqual(changes);
+    await store.close();
+    expect(readFileSync(join(dir, 'countersign.json'), 'utf8')).toContain('aaa2');
+    rmSync(join(dir, 'changes'));
+    const again = await open();
+    try {
+      expect(await again.changes('aaa2')).toEqual(changes);
+      // The superseded one went to the history with the list it had.
+      expect(await again.changes('aaa1')).toEqual([]);
+    } finally {
+      await again.close();
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'changes', 'aaa2.json'), 'utf8'))).toEqual(changes);
   });
 });
 
