@@ -42,8 +42,8 @@ export async function holdToPushSamples(
         throw new Error(`the deployment was not held: ${String(answer)}`);
       }
       const at = await pushed;
-      // The push receiver runs in this process (a real push service does not): the next sample
-      // starts once it has taken this push, so its decryption does not fall inside that sample.
+      // The next sample starts once the push receiver (a process of its own, as a real push
+      // service is) has taken this push.
       await server.receiver.waitForMessages(i + 1, { timeoutMs: 30_000 });
       if (i >= warmup) {
         toPush.push(at - start);

@@ -1,6 +1,6 @@
 /**
  * A real approval server for benchmarks: a temporary data directory, the real web-push sender to a
- * local push receiver, one enrolled device and one instance. `nextSend()` resolves with the time
+ * local push receiver in a process of its own, one enrolled device and one instance. `nextSend()` resolves with the time
  * the next push request starts.
  */
 import { spawn } from 'node:child_process';
@@ -19,12 +19,12 @@ import {
 import { systemResolver } from '../server/push/endpoint-policy.js';
 import { loadVapidKeys } from '../server/secrets.js';
 import { TestDevice } from '../test/helpers/device.js';
-import { startPushReceiver, type PushReceiver } from '../test/helpers/push-receiver.js';
+import { startReceiverProcess, type RemoteReceiver } from './push-receiver-process.js';
 
 /** The running parts. */
 export type Rig = {
   running: RunningServer;
-  receiver: PushReceiver;
+  receiver: RemoteReceiver;
   device: TestDevice;
   token: string;
   /** Resolves with the time the next push request starts. */
@@ -37,7 +37,7 @@ export type Rig = {
 /** Starts a server with one device and one instance. */
 export async function startBenchServer(): Promise<Rig> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
-  const receiver = await startPushReceiver();
+  const receiver = await startReceiverProcess();
   const real = webPushSender({
     vapid: await loadVapidKeys(dataDir),
     subject: 'mailto:bench@countersign.invalid',
@@ -68,7 +68,7 @@ export async function startBenchServer(): Promise<Rig> {
   });
   const device = await TestDevice.create({ owner: 'bench' });
   const { code } = await running.invite({ owner: 'bench', name: 'bench phone' });
-  await device.enroll(running.url, code, receiver.createPushSubscription());
+  await device.enroll(running.url, code, await receiver.createPushSubscription());
   const { token } = await running.ensureInstance('bench');
   return {
     running,

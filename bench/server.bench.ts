@@ -253,7 +253,7 @@ export async function hundredDevices(
     for (let i = 1; i < 100; i++) {
       const device = await TestDevice.create({ owner: 'bench' });
       const { code } = await r.running.invite({ owner: 'bench', name: `phone ${i}` });
-      await device.enroll(r.running.url, code, r.receiver.createPushSubscription());
+      await device.enroll(r.running.url, code, await r.receiver.createPushSubscription());
     }
     const base = bigFlows(1000);
     const baseRev = await upload(r, base);
