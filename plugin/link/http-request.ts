@@ -22,6 +22,8 @@ export type RequestOptions = {
   headers: Record<string, string>;
   body?: string | Uint8Array;
   signal: AbortSignal;
+  /** The largest answer read (default `MAX_ANSWER_BYTES`). */
+  maxBytes?: number;
 };
 
 /** The largest answer read: far above any answer of 5.7, far below what would hurt Node-RED. */
@@ -60,14 +62,14 @@ function failure(err: unknown, signal: AbortSignal): RequestFailure {
   return new RequestFailure(e?.message ?? 'network error', e?.code ?? null, { cause: err });
 }
 
-function readWhole(res: IncomingMessage): Promise<string> {
+function readWhole(res: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) {
-        res.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+      if (size > max) {
+        res.destroy(new Error(`the answer is larger than ${max} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -95,7 +97,7 @@ function once(url: URL, options: RequestOptions, agents: Agents): Promise<Answer
         signal: options.signal,
       },
       (res) => {
-        readWhole(res).then(
+        readWhole(res, options.maxBytes ?? MAX_ANSWER_BYTES).then(
           (text) =>
             resolve({
               status: res.statusCode ?? 0,
