@@ -15,6 +15,7 @@ import {
   parseDeploymentsQuery,
   parsePushUpdateRequest,
   type ConfigResponse,
+  type Flows,
   type KeysResponse,
 } from '../../protocol/index.js';
 import { verifyDeviceProof } from '../auth/device-proof.js';
@@ -40,6 +41,31 @@ import { searchOf } from './query.js';
 import { errorHandler } from './errors.js';
 
 /** Builds the API router. */
+/**
+ * The flows of an uploaded snapshot, or null for the canonical module descriptor of a palette change
+ * (7.1); throws `ERR_FLOWS_INVALID` for anything else. Each step over a large snapshot is
+ * milliseconds long: the event loop runs in between.
+ */
+async function readSnapshot(raw: Buffer): Promise<Flows | null> {
+  const notJson = (): ValidationError =>
+    new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
+      code: 'ERR_FLOWS_INVALID',
+    });
+  const text = utf8Text(raw);
+  if (text === null) throw notJson();
+  await nextTurn();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw notJson();
+  }
+  await nextTurn();
+  if (Array.isArray(value)) return parseFlows(value);
+  parseModuleBlob(text);
+  return null;
+}
+
 /**
  * 5.7: a blob PUT is "the snapshot bytes". JSON, raw bytes or an untyped body are all taken (an
  * independent client may send any of them); the bytes are re-hashed and parsed as flows either way.
@@ -207,29 +233,21 @@ export function apiRouter(ctx: Context): Router {
         'the bytes do not hash to the rev in the URL',
       );
     }
-    const notJson = (): ValidationError =>
-      new ValidationError('a blob is the JSON text of a flows array or module descriptor', {
-        code: 'ERR_FLOWS_INVALID',
-      });
-    const text = utf8Text(raw);
-    if (text === null) throw notJson();
-    // Each step over a large snapshot is milliseconds long: the event loop runs in between.
-    await nextTurn();
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw notJson();
-    }
-    await nextTurn();
-    // A snapshot of flows, or the canonical module descriptor of a palette change (7.1).
-    const flows = Array.isArray(value) ? parseFlows(value) : null;
-    if (!flows) parseModuleBlob(text);
     const bytes = new Uint8Array(new ArrayBuffer(raw.length));
     bytes.set(raw);
-    await ctx.store.putBlob(rev, bytes, inst.id, new Date(ctx.clock.now()).toISOString());
+    // The store writes the bytes while they are read; it records them only once they read well.
+    let flows: Flows | null = null;
+    await ctx.store.putBlob(
+      rev,
+      bytes,
+      inst.id,
+      new Date(ctx.clock.now()).toISOString(),
+      async () => {
+        flows = await readSnapshot(raw);
+      },
+    );
     // A proposal against these flows follows: they need not be read and parsed again.
-    if (flows) ctx.snapshots.remember(rev, flows, raw.length);
+    if (flows !== null) ctx.snapshots.remember(rev, flows, raw.length);
     res.status(201).json({ rev });
   });
 

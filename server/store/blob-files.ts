@@ -22,12 +22,16 @@ export class BlobFiles {
     return join(this.#dir, `${rev}.json`);
   }
 
-  /** Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there. */
-  async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+  /**
+   * Stores bytes whose SHA-256 is `rev` (the caller has checked it); kept when already there.
+   * True when this call wrote the file.
+   */
+  async put(rev: string, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
     const path = this.#path(rev);
     // A metadata lookup: synchronous, so a write does not first wait a turn of the event loop.
-    if (isFile(path)) return;
+    if (isFile(path)) return false;
     await writeFileAtomic(path, bytes, 0o600);
+    return true;
   }
 
   async has(rev: string): Promise<boolean> {

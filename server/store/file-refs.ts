@@ -6,6 +6,7 @@
  * kept file deleted early (the history keeps the deployment), never a file deleted that is in use:
  * lines are appended before the document that relies on them is written.
  */
+import { writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { readJsonLines, writeFileAtomic } from './files.js';
 import type { RecentDecision } from './retention.js';
@@ -72,7 +73,8 @@ export class FileRefs {
   async #append(lines: Line[]): Promise<void> {
     if (lines.length === 0) return;
     if (this.#lines > 2 * (this.#blobs.size + this.#recent.size) + 1024) await this.#compact();
-    await this.#handle!.appendFile(lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    // A few dozen bytes to the page cache, with no fsync: synchronous, without a turn of the loop.
+    writeSync(this.#handle!.fd, lines.map((l) => JSON.stringify(l) + '\n').join(''));
     for (const line of lines) this.#apply(line);
     this.#lines += lines.length;
   }

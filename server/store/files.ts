@@ -32,7 +32,7 @@ export async function writeFileAtomic(
     try {
       const fd = openSync(temp, 'w', mode);
       try {
-        for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
+        for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at);
         await fsyncAsync(fd);
       } finally {
         closeSync(fd);

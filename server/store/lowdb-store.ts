@@ -688,8 +688,19 @@ export class LowdbStore implements Store {
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
+    check?: () => Promise<void>,
   ): Promise<void> {
-    await this.#blobs.put(rev, bytes);
+    // The file is written (its fsync on the thread pool) while the caller reads the bytes.
+    const written = this.#blobs.put(rev, bytes);
+    if (check) {
+      try {
+        await check();
+      } catch (err) {
+        if (await written.catch(() => false)) await this.#blobs.delete(rev).catch(() => false);
+        throw err;
+      }
+    }
+    await written;
     await this.#commit(async () => {
       // Written again if a prune removed it since (prunes run in this same queue).
       await this.#blobs.put(rev, bytes);

@@ -230,11 +230,17 @@ export interface Store {
   ): Promise<boolean>;
   /** Drops a subscription the push service called gone, unless the device changed it since. */
   dropPush(deviceId: string, endpoint: string, audit: AuditDraft[]): Promise<boolean>;
+  /**
+   * Stores snapshot bytes (the caller has checked their hash) and records `instanceId` as one that
+   * uploaded them, once `check` (the caller's reading of the bytes) has passed; a store may write
+   * the bytes while it runs. When `check` throws, nothing is recorded and the error comes back.
+   */
   putBlob(
     rev: string,
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
+    check?: () => Promise<void>,
   ): Promise<void>;
   /** Stores a new pending deployment and its changes; the instance's older pending ones are superseded. */
   propose(

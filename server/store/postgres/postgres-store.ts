@@ -684,7 +684,9 @@ export class PostgresStore implements Store {
     bytes: Uint8Array<ArrayBuffer>,
     instanceId: string,
     at: string,
+    check?: () => Promise<void>,
   ): Promise<void> {
+    await check?.();
     await this.#pool.query(
       `INSERT INTO blobs (rev, bytes, owners, at) VALUES ($1, $2, ARRAY[$3::text], $4)
        ON CONFLICT (rev) DO UPDATE SET at = greatest(blobs.at, EXCLUDED.at),
