@@ -223,6 +223,10 @@ describe("a proposal's change list", () => {
     target,
   });
 
+  /** The store as the server opens it: change lists a crash lost are computed again. */
+  const openMending = (dir: string): Promise<LowdbStore> =>
+    LowdbStore.open(dir, new TestClock(), { recomputeChanges: recomputeChangeList });
+
   /** Two real snapshots in the store, and the change list between them. */
   async function snapshots(
     store: LowdbStore,
@@ -246,8 +250,7 @@ describe("a proposal's change list", () => {
 
   it('is written after the commit, and a crash before that is mended from the snapshots at the next start', async () => {
     const dir = tempDir();
-    const open = (): Promise<LowdbStore> =>
-      LowdbStore.open(dir, new TestClock(), { recomputeChanges: recomputeChangeList });
+    const open = (): Promise<LowdbStore> => openMending(dir);
     const store = await open();
     const { base, target, changes } = await snapshots(store);
     expect(changes).toHaveLength(1);
@@ -268,8 +271,7 @@ describe("a proposal's change list", () => {
 
   it('is answered from memory while its file cannot be written, and written at the next start', async () => {
     const dir = tempDir();
-    const open = (): Promise<LowdbStore> =>
-      LowdbStore.open(dir, new TestClock(), { recomputeChanges: recomputeChangeList });
+    const open = (): Promise<LowdbStore> => openMending(dir);
     const store = await open();
     const { base, target, changes } = await snapshots(store);
     await store.propose(pending('aaa1', base, target), [], []);
