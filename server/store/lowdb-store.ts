@@ -333,11 +333,19 @@ export class LowdbStore implements Store {
     await this.#history.append(archived);
   }
 
-  /** Writes again the change lists of `deployments` that a crash left without their file. */
+  /**
+   * Writes again the change lists of `deployments` that a crash left without their file. One that
+   * cannot be computed (a snapshot gone or altered on disk) stays without a list and does not stop
+   * the start: the phone then finds the snapshots' differences unlisted and refuses to sign (T8).
+   */
   async #mendChanges(deployments: DeploymentRecord[], recompute: RecomputeChanges): Promise<void> {
     for (const d of deployments) {
       if (this.#history.has(d.id) || (await this.#changes.has(d.id))) continue;
-      await this.#changes.put(d.id, await recompute(d, (rev) => this.#blobs.get(rev)));
+      try {
+        await this.#changes.put(d.id, await recompute(d, (rev) => this.#blobs.get(rev)));
+      } catch {
+        // Left without a list (see above).
+      }
     }
   }
 

@@ -269,6 +269,24 @@ describe("a proposal's change list", () => {
     expect(JSON.parse(readFileSync(join(dir, 'changes', 'aaa1.json'), 'utf8'))).toEqual(changes);
   });
 
+  it('does not stop the start when a lost list cannot be computed again: it stays without one', async () => {
+    const dir = tempDir();
+    const store = await openMending(dir);
+    const { base, target, changes } = await snapshots(store);
+    await store.propose(pending('aaa1', base, target), changes, []);
+    await store.close();
+    unlinkSync(join(dir, 'changes', 'aaa1.json'));
+    // The target snapshot altered on disk: it no longer hashes to its rev.
+    writeFileSync(join(dir, 'blobs', `${target}.json`), '[]');
+    const again = await openMending(dir);
+    try {
+      expect(await again.changes('aaa1')).toBeNull();
+      expect((await again.deployment('aaa1'))?.status).toBe('pending');
+    } finally {
+      await again.close();
+    }
+  });
+
   it('is answered from memory while its file cannot be written, and written at the next start', async () => {
     const dir = tempDir();
     const open = (): Promise<LowdbStore> => openMending(dir);
