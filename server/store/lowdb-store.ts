@@ -23,12 +23,6 @@ import { HistoryFiles, changeOutline, type ArchivedDeployment } from './history-
 import { JtiJournal } from './jti-journal.js';
 import { checkDocument, emptyDocument, recentOf, type LiveDocument } from './live-document.js';
 import { isDecided, splitRetained, type RecentDecision, type Retention } from './retention.js';
-
-/** Computes a deployment's change list again from its snapshots (`blob` reads one by rev). */
-export type RecomputeChanges = (
-  d: DeploymentRecord,
-  blob: (rev: string) => Promise<Uint8Array | null>,
-) => Promise<Change[]>;
 import type {
   AuditDraft,
   EnrolmentInput,
@@ -45,6 +39,12 @@ import type {
   Store,
   StoreStats,
 } from './types.js';
+
+/** Computes a deployment's change list again from its snapshots (`blob` reads one by rev). */
+export type RecomputeChanges = (
+  d: DeploymentRecord,
+  blob: (rev: string) => Promise<Uint8Array | null>,
+) => Promise<Change[]>;
 
 /** How long a blob or change list nothing refers to is kept after it was written (a proposal in flight). */
 const GRACE_MS = 10 * 60_000;
@@ -140,7 +140,7 @@ export class LowdbStore implements Store {
    * the snapshots). Kept here until written; a list whose write failed stays here.
    */
   readonly #unwritten = new Map<string, Change[]>();
-  #writes = new Set<Promise<void>>();
+  readonly #writes = new Set<Promise<void>>();
 
   private constructor(parts: {
     db: Low<LiveDocument>;
@@ -351,7 +351,6 @@ export class LowdbStore implements Store {
 
   /** Writes a committed change list to `changes/`, off the caller's path (see `#unwritten`). */
   #writeChanges(id: string, changes: Change[]): void {
-    this.#unwritten.set(id, changes);
     const write = this.#changes.put(id, changes).then(
       () => {
         this.#unwritten.delete(id);
@@ -724,7 +723,25 @@ export class LowdbStore implements Store {
     changes: Change[],
     audit: AuditDraft[],
   ): Promise<{ superseded: DeploymentRecord[] }> {
-    const result = await this.#commit((doc, tx) => {
+    // Readable from the moment the commit makes the deployment known.
+    const known = this.#unwritten.has(record.id);
+    if (!known) this.#unwritten.set(record.id, changes);
+    let result: { superseded: DeploymentRecord[] };
+    try {
+      result = await this.#commitProposal(record, audit);
+    } catch (err) {
+      if (!known) this.#unwritten.delete(record.id);
+      throw err;
+    }
+    this.#writeChanges(record.id, changes);
+    return result;
+  }
+
+  #commitProposal(
+    record: DeploymentRecord,
+    audit: AuditDraft[],
+  ): Promise<{ superseded: DeploymentRecord[] }> {
+    return this.#commit((doc, tx) => {
       if (this.#hasFiles(record.id) || this.#history.has(record.id)) {
         throw new CountersignError('ERR_BAD_REQUEST', 'a deployment with this id exists');
       }
@@ -742,8 +759,6 @@ export class LowdbStore implements Store {
       }
       return { superseded: clone(superseded) };
     });
-    this.#writeChanges(record.id, changes);
-    return result;
   }
 
   decide(
