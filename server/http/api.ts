@@ -40,7 +40,6 @@ import { decisionHandler } from './decision-route.js';
 import { searchOf } from './query.js';
 import { errorHandler } from './errors.js';
 
-/** Builds the API router. */
 /**
  * The flows of an uploaded snapshot, or null for the canonical module descriptor of a palette change
  * (7.1); throws `ERR_FLOWS_INVALID` for anything else. Each step over a large snapshot is
@@ -75,6 +74,7 @@ function isBlobType(req: Request): boolean {
   return type === '' || type === 'application/json' || type === 'application/octet-stream';
 }
 
+/** Builds the API router. */
 export function apiRouter(ctx: Context): Router {
   const r = Router({ caseSensitive: true, strict: false });
   const json = (req: Request, limit = ctx.config.limits.jsonBytes): Promise<unknown> =>
