@@ -133,7 +133,8 @@ export class LowdbStore implements Store {
    */
   #views = new WeakMap<object, object>();
   #auditSeq = 0;
-  #historyQueued = false;
+  /** The audit and history appends of commits, one after the other (see `#logOutboxes`). */
+  #logChain: Promise<void> = Promise.resolve();
   /**
    * Change lists committed with their deployment but not yet in `changes/`: a proposal's answer
    * does not wait for that file (a crash before it is written is mended at the next start, from
@@ -244,9 +245,10 @@ export class LowdbStore implements Store {
 
   /**
    * Runs `mutate` alone; when it changed anything, writes the document: the commit. The caller
-   * has its answer then; the audit lines (and the history append, and `after` jobs) follow in the
-   * same queue before any other command, and come from the document's outboxes after a crash.
-   * With `waitForAll` the caller waits for those too.
+   * has its answer then, and the next command may run; the audit lines and the history append
+   * follow on the log chain in commit order (`#logOutboxes`), and come from the document's
+   * outboxes after a crash. With `waitForAll` the command (and its caller) waits for them, then
+   * runs its `after` jobs.
    */
   #commit<T>(
     mutate: (doc: LiveDocument, tx: Transaction) => T | Promise<T>,
@@ -295,31 +297,34 @@ export class LowdbStore implements Store {
         throw err;
       }
       for (const d of tx.events) this.#emit(d);
-      if (!options.waitForAll) answer(result);
-      try {
-        await this.#audit.appendNumbered(this.#doc.outbox);
-        for (const job of tx.after) await job();
-      } catch (err) {
-        // Committed: the lines stay in the outbox for the next command or the next start.
-        if (options.waitForAll) throw err;
-      }
-      if (this.#doc.decided.length > 0) this.#scheduleHistory();
+      const logged = this.#logOutboxes();
+      // The next command need not wait for the logs' fsyncs: it is committed, and the outboxes
+      // hold its lines until they are appended (by the log chain, in order).
+      if (!options.waitForAll) return answer(result);
+      await logged;
+      for (const job of tx.after) await job();
       answer(result);
     });
     this.#queue = run.catch((err: unknown) => fail(err));
     return answered;
   }
 
-  /** Queues the append of the decided deployments in the outbox to the history files, once. */
-  #scheduleHistory(): void {
-    if (this.#historyQueued) return;
-    this.#historyQueued = true;
-    this.#queue = this.#queue.then(async () => {
-      this.#historyQueued = false;
+  /**
+   * Appends the document's outboxes to the audit log, then the decided deployments to the history
+   * files, after every earlier append (one chain, so the logs keep commit order). Rejects when the
+   * audit append failed (its lines stay in the outbox for the next commit or the next start); the
+   * chain itself never does.
+   */
+  #logOutboxes(): Promise<void> {
+    const run = this.#logChain.then(async () => {
+      await this.#audit.appendNumbered(this.#doc.outbox);
+      if (this.#doc.decided.length === 0) return;
       await this.#appendDecided().catch(() => {
         // Kept in the outbox: the next commit, or the next start, appends them.
       });
     });
+    this.#logChain = run.catch(() => undefined);
+    return run;
   }
 
   /** Appends the outbox's decided deployments the history files do not hold, with their change outlines. */
@@ -546,9 +551,15 @@ export class LowdbStore implements Store {
     return this.#audit.verify();
   }
 
-  /** Resolves once every command queued so far has written its audit lines. */
+  /** Resolves once every command so far, and its audit and history appends, have finished. */
   async #settled(): Promise<void> {
-    await this.#queue;
+    for (let queue = this.#queue, chain = this.#logChain; ;) {
+      await queue;
+      await chain;
+      if (queue === this.#queue && chain === this.#logChain) break;
+      queue = this.#queue;
+      chain = this.#logChain;
+    }
   }
 
   async stats(): Promise<StoreStats> {
@@ -872,7 +883,9 @@ export class LowdbStore implements Store {
     return this.#commit(
       async (doc, tx) => {
         const report: PruneReport = { pastRetention: 0, blobsDeleted: 0, changesDeleted: 0 };
-        // Decided deployments reach the history files before their files can go.
+        // Decided deployments reach the history files before their files can go (after the
+        // appends of earlier commits: none starts while this command holds the queue).
+        await this.#logChain;
         await this.#appendDecided();
         const { kept, past } = splitRetained(this.#refs.recent(), retention, nowMs);
         const nowS = Math.floor(nowMs / 1000);
@@ -938,11 +951,7 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Until no command adds work behind the last one (a history append follows its commit).
-    for (let queue = this.#queue; ; queue = this.#queue) {
-      await queue;
-      if (queue === this.#queue) break;
-    }
+    await this.#settled();
     await Promise.all(this.#writes);
     await this.#jtis.close();
     await this.#refs.close();
