@@ -93,6 +93,16 @@ class Transaction {
   }
 }
 
+/**
+ * Resolves two turns of the event loop from now: after the answers and pushes this turn started
+ * (the push fan-out begins on the next turn) and the I/O they bring back. The logs' and change
+ * lists' writes after a commit start then, not in between (their durability rests on the
+ * committed document, not on when they start).
+ */
+function afterAnswers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 function clone<T>(value: T): T {
   return structuredClone(value);
 }
@@ -317,6 +327,7 @@ export class LowdbStore implements Store {
    */
   #logOutboxes(): Promise<void> {
     const run = this.#logChain.then(async () => {
+      await afterAnswers();
       await this.#audit.appendNumbered(this.#doc.outbox);
       if (this.#doc.decided.length === 0) return;
       await this.#appendDecided().catch(() => {
@@ -356,14 +367,16 @@ export class LowdbStore implements Store {
 
   /** Writes a committed change list to `changes/`, off the caller's path (see `#unwritten`). */
   #writeChanges(id: string, changes: Change[]): void {
-    const write = this.#changes.put(id, changes).then(
-      () => {
-        this.#unwritten.delete(id);
-      },
-      () => {
-        // Kept in memory; the next start writes it from the snapshots.
-      },
-    );
+    const write = afterAnswers()
+      .then(() => this.#changes.put(id, changes))
+      .then(
+        () => {
+          this.#unwritten.delete(id);
+        },
+        () => {
+          // Kept in memory; the next start writes it from the snapshots.
+        },
+      );
     this.#writes.add(write);
     void write.finally(() => this.#writes.delete(write));
   }
