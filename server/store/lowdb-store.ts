@@ -564,6 +564,15 @@ export class LowdbStore implements Store {
     return this.#audit.verify();
   }
 
+  /**
+   * Resolves once every command so far has finished, with its audit and history appends and its
+   * change-list file (tests that play a lying server edit those files).
+   */
+  async settled(): Promise<void> {
+    await this.#settled();
+    await Promise.all(this.#writes);
+  }
+
   /** Resolves once every command so far, and its audit and history appends, have finished. */
   async #settled(): Promise<void> {
     for (let queue = this.#queue, chain = this.#logChain; ;) {
@@ -897,8 +906,10 @@ export class LowdbStore implements Store {
       async (doc, tx) => {
         const report: PruneReport = { pastRetention: 0, blobsDeleted: 0, changesDeleted: 0 };
         // Decided deployments reach the history files before their files can go (after the
-        // appends of earlier commits: none starts while this command holds the queue).
+        // appends of earlier commits: none starts while this command holds the queue), and no
+        // change-list file is still being written when files are deleted.
         await this.#logChain;
+        await Promise.all(this.#writes);
         await this.#appendDecided();
         const { kept, past } = splitRetained(this.#refs.recent(), retention, nowMs);
         const nowS = Math.floor(nowMs / 1000);

@@ -39,6 +39,7 @@ import {
   type StartOptions,
 } from '../../server/index.js';
 import type { Context } from '../../server/context.js';
+import { LowdbStore } from '../../server/store/lowdb-store.js';
 import { TestDevice } from './device.js';
 import { testStoreFor } from './test-store.js';
 
@@ -250,4 +251,16 @@ export async function withTestServer(
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The file of deployment `id`'s change list in a lowdb store, once written: the tests that play a
+ * lying server edit it.
+ */
+export async function changesFileOf(server: TestServer, id: string): Promise<string> {
+  const store = server.ctx.store;
+  if (!(store instanceof LowdbStore))
+    throw new Error('change-list files belong to the lowdb store');
+  await store.settled();
+  return join(server.dataDir, 'changes', `${id}.json`);
 }

@@ -5,14 +5,14 @@
  * touches. The phone's T8 check covers module deployments too, and a function node's new library
  * shows on its card with its version. Screenshots go to docs/screenshots/, light and dark.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Flows } from '../../protocol/index.js';
 import { proposeModule, sampleDescriptor } from '../helpers/module-proposal.js';
-import type { TestServer } from '../helpers/server.js';
+import { changesFileOf, type TestServer } from '../helpers/server.js';
 import { startPwaSession, type PwaSession } from './pwa-session.js';
 
 const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
@@ -182,11 +182,7 @@ describe('the module card', { timeout: 120_000 }, () => {
       sampleDescriptor({ name: 'node-red-contrib-quiet' }),
     );
     // A lying server: its stored change list hides the install script.
-    const dir = join(server.dataDir, 'changes');
-    const file = join(
-      dir,
-      readdirSync(dir).find((f) => f.startsWith(id))!,
-    );
+    const file = await changesFileOf(server, id);
     const stored = readFileSync(file, 'utf8');
     const edited = stored.replace(/"postinstall":"[^"]*"/, '');
     expect(edited).not.toBe(stored);

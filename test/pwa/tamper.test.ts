@@ -2,12 +2,12 @@
  * T8 in the real browser: whatever the server shows, the phone re-hashes both snapshots and
  * recomputes the change list, and refuses to sign an approval when anything differs, saying why.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { API_PREFIX, revOf, snapshotBytes } from '../../protocol/index.js';
-import type { TestServer } from '../helpers/server.js';
+import { changesFileOf, type TestServer } from '../helpers/server.js';
 import { startPwaSession, type PwaSession } from './pwa-session.js';
 import { bioreactorScenario } from './scenario.js';
 
@@ -51,15 +51,6 @@ async function approveToSummary(): Promise<void> {
     await page.keyboard.press('ArrowRight');
     await page.waitForTimeout(40);
   }
-}
-
-/** The server's stored change list of deployment `id`. */
-function changesFileOf(id: string): string {
-  const dir = join(server.dataDir, 'changes');
-  return join(
-    dir,
-    readdirSync(dir).find((f) => f.startsWith(id))!,
-  );
 }
 
 /** Opens the review, approves every card, and returns what the phone says at the end. */
@@ -127,7 +118,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
 
   it('refuses when the server hides a change from its list', async () => {
     const { id, token } = await propose('line-3');
-    const file = changesFileOf(id);
+    const file = await changesFileOf(server, id);
     const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string }>;
     writeFileSync(file, JSON.stringify(changes.filter((c) => c.id !== 'wiring:1cef8f82.9e01f')));
 
@@ -204,7 +195,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
 
   it('refuses when the server rates code low to hide it in a group card', async () => {
     const { id, token } = await propose('line-6');
-    const file = changesFileOf(id);
+    const file = await changesFileOf(server, id);
     const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{
       id: string;
       risk: string;
@@ -228,7 +219,7 @@ describe('T8: the phone refuses to sign what it cannot verify', { timeout: 120_0
 
   it('still lets the reviewer reject a deployment it cannot verify', async () => {
     const { id, token } = await propose('line-4');
-    const file = changesFileOf(id);
+    const file = await changesFileOf(server, id);
     const changes = JSON.parse(readFileSync(file, 'utf8')) as Array<{ id: string; risk: string }>;
     changes[0]!.risk = 'low';
     writeFileSync(file, JSON.stringify(changes));
