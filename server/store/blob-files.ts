@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountersignError, isSha256Hex } from '../../protocol/index.js';
 import { deleteFile, namesOlderThan, sha256HexSync, writeFileAtomic } from './files.js';
@@ -32,14 +32,6 @@ export class BlobFiles {
     if (isFile(path)) return false;
     await writeFileAtomic(path, bytes, 0o600);
     return true;
-  }
-
-  async has(rev: string): Promise<boolean> {
-    try {
-      return (await stat(this.#path(rev))).isFile();
-    } catch {
-      return false;
-    }
   }
 
   /** The bytes of `rev`, or null when absent; throws when the stored bytes no longer hash to `rev`. */
