@@ -20,6 +20,7 @@ import { systemResolver } from '../server/push/endpoint-policy.js';
 import { loadVapidKeys } from '../server/secrets.js';
 import { TestDevice } from '../test/helpers/device.js';
 import { startReceiverProcess, type RemoteReceiver } from './push-receiver-process.js';
+import { cpuSecondsOf } from './verify-floor-process.js';
 
 /** The running parts. */
 export type Rig = {
@@ -85,9 +86,6 @@ export async function startBenchServer(): Promise<Rig> {
   };
 }
 
-/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`: 100 on Linux). */
-const CLOCK_TICKS = 100;
-
 /** A standalone server (`countersign serve` in a process of its own) and its admin API. */
 export type Standalone = {
   url: string;
@@ -122,12 +120,7 @@ export async function startStandalone(): Promise<Standalone> {
   const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     url,
-    cpuSeconds() {
-      // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    },
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
       const res = await fetch(`${adminUrl}/api/v1/admin${path}`, {
         method,

@@ -72,6 +72,52 @@ export async function decisionsDigest(
   return base64url(await sha256(utf8(canonicalDecisions(map))));
 }
 
+/** What row 10 needs of a deployment's change ids, worked out once per list. */
+type IdPlan = {
+  /** The ids, to check a map's keys against. */
+  set: ReadonlySet<string>;
+  /** The ids in RFC 8785 order (UTF-16 code units), each as its JSON member name and a colon. */
+  members: readonly { id: string; name: string }[];
+};
+
+/** Plans by change-id list: a verifier holds a deployment's list as one object while it waits. */
+const plans = new WeakMap<readonly string[], IdPlan>();
+
+function planOf(ids: readonly string[]): IdPlan {
+  let plan = plans.get(ids);
+  if (plan === undefined) {
+    const set = new Set(ids);
+    plan = {
+      set,
+      members: [...set].sort().map((id) => ({ id, name: `${JSON.stringify(id)}:` })),
+    };
+    plans.set(ids, plan);
+  }
+  return plan;
+}
+
+/**
+ * Row 10 of 5.4 on a decision map already checked by `parseDecisionMap`: null unless its keys are
+ * exactly `ids`; otherwise its `decisions` digest, the same as `decisionsDigest` gives (the map's
+ * canonical JSON is written from the ids in their sorted order, since the keys are those ids).
+ */
+export async function decisionsDigestFor(
+  map: DecisionMap,
+  ids: readonly string[],
+  sha256: Sha256 = webSha256,
+): Promise<string | null> {
+  const { set, members } = planOf(ids);
+  const keys = Object.keys(map);
+  if (keys.length !== set.size) return null;
+  for (const key of keys) if (!set.has(key)) return null;
+  let out = '{';
+  for (let i = 0; i < members.length; i++) {
+    const { id, name } = members[i]!;
+    out += `${i === 0 ? '' : ','}${name}"${map[id]}"`;
+  }
+  return base64url(await sha256(utf8(`${out}}`)));
+}
+
 /** A decision map giving every change in `ids` the same verdict. */
 export function uniformDecisions(ids: Iterable<string>, verdict: Verdict): DecisionMap {
   const out = Object.create(null) as Record<string, Verdict>;

@@ -25,7 +25,7 @@ import {
   type Es256Verify,
 } from '../jws.js';
 import {
-  decisionsDigest,
+  decisionsDigestFor,
   isVerdict,
   parseDecisionMap,
   type DecisionMap,
@@ -101,9 +101,9 @@ export async function verifyApproval(
   ctx: ApprovalContext,
 ): Promise<VerifiedApproval> {
   const { subject } = ctx;
-  // Row 10 reads the decision map's digest; it is computed beside the signature check (both are
+  // Row 10 reads the decision map's digest; it is computed beside the signature check (both may be
   // Web Crypto work off the main thread), and its result only read at row 10.
-  const mapped = mapWithDigest(changes, ctx.sha256);
+  const mapped = mapWithDigest(changes, subject.changeIds, ctx.sha256);
 
   // 1. A compact JWS of at most 64 KiB.
   const decoded = decodeCompactJws(token, MAX_APPROVAL_BYTES);
@@ -214,7 +214,7 @@ export async function verifyApproval(
 
   // 10. The decision map decides exactly every change, each approve or reject, and its digest is
   // the signed `decisions` claim.
-  const { decisions, digest } = decisionMapFor(await mapped, subject.changeIds);
+  const { decisions, digest } = decisionMapFor(await mapped);
   if (typeof c.decisions !== 'string' || digest !== c.decisions) {
     throw new ApprovalError(
       'ERR_APPROVAL_INCOMPLETE',
@@ -252,35 +252,37 @@ export async function verifyApproval(
   return { device, claims: c as unknown as ApprovalClaims, decisions, jws: token };
 }
 
-/** The body's `changes` parsed as a decision map with its digest, or why it is not one. */
+/**
+ * The body's `changes` parsed as a decision map whose keys are exactly `ids`, with its digest, or
+ * why it is not one.
+ */
 type Mapped = { decisions: DecisionMap; digest: string } | { error: unknown };
 
-async function mapWithDigest(changes: unknown, sha256?: Sha256): Promise<Mapped> {
+async function mapWithDigest(
+  changes: unknown,
+  ids: readonly string[],
+  sha256?: Sha256,
+): Promise<Mapped> {
   try {
     const decisions = parseDecisionMap(changes);
-    return { decisions, digest: await decisionsDigest(decisions, sha256) };
+    const digest = await decisionsDigestFor(decisions, ids, sha256);
+    if (digest === null) {
+      return {
+        error: new ValidationError('changes must decide exactly every change of the deployment'),
+      };
+    }
+    return { decisions, digest };
   } catch (error) {
     return { error };
   }
 }
 
-/** Row 10's first half: `changes` is a decision map whose keys are exactly `ids`. */
-function decisionMapFor(
-  mapped: Mapped,
-  ids: readonly string[],
-): { decisions: DecisionMap; digest: string } {
+/** Row 10's first half: `changes` is a decision map whose keys are exactly the change ids. */
+function decisionMapFor(mapped: Mapped): { decisions: DecisionMap; digest: string } {
   if ('error' in mapped) {
     const cause = mapped.error;
     const why = cause instanceof ValidationError ? cause.message : 'changes must be an object';
     throw new ApprovalError('ERR_APPROVAL_INCOMPLETE', why, { cause });
-  }
-  const expected = new Set(ids);
-  const keys = Object.keys(mapped.decisions);
-  if (keys.length !== expected.size || !keys.every((k) => expected.has(k))) {
-    throw new ApprovalError(
-      'ERR_APPROVAL_INCOMPLETE',
-      'changes must decide exactly every change of the deployment',
-    );
   }
   return mapped;
 }

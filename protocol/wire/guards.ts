@@ -42,13 +42,16 @@ export function jsonAt(value: unknown, name: string, maxDepth = 64): unknown {
     const [v, depth] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= maxDepth) throw new ValidationError(`${name} is nested too deeply`);
+    // Only objects and arrays are walked further: a string or number has nothing below it.
     if (Array.isArray(v)) {
-      for (const item of v) stack.push([item, depth + 1]);
+      for (const item of v)
+        if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
       continue;
     }
     for (const key of Object.keys(v)) {
       if (key === '__proto__') throw new ValidationError(`${name} has the key "__proto__"`);
-      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
+      const item = (v as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
     }
   }
   return value;

@@ -31,14 +31,24 @@ export type ProofRequest = {
   path: string;
 };
 
+/** URLs already normalised (a phone sends the same few on every request); bounded. */
+const normalised = new Map<string, string | null>();
+const NORMALISED_LIMIT = 1024;
+
 /** `scheme://host[:port]/path` of a URL, normalised, without query or fragment (RFC 9449 4.3). */
 function normalisedHtu(url: string): string | null {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return null;
+  let htu = normalised.get(url);
+  if (htu === undefined) {
+    try {
+      const u = new URL(url);
+      htu = `${u.protocol}//${u.host}${u.pathname}`;
+    } catch {
+      htu = null;
+    }
+    if (normalised.size >= NORMALISED_LIMIT) normalised.clear();
+    normalised.set(url, htu);
   }
+  return htu;
 }
 
 /** The `htu` this request must carry: the public URL plus the path (5.7: behind a proxy, the public URL). */

@@ -14,6 +14,7 @@ import {
   canonicalJson,
   credsMatchFields,
   decisionsDigest,
+  decisionsDigestFor,
   generateDeviceKey,
   quorumMet,
   signApproval,
@@ -328,6 +329,28 @@ describe('the decision map', () => {
     // The server passes Node's SHA-256 in place of Web Crypto's: the same digest.
     const nodeSha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
     expect(await decisionsDigest(map, nodeSha256)).toBe(expected);
+  });
+  it('is digested from the change ids the same way when the keys are exactly those ids', async () => {
+    const map: Record<string, 'approve' | 'reject'> = {
+      'node:z': 'approve',
+      'node:ä': 'reject',
+      'node:"q"': 'approve',
+      'node:😀': 'reject',
+      'node:\uff61': 'approve',
+      'node:A': 'approve',
+    };
+    // The deployment's list in its own order; the map's keys in another.
+    const ids = ['node:😀', 'node:A', 'node:\uff61', 'node:z', 'node:"q"', 'node:ä'];
+    expect(await decisionsDigestFor(map, ids)).toBe(await decisionsDigest(map));
+    // Asked again with the same list (its plan is kept), and with a copy of it.
+    expect(await decisionsDigestFor(map, ids)).toBe(await decisionsDigest(map));
+    expect(await decisionsDigestFor(map, [...ids].reverse())).toBe(await decisionsDigest(map));
+    // A key missing, one too many, one replaced: no digest.
+    const fewer = Object.fromEntries(Object.entries(map).filter(([id]) => id !== 'node:z'));
+    expect(await decisionsDigestFor(fewer, ids)).toBeNull();
+    expect(await decisionsDigestFor({ ...map, 'node:extra': 'approve' }, ids)).toBeNull();
+    expect(await decisionsDigestFor({ ...fewer, 'node:y': 'approve' }, ids)).toBeNull();
+    expect(await decisionsDigestFor({}, [])).toBe(await decisionsDigest({}));
   });
 });
 
