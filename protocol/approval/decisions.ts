@@ -54,12 +54,12 @@ export function canonicalDecisions(map: DecisionMap): string {
   return `${out}}`;
 }
 
-/** SHA-256 of some bytes. */
-export type Sha256 = (bytes: Uint8Array<ArrayBuffer>) => Uint8Array | Promise<Uint8Array>;
+/** SHA-256 of a text's UTF-8 bytes. */
+export type Sha256 = (text: string) => Uint8Array | Promise<Uint8Array>;
 
 /** SHA-256 through Web Crypto. */
-const webSha256: Sha256 = async (bytes) =>
-  new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+const webSha256: Sha256 = async (text) =>
+  new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(text)));
 
 /**
  * The `decisions` claim: base64url (no padding) SHA-256 of the map's RFC 8785 canonical JSON. A
@@ -69,7 +69,7 @@ export async function decisionsDigest(
   map: DecisionMap,
   sha256: Sha256 = webSha256,
 ): Promise<string> {
-  return base64url(await sha256(utf8(canonicalDecisions(map))));
+  return base64url(await sha256(canonicalDecisions(map)));
 }
 
 /** What row 10 needs of a deployment's change ids, worked out once per list. */
@@ -115,7 +115,7 @@ export async function decisionsDigestFor(
     const { id, name } = members[i]!;
     out += `${i === 0 ? '' : ','}${name}"${map[id]}"`;
   }
-  return base64url(await sha256(utf8(`${out}}`)));
+  return base64url(await sha256(`${out}}`));
 }
 
 /** A decision map giving every change in `ids` the same verdict. */

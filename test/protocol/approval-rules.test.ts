@@ -327,7 +327,7 @@ describe('the decision map', () => {
       .digest('base64url');
     expect(await decisionsDigest(map)).toBe(expected);
     // The server passes Node's SHA-256 in place of Web Crypto's: the same digest.
-    const nodeSha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
+    const nodeSha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
     expect(await decisionsDigest(map, nodeSha256)).toBe(expected);
   });
   it('is digested from the change ids the same way when the keys are exactly those ids', async () => {
