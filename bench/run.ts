@@ -33,6 +33,40 @@ async function inChild(file: string, dir: string): Promise<BenchRow[]> {
   return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
 }
 
+/** Idle and total CPU time of the whole machine so far, from the first line of /proc/stat. */
+function cpuTimes(): { idle: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  const values = fields.map(Number);
+  // idle and iowait
+  return { idle: values[3]! + (values[4] ?? 0), total: values.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Waits until the machine is quiet (at least 90% idle over one second), at most `maxMs`: what an
+ * earlier module left running as it ended (a database shutting down, a browser exiting, the
+ * kernel writing back its files) must not weigh on the next module's rows. Says so when it
+ * did not settle.
+ */
+async function settle(maxMs = 30_000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const before = cpuTimes();
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = cpuTimes();
+    const idle = (after.idle - before.idle) / Math.max(1, after.total - before.total);
+    if (idle >= 0.9) {
+      const waited = Date.now() - start;
+      if (waited > 1500)
+        process.stderr.write(`bench: waited ${Math.round(waited / 1000)} s for a quiet machine\n`);
+      return;
+    }
+    if (Date.now() - start > maxMs) {
+      process.stderr.write(`bench: the machine is still busy (${Math.round(idle * 100)}% idle)\n`);
+      return;
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const files = readdirSync(here)
@@ -43,6 +77,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
   try {
     for (const file of files) {
+      await settle();
       process.stderr.write(`bench: ${file}\n`);
       rows.push(...(await inChild(file, dir)));
     }
