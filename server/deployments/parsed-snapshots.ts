@@ -8,9 +8,10 @@
  *
  * A snapshot kept here also shares its unchanged nodes with the snapshot kept just before it (most
  * often the base it will be proposed against): each node whose JSON text is exactly that of the
- * earlier snapshot's node of the same id is replaced by that node (when no id repeats in either). The flows read the same (JSON
- * text, key order and all); the parsed copies die young instead of being copied and promoted by
- * the garbage collector, which for 1,000-node flows paused the event loop 10–15 ms per upload.
+ * earlier snapshot's node of the same id is replaced by that node, when no id repeats in either.
+ * The flows read the same (JSON text, key order and all); the parsed copies die young instead of
+ * being copied and promoted by the garbage collector, which for 1,000-node flows paused the event
+ * loop 10–15 ms per upload.
  */
 import type { FlowNode, Flows } from '../../protocol/index.js';
 
