@@ -171,6 +171,15 @@ async function claimDataDir(dataDir: string): Promise<void> {
   openDirs.add(dataDir);
 }
 
+/**
+ * How long the public listener keeps an idle connection: longer than a reverse proxy keeps its idle
+ * connections to it (Caddy: 2 minutes; nginx and most load balancers: 60 s), so the proxy always
+ * closes first. With Node's default of 5 s, the server closed connections the proxy still held, and
+ * a request the proxy sent on one just then was answered 502 (`write: broken pipe`): a plugin's
+ * upload or a phone's decision refused for nothing (`test/fleet/proxy.test.ts` met it).
+ */
+const KEEP_ALIVE_MS = 130_000;
+
 function listen(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolveListen, reject) => {
     server.once('error', reject);
@@ -231,6 +240,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
     const tls = options.tls ? { cert: pem(options.tls.cert), key: pem(options.tls.key) } : null;
     const main = tls ? https.createServer(tls) : http.createServer();
+    main.keepAliveTimeout = KEEP_ALIVE_MS;
     const port = await listen(main, options.port ?? 1881, host);
     const url = `${tls ? 'https' : 'http'}://${urlHost(host)}:${port}`;
     const publicUrl = options.publicUrl !== undefined ? parsePublicUrl(options.publicUrl) : url;

@@ -30,9 +30,9 @@ export type RequestOptions = {
 export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 /**
- * Kept-alive connections per client. An idle socket is closed after 4 s, before Node's default
- * server closes it after 5 s (a server's `Keep-Alive: timeout` hint shortens it further), and it
- * does not keep Node-RED's process alive.
+ * Kept-alive connections per client. An idle socket is closed after 4 s, before any Node server
+ * closes it (5 s by default; the approval server keeps them longer), and a server's `Keep-Alive:
+ * timeout` hint shortens it further. It does not keep Node-RED's process alive.
  */
 export type Agents = { http: HttpAgent; https: HttpsAgent };
 
