@@ -80,7 +80,10 @@ describe('connections', () => {
           { agent: new http.Agent({ keepAlive: true }) },
           (res) => {
             res.resume();
-            res.on('end', () => resolve(res.headers['keep-alive']));
+            res.on('end', () => {
+              const value = res.headers['keep-alive'];
+              resolve(typeof value === 'string' ? value : undefined);
+            });
           },
         )
         .on('error', reject);
