@@ -15,13 +15,20 @@
  */
 import type { FlowNode, Flows } from '../../protocol/index.js';
 
-/** True when two JSON values have the same JSON text: same keys in the same order, same values. */
-export function sameJsonText(a: unknown, b: unknown): boolean {
+/** Deeper than this, two values are taken as different (they are then simply not shared). */
+const MAX_SHARED_DEPTH = 64;
+
+/**
+ * True when two JSON values have the same JSON text: same keys in the same order, same values.
+ * False past `MAX_SHARED_DEPTH` levels of nesting, whatever they hold.
+ */
+export function sameJsonText(a: unknown, b: unknown, depth = 0): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (depth >= MAX_SHARED_DEPTH) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJsonText(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJsonText(a[i], b[i], depth + 1)) return false;
     return true;
   }
   if (Array.isArray(b)) return false;
@@ -31,9 +38,8 @@ export function sameJsonText(a: unknown, b: unknown): boolean {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (key !== other[i]) return false;
-    if (!sameJsonText((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) {
-      return false;
-    }
+    const x = (a as Record<string, unknown>)[key];
+    if (!sameJsonText(x, (b as Record<string, unknown>)[key], depth + 1)) return false;
   }
   return true;
 }

@@ -40,6 +40,18 @@ describe('sameJsonText', () => {
       );
     }
   });
+  it('takes values nested past 64 levels as different, without walking them', () => {
+    const nested = (depth: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < depth; i++) value = { v: [value] };
+      return value;
+    };
+    expect(sameJsonText(nested(20), nested(20))).toBe(true);
+    expect(sameJsonText(nested(5000), nested(5000))).toBe(false);
+    // The same object is still the same.
+    const one = nested(5000);
+    expect(sameJsonText(one, one)).toBe(true);
+  });
 });
 
 describe('ParsedSnapshots', () => {
