@@ -56,17 +56,6 @@ export function utf8Text(raw: Buffer): string | null {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/**
- * Resolves after one full turn of the event loop (timers and I/O included). A big body's steps
- * (hash, decode, parse, check) each take milliseconds: between them, other requests and, when the
- * server is embedded, Node-RED's own flows get their turn instead of waiting for all of them.
- */
-export function nextTurn(): Promise<void> {
-  // Called from an I/O callback, a first setImmediate runs before the timers of the next turn;
-  // the second one runs after them.
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-}
-
 /** True when the request says its body is JSON. */
 export function isJsonType(req: IncomingMessage): boolean {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/index.js';
 import { AuditFile, type NumberedDraft } from '../audit/audit-file.js';
 import type { Clock } from '../clock.js';
+import { nextTurn } from '../next-turn.js';
 import { BlobFiles } from './blob-files.js';
 import { ChangeFiles } from './change-files.js';
 import { decideOn, notFound, notLive, transition } from './deployment-rules.js';
@@ -91,16 +92,6 @@ class Transaction {
     }
     this.events.push(d);
   }
-}
-
-/**
- * Resolves two turns of the event loop from now: after the answers and pushes this turn started
- * (the push fan-out begins on the next turn) and the I/O they bring back. The logs' and change
- * lists' writes after a commit start then, not in between (their durability rests on the
- * committed document, not on when they start).
- */
-function afterAnswers(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 function clone<T>(value: T): T {
@@ -327,7 +318,7 @@ export class LowdbStore implements Store {
    */
   #logOutboxes(): Promise<void> {
     const run = this.#logChain.then(async () => {
-      await afterAnswers();
+      await nextTurn();
       await this.#audit.appendNumbered(this.#doc.outbox);
       if (this.#doc.decided.length === 0) return;
       await this.#appendDecided().catch(() => {
@@ -367,7 +358,7 @@ export class LowdbStore implements Store {
 
   /** Writes a committed change list to `changes/`, off the caller's path (see `#unwritten`). */
   #writeChanges(id: string, changes: Change[]): void {
-    const write = afterAnswers()
+    const write = nextTurn()
       .then(() => this.#changes.put(id, changes))
       .then(
         () => {
@@ -975,8 +966,7 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#settled();
-    await Promise.all(this.#writes);
+    await this.settled();
     await this.#jtis.close();
     await this.#refs.close();
     await this.#audit.close();
