@@ -7,8 +7,20 @@ const LAYOUT_KEYS: ReadonlySet<string> = new Set(['x', 'y', 'w', 'h', 'l']);
 /** A subflow definition's port lists carry a position each; the rest of each port is behaviour. */
 const SUBFLOW_PORT_KEYS: ReadonlySet<string> = new Set(['in', 'out', 'status']);
 
-/** Sets an own property, even one named `__proto__` (JSON.parse makes those). */
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Sets an own property of a fresh plain object, even one named `__proto__` (JSON.parse makes those)
+ * or another name `Object.prototype` holds (a setter there would otherwise take the value). Any
+ * other name is assigned: on such an object that makes the same own property, at a fraction of
+ * `defineProperty`'s cost (the change list builds these for every changed node, and the phone for
+ * every change of a review).
+ */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (!hasOwn.call(Object.prototype, key)) {
+    target[key] = value;
+    return;
+  }
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

@@ -98,6 +98,25 @@ describe('keys JavaScript treats specially', () => {
     });
   }
 
+  it('keeps a property whose name a setter on Object.prototype would take', () => {
+    const taken: unknown[] = [];
+    Object.defineProperty(Object.prototype, 'countersignTrap', {
+      set(value: unknown) {
+        taken.push(value);
+      },
+      configurable: true,
+    });
+    try {
+      const target = edit(http, template!.id, (n) => own(n, 'countersignTrap', 'kept'));
+      const [change] = computeChanges(http, target);
+      expect(Object.prototype.hasOwnProperty.call(change!.after, 'countersignTrap')).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(change!.after, 'countersignTrap')?.value).toBe('kept');
+      expect(taken).toEqual([]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).countersignTrap;
+    }
+  });
+
   it('diffs and patches values with reserved keys at any depth, losing nothing', () => {
     const before = JSON.parse('{"a": {"__proto__": {"x": 1}}, "list": [{"constructor": 1}]}');
     const after = JSON.parse(
