@@ -74,7 +74,8 @@ export type PushReceiver = {
 
 const b64u = (b: Buffer): string => b.toString('base64url');
 
-function verifyVapid(header: string | undefined, origin: string): ReceivedPush['vapid'] {
+/** The claims of a VAPID `Authorization` header for `origin`; throws unless it is valid (RFC 8292). */
+export function verifyVapid(header: string | undefined, origin: string): ReceivedPush['vapid'] {
   const match = /^vapid t=([^,\s]+),\s*k=([A-Za-z0-9_-]+)$/.exec(header ?? '');
   if (!match) throw new Error(`Authorization is not "vapid t=…, k=…": ${header}`);
   const [, token, k] = match as unknown as [string, string, string];
