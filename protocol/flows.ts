@@ -15,6 +15,8 @@ export type Flows = FlowNode[];
 /** Node types whose `links` property names other link nodes. */
 export const LINK_TYPES: ReadonlySet<string> = new Set(['link in', 'link out', 'link call']);
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /** Keys no object of a node may have: JavaScript gives them a meaning beyond the data. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   '__proto__',
@@ -64,7 +66,10 @@ function badPlace(value: unknown): [Array<string | number>, 'reserved' | 'number
     }
     return null;
   }
-  for (const key of Object.keys(value)) {
+  // for…in with an own-key check reads the same keys as Object.keys, in the same order, without an
+  // array per object: on a deploy this walk runs over every object of the flows, twice.
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
     if (RESERVED_KEYS.has(key)) return [[key], 'reserved'];
     const item = (value as Record<string, unknown>)[key];
     if (typeof item !== 'object' && typeof item !== 'number') continue;

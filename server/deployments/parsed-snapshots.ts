@@ -32,16 +32,17 @@ export function sameJsonText(a: unknown, b: unknown, depth = 0): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
+  // b's keys are read by for…in, without an array per object: own keys first, in order, then any
+  // inherited enumerable one, which a does not list and so makes the two differ (not shared).
   const keys = Object.keys(a);
-  const other = Object.keys(b);
-  if (keys.length !== other.length) return false;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (key !== other[i]) return false;
+  let i = 0;
+  for (const key in b) {
+    if (key !== keys[i]) return false;
     const x = (a as Record<string, unknown>)[key];
     if (!sameJsonText(x, (b as Record<string, unknown>)[key], depth + 1)) return false;
+    i++;
   }
-  return true;
+  return i === keys.length;
 }
 
 type Entry = { flows: Flows; bytes: number; byId?: Map<string, FlowNode> };

@@ -109,6 +109,23 @@ describe('the canonical shape', () => {
     expect(refusal(flows)).toMatch(message);
   });
 
+  it('reads only the own keys of a node, whatever Object.prototype lists', () => {
+    Object.defineProperty(Object.prototype, 'countersignPlanted', {
+      value: Infinity,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      expect(() => parseFlows([fnWith({ rules: [{ v: 1 }] })])).not.toThrow();
+      expect(refusal([fnWith({ rules: [{ v: -Infinity }] })])).toMatch(
+        /rules\[0\]\.v is not a finite number/,
+      );
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).countersignPlanted;
+    }
+  });
+
   it("leaves a non-link node's links alone: only link nodes wire through them", () => {
     expect(() => parseFlows([{ ...fn, links: [1, { a: 1 }] }])).not.toThrow();
   });

@@ -52,6 +52,21 @@ describe('sameJsonText', () => {
     const one = nested(5000);
     expect(sameJsonText(one, one)).toBe(true);
   });
+  it('takes objects as different while Object.prototype lists a key of its own', () => {
+    expect(sameJsonText({ a: 1, b: [{ c: 2 }] }, { a: 1, b: [{ c: 2 }] })).toBe(true);
+    Object.defineProperty(Object.prototype, 'countersignPlanted', {
+      value: 1,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      expect(sameJsonText({ a: 1 }, { a: 1 })).toBe(false);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).countersignPlanted;
+    }
+    expect(sameJsonText({ a: 1 }, { a: 1 })).toBe(true);
+  });
 });
 
 describe('ParsedSnapshots', () => {
