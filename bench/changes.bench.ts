@@ -63,9 +63,20 @@ export async function run(): Promise<BenchRow[]> {
   const floorMs = median(floor);
   const plainMs = median(plain);
 
+  // 100,000 nodes, with the same floor beside it as information: the budget is absolute, and at
+  // this size both are bound by the machine's memory more than by its processor.
   const big = bigFlows(100_000);
   const bigTarget = mutatedCopy(big, 50);
-  const bigMs = measure(() => computeChanges(big, bigTarget, {}), 7, 2);
+  const bigBytes = Buffer.from(snapshotBytes(bigTarget));
+  const bigOurs: number[] = [];
+  const bigFloor: number[] = [];
+  for (let i = 0; i < 2; i++) computeChanges(big, bigTarget, {});
+  for (let round = 0; round < 7; round++) {
+    bigOurs.push(time(() => computeChanges(big, bigTarget, {})));
+    bigFloor.push(time(() => parseAndHash(bigBytes)));
+  }
+  const bigMs = median(bigOurs);
+  const bigFloorMs = median(bigFloor);
 
   const differ = create({
     objectHash: (item: object, index?: number) =>
@@ -95,7 +106,15 @@ export async function run(): Promise<BenchRow[]> {
       baseline: plainMs,
       ratio: plainMs / oursMs,
     },
-    { name: 'changes-100k-ms', value: bigMs, unit: 'ms', budget: '≤ 250', ok: bigMs <= 250 },
+    {
+      name: 'changes-100k-ms',
+      value: bigMs,
+      unit: 'ms',
+      budget: '≤ 250 (baseline: parse+hash of the 100k snapshot, information)',
+      ok: bigMs <= 250,
+      baseline: bigFloorMs,
+      ratio: bigMs / bigFloorMs,
+    },
     {
       name: 'changes-10k-ratio-vs-jsondiffpatch',
       value: oursMs,
