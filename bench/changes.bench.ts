@@ -23,6 +23,17 @@ function measure(fn: () => unknown, runs: number, warmup = 3): number {
   return median(Array.from({ length: runs }, () => time(fn)));
 }
 
+/**
+ * The median timing of each of `fns`, timed in turn within each of `rounds` rounds (after `warmup`
+ * untimed runs of the first), so a busy moment of the machine weighs on all of them alike.
+ */
+function interleaved(rounds: number, warmup: number, ...fns: Array<() => unknown>): number[] {
+  for (let i = 0; i < warmup; i++) fns[0]!();
+  const times = fns.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) fns.forEach((fn, k) => times[k]!.push(time(fn)));
+  return times.map(median);
+}
+
 /** The floor: what reading one snapshot costs anyone (parse it, hash it). */
 function parseAndHash(bytes: Buffer): void {
   JSON.parse(bytes.toString('utf8'));
@@ -49,34 +60,25 @@ export async function run(): Promise<BenchRow[]> {
   if (changes.length !== 50) throw new Error(`expected 50 changes, got ${changes.length}`);
   const bytes = Buffer.from(snapshotBytes(target));
 
-  // Interleaved rounds, so a busy moment of the machine weighs on all three alike.
-  const ours: number[] = [];
-  const floor: number[] = [];
-  const plain: number[] = [];
-  for (let i = 0; i < 5; i++) computeChanges(base, target, {});
-  for (let round = 0; round < 25; round++) {
-    ours.push(time(() => computeChanges(base, target, {})));
-    floor.push(time(() => parseAndHash(bytes)));
-    plain.push(time(() => mapAndStringify(base, target)));
-  }
-  const oursMs = median(ours);
-  const floorMs = median(floor);
-  const plainMs = median(plain);
+  const [oursMs, floorMs, plainMs] = interleaved(
+    25,
+    5,
+    () => computeChanges(base, target, {}),
+    () => parseAndHash(bytes),
+    () => mapAndStringify(base, target),
+  ) as [number, number, number];
 
   // 100,000 nodes, with the same floor beside it as information: the budget is absolute, and at
   // this size both are bound by the machine's memory more than by its processor.
   const big = bigFlows(100_000);
   const bigTarget = mutatedCopy(big, 50);
   const bigBytes = Buffer.from(snapshotBytes(bigTarget));
-  const bigOurs: number[] = [];
-  const bigFloor: number[] = [];
-  for (let i = 0; i < 2; i++) computeChanges(big, bigTarget, {});
-  for (let round = 0; round < 7; round++) {
-    bigOurs.push(time(() => computeChanges(big, bigTarget, {})));
-    bigFloor.push(time(() => parseAndHash(bigBytes)));
-  }
-  const bigMs = median(bigOurs);
-  const bigFloorMs = median(bigFloor);
+  const [bigMs, bigFloorMs] = interleaved(
+    7,
+    2,
+    () => computeChanges(big, bigTarget, {}),
+    () => parseAndHash(bigBytes),
+  ) as [number, number];
 
   const differ = create({
     objectHash: (item: object, index?: number) =>
