@@ -17,6 +17,11 @@ export const LINK_TYPES: ReadonlySet<string> = new Set(['link in', 'link out', '
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** True for a key that reaches `Object.prototype` when used on a plain object. */
+export function isPrototypeKey(key: string): boolean {
+  return hasOwn.call(Object.prototype, key);
+}
+
 /** Keys no object of a node may have: JavaScript gives them a meaning beyond the data. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   '__proto__',
@@ -132,9 +137,9 @@ export function parseFlows(input: unknown): Flows {
       refuse(`flows[${i}] is not a node object`);
     }
     const n = node as Record<string, unknown>;
-    const id = Object.prototype.hasOwnProperty.call(n, 'id') ? n.id : undefined;
+    const id = hasOwn.call(n, 'id') ? n.id : undefined;
     if (typeof id !== 'string' || id === '') refuse(`flows[${i}] has no string id`);
-    const type = Object.prototype.hasOwnProperty.call(n, 'type') ? n.type : undefined;
+    const type = hasOwn.call(n, 'type') ? n.type : undefined;
     if (typeof type !== 'string' || type === '') refuse(`node ${quoteName(id)} has no string type`);
     if (n.z !== undefined && typeof n.z !== 'string') {
       refuse(

@@ -13,15 +13,16 @@
  *   objects;
  * - a node's own `credentials` that is neither absent nor a field object.
  */
-import { parseFlows, quoteName, ValidationError, type Flows } from '../../protocol/index.js';
+import {
+  isPrototypeKey,
+  parseFlows,
+  quoteName,
+  ValidationError,
+  type Flows,
+} from '../../protocol/index.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** True for a key that reaches `Object.prototype` when used on a plain object. */
-export function isPrototypeKey(key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(Object.prototype, key);
 }
 
 function refuse(message: string): never {

@@ -1,4 +1,4 @@
-import type { FlowNode } from '../flows.js';
+import { isPrototypeKey, type FlowNode } from '../flows.js';
 import { edgeViewOf, type EdgeView } from './edges.js';
 
 /** Properties that only place a node on the canvas (5.2). A group's `style` joins them. */
@@ -6,8 +6,6 @@ const LAYOUT_KEYS: ReadonlySet<string> = new Set(['x', 'y', 'w', 'h', 'l']);
 
 /** A subflow definition's port lists carry a position each; the rest of each port is behaviour. */
 const SUBFLOW_PORT_KEYS: ReadonlySet<string> = new Set(['in', 'out', 'status']);
-
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * Sets an own property of a fresh plain object, even one named `__proto__` (JSON.parse makes those)
@@ -17,7 +15,7 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * every change of a review).
  */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (!hasOwn.call(Object.prototype, key)) {
+  if (!isPrototypeKey(key)) {
     target[key] = value;
     return;
   }

@@ -73,21 +73,18 @@ describe('connections', () => {
   it('keeps an idle connection longer than a reverse proxy keeps its own (Caddy: 2 minutes)', async () => {
     // Node's default of 5 s closed connections Caddy still held: a request sent on one just then
     // was answered 502. The answer's Keep-Alive hint is the server's idle timeout, in seconds.
+    const agent = new http.Agent({ keepAlive: true });
     const hint = await new Promise<string | undefined>((resolve, reject) => {
       http
-        .get(
-          `${server.url}${API_PREFIX}/config`,
-          { agent: new http.Agent({ keepAlive: true }) },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              const value = res.headers['keep-alive'];
-              resolve(typeof value === 'string' ? value : undefined);
-            });
-          },
-        )
+        .get(`${server.url}${API_PREFIX}/config`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            const value = res.headers['keep-alive'];
+            resolve(typeof value === 'string' ? value : undefined);
+          });
+        })
         .on('error', reject);
-    });
+    }).finally(() => agent.destroy());
     const seconds = Number(/timeout=(\d+)/.exec(hint ?? '')?.[1]);
     expect(seconds).toBeGreaterThan(120);
   });
