@@ -53,12 +53,28 @@ function mapAndStringify(base: Flows, target: Flows): string[] {
   return changed;
 }
 
+/**
+ * Flows as every reader holds them: parsed from a snapshot's bytes (the server reads blobs so, and
+ * Node-RED's admin API hands the runtime a parsed request body), not as the helpers built them.
+ */
+function asRead(flows: Flows): { flows: Flows; bytes: Buffer } {
+  const bytes = Buffer.from(snapshotBytes(flows));
+  return { flows: JSON.parse(bytes.toString('utf8')) as Flows, bytes };
+}
+
+/** `size` nodes and a copy with 50 changes, as read; `bytes` are the copy's snapshot. */
+function readPair(size: number): { base: Flows; target: Flows; bytes: Buffer } {
+  const built = bigFlows(size);
+  const target = asRead(mutatedCopy(built, 50));
+  const base = asRead(built).flows;
+  if (computeChanges(base, target.flows, {}).length !== 50) {
+    throw new Error(`expected 50 changes at ${size} nodes`);
+  }
+  return { base, target: target.flows, bytes: target.bytes };
+}
+
 export async function run(): Promise<BenchRow[]> {
-  const base = bigFlows(10_000);
-  const target = mutatedCopy(base, 50);
-  const changes = computeChanges(base, target, {});
-  if (changes.length !== 50) throw new Error(`expected 50 changes, got ${changes.length}`);
-  const bytes = Buffer.from(snapshotBytes(target));
+  const { base, target, bytes } = readPair(10_000);
 
   const [oursMs, floorMs, plainMs] = interleaved(
     25,
@@ -70,9 +86,7 @@ export async function run(): Promise<BenchRow[]> {
 
   // 100,000 nodes, with the same floor beside it as information: the budget is absolute, and at
   // this size both are bound by the machine's memory more than by its processor.
-  const big = bigFlows(100_000);
-  const bigTarget = mutatedCopy(big, 50);
-  const bigBytes = Buffer.from(snapshotBytes(bigTarget));
+  const { base: big, target: bigTarget, bytes: bigBytes } = readPair(100_000);
   const [bigMs, bigFloorMs] = interleaved(
     7,
     2,

@@ -1,8 +1,8 @@
 /**
- * `deepEqual` (protocol/changes/deep-equal.ts) reads the second object's keys and values with
- * `for…in`, which also lists inherited enumerable keys. The answer must still be the one of own keys
- * in any order (the definition of "differs" in 5.2, as canonical JSON reads it), whatever the
- * prototypes hold, and an object compared the exact way must not be compared twice below.
+ * `deepEqual` (protocol/changes/deep-equal.ts) compares objects by position when their keys come in
+ * the same order, and by key otherwise. The answer must be the one of own keys in any order (the
+ * definition of "differs" in 5.2, as canonical JSON reads it), whatever the prototypes hold, and an
+ * object compared by key must not be compared twice below.
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../protocol/canonical.js';
